@@ -1,0 +1,26 @@
+# recon_addon: the two commands of the README, and the benchmarks.
+# Odoo 18.0 is an installed dependency (see README.md, "Requirements").
+PYTHON ?= python3
+export PYTHON
+
+.PHONY: demo demo-reset test bench prepare
+
+## Serve the demo database (created once) at http://localhost:8069
+demo:
+	@bash scripts/demo.sh
+
+## Drop the demo database; the next `make demo` creates it anew
+demo-reset:
+	@bash scripts/demo.sh reset
+
+## Fresh test database, all tests, database dropped afterwards
+test:
+	@bash scripts/test.sh
+
+## Benchmarks against Odoo's own path, measured in the same run
+bench:
+	@bash scripts/bench.sh
+
+## Start PostgreSQL, create the role, write .odoo.conf
+prepare:
+	@bash scripts/prepare.sh

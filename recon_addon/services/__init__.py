@@ -1,0 +1,1 @@
+"""Plain Python logic of the addon: no ORM, no ``env``; tested in milliseconds."""

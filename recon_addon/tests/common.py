@@ -1,0 +1,46 @@
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+@tagged("post_install", "-at_install")
+class ReconCommon(AccountTestInvoicingCommon):
+    """Fixtures shared by the addon's tests: a company with a chart of
+    accounts (so with the addon's journal and accounts), two customers, and
+    helpers to make posted invoices and read the ledger."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.receivable = cls.company_data["default_account_receivable"]
+        cls.revenue = cls.company_data["default_account_revenue"]
+        cls.bad_debt = cls.company.recon_bad_debt_account_id
+        cls.recon_journal = cls.company.recon_journal_id
+        cls.customer = cls.env["res.partner"].create({"name": "Harbour Foods"})
+        cls.customer_b = cls.env["res.partner"].create({"name": "Mill Street Grocers"})
+
+    @classmethod
+    def _invoice(cls, amount, partner=None, date="2024-01-15", move_type="out_invoice",
+                 currency=None, post=True):
+        """A customer invoice of ``amount`` without taxes."""
+        return cls.init_invoice(
+            move_type,
+            partner=partner or cls.customer,
+            invoice_date=fields.Date.from_string(date),
+            amounts=[amount],
+            taxes=[],
+            currency=currency,
+            post=post,
+        )
+
+    @staticmethod
+    def _receivable_line(move):
+        return move.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+
+    def _account_balance(self, account, partner=None):
+        domain = [("account_id", "=", account.id), ("parent_state", "=", "posted")]
+        if partner:
+            domain.append(("partner_id", "=", partner.id))
+        return sum(self.env["account.move.line"].search(domain).mapped("balance"))
