@@ -9,13 +9,13 @@ CONF=${RECON_CONF:-$here/.odoo.conf}
 DB=${RECON_TEST_DB:-recon_test_$$}
 bash scripts/prepare.sh
 
-dropdb_cmd() {
+drop() {
     PGPASSWORD=$(awk -F' = ' '/^db_password/ {print $2}' "$CONF") \
         dropdb --if-exists -h "$(awk -F' = ' '/^db_host/ {print $2}' "$CONF")" \
         -p "$(awk -F' = ' '/^db_port/ {print $2}' "$CONF")" \
         -U "$(awk -F' = ' '/^db_user/ {print $2}' "$CONF")" "$DB" || true
 }
-trap dropdb_cmd EXIT
+trap drop EXIT
 
 echo "[test] installing recon_addon in a fresh database '$DB'"
 "$PYTHON" -m odoo -c "$CONF" -d "$DB" -i recon_addon --without-demo=all \
