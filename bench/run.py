@@ -32,6 +32,9 @@ def main():
 
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
     registry = Registry(args.database)
+    # test mode once the registry is loaded: Odoo's path is driven through
+    # odoo.tests.Form, which emulates the web client's onchanges
+    odoo.tools.config["test_enable"] = True
 
     names = sorted(p.stem for p in HERE.glob("bench_*.py"))
     if args.only:
