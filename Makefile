@@ -19,7 +19,7 @@ test:
 
 ## Benchmarks against Odoo's own path, measured in the same run
 bench:
-	@bash scripts/bench.sh
+	@bash scripts/bench.sh $(ARGS)
 
 ## Start PostgreSQL, create the role, write .odoo.conf
 prepare:
