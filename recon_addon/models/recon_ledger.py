@@ -204,6 +204,7 @@ class ReconLedger(models.AbstractModel):
                 "%(record)s: the entry is not balanced (%(total)s).",
                 record=source, total=currency.round(total),
             )
+        accounting_date = entry.date or fields.Date.context_today(self)
         for line in entry.lines:
             if not line.account:
                 return _("%(record)s: a line of the entry has no account. Configure the missing "
@@ -211,10 +212,9 @@ class ReconLedger(models.AbstractModel):
             if float_compare(line.amount, 0.0, precision_rounding=currency.rounding) == 0 and not line.reconcile_with:
                 continue
             if line.reconcile_with:
-                error = self._check_reconcile_target(source, line, currency)
+                error = self._check_reconcile_target(source, line, currency, accounting_date)
                 if error:
                     return error
-        accounting_date = entry.date or fields.Date.context_today(self)
         locks = company._get_violated_lock_dates(accounting_date, False, journal)
         if locks:
             return _(
@@ -226,7 +226,7 @@ class ReconLedger(models.AbstractModel):
             )
         return None
 
-    def _check_reconcile_target(self, source, line, currency):
+    def _check_reconcile_target(self, source, line, currency, accounting_date):
         targets = line.reconcile_with
         if any(t.parent_state != "posted" for t in targets):
             return _("%(record)s: the journal item to settle is not posted.", record=source)
@@ -244,7 +244,7 @@ class ReconLedger(models.AbstractModel):
         amount = line.amount
         if not same_currency:
             amount = currency._convert(line.amount, targets.company_currency_id[:1],
-                                       targets.company_id[:1], fields.Date.context_today(self))
+                                       targets.company_id[:1], accounting_date)
         if float_is_zero(open_amount, precision_rounding=rounding):
             return _("%(record)s: nothing is left open on %(item)s.",
                      record=source, item=targets[0].move_id.display_name)
