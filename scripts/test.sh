@@ -9,6 +9,16 @@ CONF=${RECON_CONF:-$here/.odoo.conf}
 DB=${RECON_TEST_DB:-recon_test_$$}
 bash scripts/prepare.sh
 
+# Browser tests (Odoo tours) need a headless Chromium.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
+    echo "[test] installing Chromium for the browser tests"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi || { echo "[test] could not install Chromium: install the 'chromium' package and retry." >&2; exit 5; }
+fi
+
 drop() {
     PGPASSWORD=$(awk -F' = ' '/^db_password/ {print $2}' "$CONF") \
         dropdb --if-exists -h "$(awk -F' = ' '/^db_host/ {print $2}' "$CONF")" \
@@ -24,4 +34,5 @@ echo "[test] installing recon_addon in a fresh database '$DB'"
 targets=(recon_addon/tests)
 [ -n "$(find tests -name 'test_*.py' 2>/dev/null)" ] && targets+=(tests)
 echo "[test] running pytest-odoo on ${targets[*]}"
-"$PYTHON" -m pytest --odoo-config="$CONF" --odoo-database="$DB" -p no:cacheprovider "${targets[@]}" "$@"
+"$PYTHON" -m pytest --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
+    -p no:cacheprovider "${targets[@]}" "$@"
