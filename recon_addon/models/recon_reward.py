@@ -1,0 +1,294 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.misc import formatLang
+
+from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+
+#: fields frozen once a reward is confirmed (its entry reflects them)
+LOCKED_FIELDS = {"partner_id", "date", "amount", "currency_id", "company_id", "recoverable"}
+
+
+class ReconReward(models.Model):
+    """A reward paid to a payee: an advance or recoverable draw (positive) or
+    a repayment (negative). Recoverable rewards make up the payee's owed
+    balance; confirming posts the entry when the company posts rewards."""
+
+    _name = "recon.reward"
+    _description = "Recoverable Reward"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Description", required=True, tracking=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Payee",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+        ondelete="restrict",
+        help="Who received the reward; for a sales rep, the user's partner.",
+    )
+    date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
+    amount = fields.Monetary(
+        currency_field="currency_id",
+        required=True,
+        tracking=True,
+        help="Positive: an advance or recoverable draw. Negative: a repayment.",
+    )
+    recoverable = fields.Boolean(
+        default=True,
+        tracking=True,
+        help="Counts in the payee's owed balance. Clearing the balance makes it non-recoverable.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(
+        "res.currency", required=True, default=lambda self: self.env.company.currency_id,
+    )
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    amount_company = fields.Monetary(
+        string="Amount in Company Currency",
+        currency_field="company_currency_id",
+        compute="_compute_amount_company",
+        store=True,
+        help="The amount converted at the reward's date.",
+    )
+    kind = fields.Selection(
+        [("advance", "Advance"), ("repayment", "Repayment")],
+        compute="_compute_kind",
+        store=True,
+    )
+    reference = fields.Char(
+        string="Source Document", help="The commission plan, payroll run or document behind the reward.",
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("confirmed", "Confirmed"), ("reversed", "Reversed")],
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
+    )
+    move_id = fields.Many2one(
+        "account.move", string="Journal Entry", readonly=True, copy=False, check_company=True, index="btree_not_null",
+    )
+    reversal_move_id = fields.Many2one(
+        "account.move", string="Reversal Entry", readonly=True, copy=False, check_company=True,
+    )
+    clearing_id = fields.Many2one(
+        "recon.reward.clearing",
+        string="Cleared By",
+        readonly=True,
+        copy=False,
+        check_company=True,
+        index="btree_not_null",
+        help="The clearing that made this reward non-recoverable.",
+    )
+
+    _sql_constraints = [
+        ("amount_not_zero", "CHECK(amount != 0)", "A reward needs an amount: positive for an advance, "
+         "negative for a repayment."),
+    ]
+
+    @api.depends("amount", "currency_id", "company_id", "date")
+    def _compute_amount_company(self):
+        for reward in self:
+            company = reward.company_id or self.env.company
+            if reward.currency_id and reward.currency_id != company.currency_id:
+                reward.amount_company = reward.currency_id._convert(
+                    reward.amount, company.currency_id, company, reward.date or fields.Date.context_today(self)
+                )
+            else:
+                reward.amount_company = reward.amount
+
+    @api.depends("amount")
+    def _compute_kind(self):
+        for reward in self:
+            reward.kind = "repayment" if reward.amount < 0 else "advance"
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    def write(self, vals):
+        locked = LOCKED_FIELDS.intersection(vals)
+        if locked and not self.env.context.get("recon_reward_clearing"):
+            frozen = self.filtered(lambda r: r.state != "draft")
+            if frozen:
+                raise UserError(self.env._(
+                    "Reward %(reward)s is %(state)s: its payee, date, amount, currency, company and "
+                    "recoverable flag can no longer change. Reverse it and record a new one, or clear "
+                    "the payee's owed balance.",
+                    reward=frozen[0].display_name,
+                    state=dict(self._fields["state"]._description_selection(self.env))[frozen[0].state],
+                ))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_posted(self):
+        posted = self.filtered(lambda r: r.move_id)
+        if posted:
+            raise UserError(self.env._(
+                "Reward %(reward)s has a posted journal entry (%(move)s) and cannot be deleted. "
+                "Use Reverse to cancel it with a reversal entry.",
+                reward=posted[0].display_name, move=posted[0].move_id.name,
+            ))
+        cleared = self.filtered(lambda r: r.clearing_id)
+        if cleared:
+            raise UserError(self.env._(
+                "Reward %(reward)s was forgiven by the clearing of %(date)s and is kept as its record; "
+                "it cannot be deleted.",
+                reward=cleared[0].display_name, date=fields.Date.to_string(cleared[0].clearing_id.date),
+            ))
+
+    def unlink(self):
+        notes = [(reward.partner_id, reward._prepare_deletion_note()) for reward in self]
+        res = super().unlink()
+        for partner, note in notes:
+            partner.message_post(body=note)
+        return res
+
+    def _prepare_deletion_note(self):
+        self.ensure_one()
+        reward = self
+        return self.env._(
+                "Reward deleted by %(user)s: %(reward)s, %(amount)s on %(date)s (%(state)s, %(recoverable)s).",
+                user=self.env.user.name,
+                reward=reward.name,
+                amount=reward._format_amount(reward.amount, reward.currency_id),
+                date=fields.Date.to_string(reward.date),
+                state=dict(self._fields["state"]._description_selection(self.env))[reward.state],
+                recoverable=self.env._("recoverable") if reward.recoverable else self.env._("not recoverable"),
+            )
+
+    def _format_amount(self, amount, currency):
+        return formatLang(self.env, amount, currency_obj=currency)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_confirm(self):
+        """Confirm draft rewards; post their entries (one batch) in the
+        companies that post rewards."""
+        drafts = self.filtered(lambda r: r.state == "draft")
+        if drafts != self:
+            raise UserError(self.env._(
+                "Reward %(reward)s is already confirmed or reversed.",
+                reward=(self - drafts)[0].display_name,
+            ))
+        to_post = drafts.filtered(lambda r: r.company_id.recon_post_rewards)
+        if to_post:
+            to_post._check_reward_accounts()
+            result = self.env["recon.ledger"]._post_entries(
+                [reward._prepare_entry() for reward in to_post]
+            )
+            for reward, move in zip(to_post, result.moves):
+                reward.move_id = move
+        drafts.write({"state": "confirmed"})
+        return True
+
+    def action_reverse(self):
+        """Cancel confirmed rewards. A posted entry is reversed by a mirror
+        entry dated today, reconciled with the original where it is still open."""
+        invalid = self.filtered(lambda r: r.state != "confirmed" or r.clearing_id)
+        if invalid:
+            reward = invalid[0]
+            if reward.clearing_id:
+                raise UserError(self.env._(
+                    "Reward %(reward)s was forgiven when %(payee)s's owed balance was cleared; "
+                    "its entry is settled by the forgiveness entry and cannot be reversed.",
+                    reward=reward.display_name, payee=reward.partner_id.display_name,
+                ))
+            raise UserError(self.env._("Only a confirmed reward can be reversed (%(reward)s).",
+                                       reward=reward.display_name))
+        posted = self.filtered(lambda r: r.move_id)
+        if posted:
+            result = self.env["recon.ledger"]._post_entries(
+                [reward._prepare_reversal_entry() for reward in posted]
+            )
+            for reward, move in zip(posted, result.moves):
+                reward.reversal_move_id = move
+        self.write({"state": "reversed"})
+        return True
+
+    def action_view_move(self):
+        self.ensure_one()
+        moves = self.move_id | self.reversal_move_id | self.clearing_id.move_id
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_journal_line")
+        action.update({"domain": [("id", "in", moves.ids)], "context": {"create": False}})
+        if len(moves) == 1:
+            action.update({"res_id": moves.id, "views": [(False, "form")], "view_mode": "form"})
+        return action
+
+    # ------------------------------------------------------------------
+    # Entries
+    # ------------------------------------------------------------------
+    def _check_reward_accounts(self):
+        for company in self.company_id:
+            fields_needed = ["recon_advance_account_id", "recon_commission_payable_account_id",
+                             "recon_forgiven_account_id"]
+            missing = [company._fields[f].string for f in fields_needed if not company[f]]
+            if missing:
+                raise UserError(self.env._(
+                    "Company %(company)s posts rewards but has no %(accounts)s. Set them in "
+                    "Accounting > Configuration > Settings > Reconciliation, or turn off Post Rewards.",
+                    company=company.name, accounts=", ".join(missing),
+                ))
+
+    def _get_debit_account(self):
+        """Advances receivable for a recoverable reward; the forgiven-advances
+        expense for one entered as non-recoverable (nothing to recover)."""
+        self.ensure_one()
+        company = self.company_id
+        return company.recon_advance_account_id if self.recoverable else company.recon_forgiven_account_id
+
+    def _prepare_entry(self):
+        """Advance: Dr advances receivable / Cr commissions payable, both on
+        the payee; a repayment (negative amount) mirrors the signs."""
+        self.ensure_one()
+        label = (self.env._("Repayment: %s", self.name) if self.amount < 0
+                 else self.env._("Advance: %s", self.name))
+        return LedgerEntry(
+            source=self,
+            label=label,
+            date=self.date,
+            currency=self.currency_id,
+            company=self.company_id,
+            ref=self.reference or self.name,
+            lines=[
+                LedgerLine(account=self._get_debit_account(), amount=self.amount,
+                           partner=self.partner_id, name=label),
+                LedgerLine(account=self.company_id.recon_commission_payable_account_id, amount=-self.amount,
+                           partner=self.partner_id, name=label),
+            ],
+        )
+
+    def _prepare_reversal_entry(self):
+        self.ensure_one()
+        label = self.env._("Reversal: %s", self.name)
+        lines = []
+        for line in self.move_id.line_ids.sorted("id"):
+            fully_open = (
+                line.account_id.reconcile
+                and not line.reconciled
+                and line.currency_id.compare_amounts(line.amount_residual_currency, line.amount_currency) == 0
+            )
+            lines.append(LedgerLine(
+                account=line.account_id,
+                amount=-line.amount_currency,
+                partner=line.partner_id,
+                name=label,
+                reconcile_with=line if fully_open else None,
+            ))
+        return LedgerEntry(
+            source=self,
+            label=label,
+            date=fields.Date.context_today(self),
+            currency=self.move_id.currency_id,
+            company=self.company_id,
+            ref=self.move_id.name,
+            lines=lines,
+        )
