@@ -1,2 +1,5 @@
 from . import test_foundation
 from . import test_ledger
+from . import test_services_balances
+from . import test_reward
+from . import test_reward_clear
