@@ -148,7 +148,7 @@ class ReconReward(models.Model):
         notes = [(reward.partner_id, reward._prepare_deletion_note()) for reward in self]
         res = super().unlink()
         for partner, note in notes:
-            partner.message_post(body=note)
+            partner._recon_log_note(note)
         return res
 
     def _prepare_deletion_note(self):

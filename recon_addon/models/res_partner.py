@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.recon_addon.services.balances import balance_matches, owed_balance
@@ -25,9 +25,11 @@ class ResPartner(models.Model):
         string="Rewards", compute="_compute_recoverable_balance", groups="recon_addon.recon_addon_group_user",
     )
 
+    @api.depends_context("company")
     def _compute_recon_company_currency_id(self):
         self.recon_company_currency_id = self.env.company.currency_id
 
+    @api.depends_context("company")
     def _compute_recoverable_balance(self):
         balances = self._recon_get_balances(self.env.company)
         counts = dict(self.env["recon.reward"]._read_group(
@@ -81,6 +83,19 @@ class ResPartner(models.Model):
         balance is left alone and the user is told so."""
         return self.env["recon.reward.clear.wizard"]._action_open(
             [(partner, self.env.company) for partner in self]
+        )
+
+    def _recon_log_note(self, body):
+        """Leave an audit note on the payee, written by the current user.
+
+        Like Odoo's own tracking messages, the note is the record of what the
+        user did and must not depend on the user's right to edit the contact,
+        hence ``sudo()``; the author stays the user.
+        """
+        self.ensure_one()
+        return self.sudo().message_post(
+            body=body, author_id=self.env.user.partner_id.id, message_type="comment",
+            subtype_xmlid="mail.mt_note",
         )
 
     # ------------------------------------------------------------------
@@ -141,7 +156,7 @@ class ResPartner(models.Model):
             partner_rewards.with_context(recon_reward_clearing=True).write(
                 {"recoverable": False, "clearing_id": clearing.id}
             )
-            partner.message_post(body=clearing._prepare_chatter_note())
+            partner._recon_log_note(clearing._prepare_chatter_note())
         return clearings
 
     def _recon_get_open_advance_items(self, company):

@@ -1,3 +1,5 @@
+from psycopg2 import IntegrityError
+
 from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -65,8 +67,20 @@ class TestRewardPosting(RewardCommon):
         self.assertRecordValues(reward, [{"state": "draft", "move_id": False}])
 
     def test_zero_amount_is_refused(self):
-        with mute_logger("odoo.sql_db"), self.assertRaises(Exception):
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
             self._reward(0.0, confirm=False)
+
+    def test_reconciliation_user_records_confirms_and_deletes_rewards(self):
+        Reward = self.env["recon.reward"].with_user(self.recon_user)
+        reward = Reward.create({"name": "Draw", "partner_id": self.rep.id, "amount": 75.0})
+        reward.action_confirm()
+        self.assertRecordValues(reward, [{"state": "confirmed", "amount_company": 75.0}])
+        self.assertEqual(reward.move_id.state, "posted")
+        draft = Reward.create({"name": "Wrong payee", "partner_id": self.rep.id, "amount": 10.0})
+        draft.unlink()
+        note = self.rep.message_ids[:1]
+        self.assertIn("Reward deleted by Reconciliation Clerk", note.body)
+        self.assertEqual(note.author_id, self.recon_user.partner_id)
 
 
 @tagged("post_install", "-at_install")

@@ -28,7 +28,7 @@ class TestClearRecoverableBalance(RewardCommon):
         self.assertRecordValues(wizard.line_ids, [
             {"partner_id": self.rep.id, "company_id": self.company.id, "balance": 1200.0},
         ])
-        self.assertIn("1,200.00", wizard.summary)
+        self.assertIn("The owed balance of Northern Rep, $\xa01,200.00, will be forgiven", wizard.summary)
 
     def test_clear_flips_the_flags_deletes_nothing_and_zeroes_the_balance(self):
         self._clear()
@@ -94,6 +94,7 @@ class TestClearRecoverableBalance(RewardCommon):
         action = balances.action_clear_recoverable_balance()
         wizard = self.env["recon.reward.clear.wizard"].browse(action["res_id"])
         self.assertEqual(sorted(wizard.line_ids.mapped("balance")), [80.0, 1200.0])
+        self.assertIn("2 owed balances, $\xa01,280.00 in total", wizard.summary)
         wizard.action_confirm()
         self.assertEqual(self._balance(), 0.0)
         self.assertEqual(self._balance(self.rep_b), 0.0)

@@ -22,10 +22,17 @@ class ReconRewardClearWizard(models.TransientModel):
             for currency in wizard.line_ids.currency_id:
                 amount = sum(wizard.line_ids.filtered(lambda l: l.currency_id == currency).mapped("balance"))
                 totals.append(formatLang(self.env, amount, currency_obj=currency))
-            wizard.summary = self.env._(
-                "%(count)s owed balances, %(total)s in total, will be forgiven.",
-                count=len(wizard.line_ids), total=" + ".join(totals),
-            )
+            total = " + ".join(totals)
+            if len(wizard.line_ids) == 1:
+                wizard.summary = self.env._(
+                    "The owed balance of %(payee)s, %(total)s, will be forgiven.",
+                    payee=wizard.line_ids.partner_id.display_name, total=total,
+                )
+            else:
+                wizard.summary = self.env._(
+                    "%(count)s owed balances, %(total)s in total, will be forgiven.",
+                    count=len(wizard.line_ids), total=total,
+                )
 
     @api.model
     def _action_open(self, pairs):
