@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+from odoo.addons.recon_addon.services.balances import allocate_fifo
 
 #: fields frozen once a reward is confirmed (its entry reflects them)
 LOCKED_FIELDS = {"partner_id", "date", "amount", "currency_id", "company_id", "recoverable"}
@@ -182,8 +183,9 @@ class ReconReward(models.Model):
         to_post = drafts.filtered(lambda r: r.company_id.recon_post_rewards)
         if to_post:
             to_post._check_reward_accounts()
+            settled = to_post._allocate_repayments()
             result = self.env["recon.ledger"]._post_entries(
-                [reward._prepare_entry() for reward in to_post]
+                [reward._prepare_entry(settled.get(reward)) for reward in to_post]
             )
             for reward, move in zip(to_post, result.moves):
                 reward.move_id = move
@@ -245,12 +247,73 @@ class ReconReward(models.Model):
         company = self.company_id
         return company.recon_advance_account_id if self.recoverable else company.recon_forgiven_account_id
 
-    def _prepare_entry(self):
+    def _allocate_repayments(self):
+        """Which open advance items each recoverable repayment of ``self``
+        settles: the payee's oldest first, each part of an advance given to
+        one repayment only.
+
+        Only repayments and advances in company currency are matched: in a
+        foreign currency the match would realise an exchange difference and
+        the advances account would no longer equal the owed balance (each
+        reward counts at its own date's rate). Those stay open until the
+        balance is cleared.
+
+        :return: ``{repayment: (account.move.line, amount settled)}``
+        """
+        repayments = self.filtered(
+            lambda r: r.recoverable and r.amount < 0 and r.currency_id == r.company_id.currency_id
+        ).sorted(lambda r: (r.date, r.id))
+        if not repayments:
+            return {}
+        items = self.env["account.move.line"].search([
+            ("account_id", "in", repayments.company_id.recon_advance_account_id.ids),
+            ("partner_id", "in", repayments.partner_id.ids),
+            ("company_id", "in", repayments.company_id.ids),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+            ("currency_id", "in", repayments.currency_id.ids),
+            ("amount_residual_currency", ">", 0),
+        ], order="date, id")
+        pools = {}
+        for item in items:
+            key = (item.partner_id, item.company_id, item.currency_id, item.account_id)
+            pools.setdefault(key, {})[item] = item.amount_residual_currency
+        settled = {}
+        for repayment in repayments:
+            key = (repayment.partner_id, repayment.company_id, repayment.currency_id,
+                   repayment.company_id.recon_advance_account_id)
+            pool = pools.get(key, {})
+            taken = allocate_fifo(-repayment.amount, pool, repayment.currency_id.rounding)
+            for item, amount in taken.items():
+                pool[item] -= amount
+            if taken:
+                settled[repayment] = (self.env["account.move.line"].union(*taken),
+                                      repayment.currency_id.round(sum(taken.values())))
+        return settled
+
+    def _prepare_entry(self, settled=None):
         """Advance: Dr advances receivable / Cr commissions payable, both on
-        the payee; a repayment (negative amount) mirrors the signs."""
+        the payee; a repayment (negative amount) mirrors the signs, its
+        credit reconciled with the advances it settles.
+
+        :param settled: for a repayment, ``(advance items, amount)`` from
+            :meth:`_allocate_repayments`
+        """
         self.ensure_one()
         label = (self.env._("Repayment: %s", self.name) if self.amount < 0
                  else self.env._("Advance: %s", self.name))
+        partner = self.partner_id
+        lines = [LedgerLine(account=self.company_id.recon_commission_payable_account_id, amount=-self.amount,
+                            partner=partner, name=label)]
+        account = self._get_debit_account()
+        rest = self.amount
+        if settled:
+            items, amount = settled
+            lines.append(LedgerLine(account=account, amount=-amount, partner=partner, name=label,
+                                    reconcile_with=items))
+            rest = self.currency_id.round(rest + amount)
+        if not self.currency_id.is_zero(rest):
+            lines.append(LedgerLine(account=account, amount=rest, partner=partner, name=label))
         return LedgerEntry(
             source=self,
             label=label,
@@ -258,12 +321,7 @@ class ReconReward(models.Model):
             currency=self.currency_id,
             company=self.company_id,
             ref=self.reference or self.name,
-            lines=[
-                LedgerLine(account=self._get_debit_account(), amount=self.amount,
-                           partner=self.partner_id, name=label),
-                LedgerLine(account=self.company_id.recon_commission_payable_account_id, amount=-self.amount,
-                           partner=self.partner_id, name=label),
-            ],
+            lines=lines,
         )
 
     def _prepare_reversal_entry(self):

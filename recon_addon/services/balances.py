@@ -12,6 +12,11 @@ confirmed while posting was off), only what is open can be reconciled::
 
     >>> split_forgiveness(60.0, 45.0, 0.01)
     (45.0, 15.0)
+
+A repayment settles the payee's oldest open advances first::
+
+    >>> allocate_fifo(70.0, {"jan": 50.0, "feb": 40.0}, 0.01)
+    {'jan': 50.0, 'feb': 20.0}
 """
 import operator as py_operator
 
@@ -65,3 +70,25 @@ def split_forgiveness(balance, open_amount, rounding):
     reconciled = min(abs(balance), abs(open_amount)) * (1 if balance > 0 else -1)
     reconciled = float_round(reconciled, precision_rounding=rounding)
     return reconciled, float_round(balance - reconciled, precision_rounding=rounding)
+
+
+def allocate_fifo(amount, open_amounts, rounding):
+    """Take ``amount`` from the open amounts, oldest first.
+
+    :param amount: positive amount to allocate
+    :param open_amounts: ordered mapping ``key -> open amount`` (positive);
+        the caller keeps it between calls and subtracts what was taken, so
+        two repayments never settle the same part of an advance
+    :return: ``{key: amount taken}`` in order; their sum is at most ``amount``
+    """
+    taken = {}
+    left = amount
+    for key, available in open_amounts.items():
+        if float_compare(left, 0.0, precision_rounding=rounding) <= 0:
+            break
+        if float_compare(available, 0.0, precision_rounding=rounding) <= 0:
+            continue
+        take = float_round(min(available, left), precision_rounding=rounding)
+        taken[key] = take
+        left = float_round(left - take, precision_rounding=rounding)
+    return taken

@@ -271,3 +271,49 @@ class TestRewardMultiCompany(RewardCommon):
         self.assertEqual(reward.move_id.company_id, self.company_b)
         self.assertEqual(reward.move_id.line_ids.account_id,
                          self.company_b.recon_advance_account_id | self.company_b.recon_commission_payable_account_id)
+
+
+@tagged("post_install", "-at_install")
+class TestRepaymentReconciliation(RewardCommon):
+
+    def _advance_item(self, reward):
+        return reward.move_id.line_ids.filtered(lambda l: l.account_id == self.advance)
+
+    def test_repayment_settles_the_oldest_advances_first(self):
+        january = self._reward(100.0, date="2024-01-10")
+        february = self._reward(200.0, date="2024-02-10")
+        repayment = self._reward(-150.0, date="2024-03-10")
+        self.assertRecordValues(self._advance_item(repayment), [
+            {"balance": -150.0, "reconciled": True, "amount_residual": 0.0},
+        ])
+        self.assertRecordValues(self._advance_item(january) + self._advance_item(february), [
+            {"reconciled": True, "amount_residual": 0.0},
+            {"reconciled": False, "amount_residual": 150.0},
+        ])
+        self.assertAlmostEqual(self._account_balance(self.advance, self.rep), 150.0)
+
+    def test_repayments_confirmed_together_never_settle_the_same_part_twice(self):
+        advance = self._reward(100.0, date="2024-01-10")
+        first = self._reward(-60.0, date="2024-02-10", confirm=False)
+        second = self._reward(-70.0, date="2024-02-11", confirm=False)
+        (first + second).action_confirm()
+        self.assertRecordValues(self._advance_item(first), [{"balance": -60.0, "reconciled": True}])
+        self.assertRecordValues(self._advance_item(second).sorted("balance"), [
+            {"balance": -40.0, "reconciled": True, "amount_residual": 0.0},
+            {"balance": -30.0, "reconciled": False, "amount_residual": -30.0},
+        ])
+        self.assertTrue(self._advance_item(advance).reconciled)
+        self.assertEqual(self._balance(), -30.0)
+
+    def test_repayment_without_an_open_advance_stays_open(self):
+        repayment = self._reward(-80.0)
+        self.assertRecordValues(self._advance_item(repayment), [
+            {"balance": -80.0, "reconciled": False, "amount_residual": -80.0},
+        ])
+
+    def test_foreign_currency_repayment_is_left_for_the_clearing(self):
+        eur = self.setup_other_currency("EUR", rates=[("2024-01-01", 2.0), ("2024-06-01", 4.0)])
+        self._reward(300.0, currency=eur, date="2024-02-01")
+        repayment = self._reward(-100.0, currency=eur, date="2024-07-01")
+        self.assertFalse(self._advance_item(repayment).reconciled)
+        self.assertAlmostEqual(self._account_balance(self.advance, self.rep), self._balance())

@@ -1,6 +1,11 @@
 from odoo.tests import BaseCase
 
-from odoo.addons.recon_addon.services.balances import balance_matches, owed_balance, split_forgiveness
+from odoo.addons.recon_addon.services.balances import (
+    allocate_fifo,
+    balance_matches,
+    owed_balance,
+    split_forgiveness,
+)
 
 
 class TestOwedBalance(BaseCase):
@@ -52,3 +57,19 @@ class TestSplitForgiveness(BaseCase):
     def test_nothing_reconciled_when_open_items_point_the_other_way(self):
         self.assertEqual(split_forgiveness(600.0, -100.0, 0.01), (0.0, 600.0))
         self.assertEqual(split_forgiveness(600.0, 0.0, 0.01), (0.0, 600.0))
+
+
+class TestAllocateFifo(BaseCase):
+
+    def test_oldest_open_amounts_are_taken_first(self):
+        self.assertEqual(allocate_fifo(70.0, {"jan": 50.0, "feb": 40.0, "mar": 10.0}, 0.01),
+                         {"jan": 50.0, "feb": 20.0})
+
+    def test_exhausted_amounts_are_skipped(self):
+        self.assertEqual(allocate_fifo(30.0, {"jan": 0.0, "feb": 40.0}, 0.01), {"feb": 30.0})
+
+    def test_more_than_open_takes_everything(self):
+        self.assertEqual(allocate_fifo(100.0, {"jan": 50.0, "feb": 20.0}, 0.01), {"jan": 50.0, "feb": 20.0})
+
+    def test_nothing_open_takes_nothing(self):
+        self.assertEqual(allocate_fifo(100.0, {}, 0.01), {})
