@@ -47,7 +47,8 @@ class ReconReward(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company,
     )
     currency_id = fields.Many2one(
-        "res.currency", required=True, default=lambda self: self.env.company.currency_id,
+        "res.currency", required=True, compute="_compute_currency_id", store=True, readonly=False,
+        precompute=True, help="Currency of the amount; the company's currency unless set.",
     )
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
     amount_company = fields.Monetary(
@@ -94,6 +95,12 @@ class ReconReward(models.Model):
         ("amount_not_zero", "CHECK(amount != 0)", "A reward needs an amount: positive for an advance, "
          "negative for a repayment."),
     ]
+
+    @api.depends("company_id")
+    def _compute_currency_id(self):
+        for reward in self:
+            if not reward.currency_id:
+                reward.currency_id = reward.company_id.currency_id
 
     @api.depends("amount", "currency_id", "company_id", "date")
     def _compute_amount_company(self):

@@ -266,6 +266,13 @@ class TestRewardMultiCompany(RewardCommon):
         self.assertEqual(env["recon.reward.balance"].search([("partner_id", "=", self.rep.id)]).balance, 100.0)
         self.assertEqual(self.rep.with_env(env).recoverable_balance, 100.0)
 
+    def test_reward_takes_its_company_currency(self):
+        self.company_b.currency_id = self.setup_other_currency("EUR")
+        reward = self.env["recon.reward"].create({
+            "name": "Draw", "partner_id": self.rep.id, "amount": 10.0, "company_id": self.company_b.id,
+        })
+        self.assertEqual(reward.currency_id, self.company_b.currency_id)
+
     def test_other_company_entry_uses_that_company_accounts(self):
         reward = self._reward(700.0, company=self.company_b)
         self.assertEqual(reward.move_id.company_id, self.company_b)
