@@ -7,6 +7,8 @@ from odoo.addons.recon_addon.services.balances import allocate_fifo
 
 #: fields frozen once a reward is confirmed (its entry reflects them)
 LOCKED_FIELDS = {"partner_id", "date", "amount", "currency_id", "company_id", "recoverable"}
+#: fields only Confirm, Reverse and Clear set (through ``_write_status``)
+STATUS_FIELDS = {"state", "move_id", "reversal_move_id", "clearing_id"}
 
 
 class ReconReward(models.Model):
@@ -121,9 +123,16 @@ class ReconReward(models.Model):
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_status_fields({f: v for f, v in vals.items() if v and v != "draft"})
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._check_status_fields(vals)
         locked = LOCKED_FIELDS.intersection(vals)
-        if locked and not self.env.context.get("recon_reward_clearing"):
+        if locked:
             frozen = self.filtered(lambda r: r.state != "draft")
             if frozen:
                 raise UserError(self.env._(
@@ -134,6 +143,25 @@ class ReconReward(models.Model):
                     state=dict(self._fields["state"]._description_selection(self.env))[frozen[0].state],
                 ))
         return super().write(vals)
+
+    def _check_status_fields(self, vals):
+        status = STATUS_FIELDS.intersection(vals)
+        if status:
+            raise UserError(self.env._(
+                "A reward's status, journal entries and clearing are set by Confirm, Reverse and "
+                "Clear Balance only (%(fields)s).",
+                fields=", ".join(sorted(self._fields[f].string for f in status)),
+            ))
+
+    def _write_status(self, vals):
+        """Write what Confirm, Reverse and Clear Balance decide, past the
+        checks of :meth:`write` (still tracked)."""
+        return super().write(vals)
+
+    def _mark_cleared(self, clearing):
+        """Make these rewards non-recoverable as part of ``clearing``: the
+        only way a confirmed reward's recoverable flag changes (tracked)."""
+        return self._write_status({"recoverable": False, "clearing_id": clearing.id})
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
@@ -195,8 +223,8 @@ class ReconReward(models.Model):
                 [reward._prepare_entry(settled.get(reward)) for reward in to_post]
             )
             for reward, move in zip(to_post, result.moves):
-                reward.move_id = move
-        drafts.write({"state": "confirmed"})
+                reward._write_status({"move_id": move.id})
+        drafts._write_status({"state": "confirmed"})
         return True
 
     def action_reverse(self):
@@ -219,8 +247,8 @@ class ReconReward(models.Model):
                 [reward._prepare_reversal_entry() for reward in posted]
             )
             for reward, move in zip(posted, result.moves):
-                reward.reversal_move_id = move
-        self.write({"state": "reversed"})
+                reward._write_status({"reversal_move_id": move.id})
+        self._write_status({"state": "reversed"})
         return True
 
     def action_view_move(self):

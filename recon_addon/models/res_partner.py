@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from odoo.addons.recon_addon.services.balances import balance_matches, owed_balance
+from odoo.addons.recon_addon.services.balances import SEARCH_OPERATORS, balance_matches, owed_balance
 
 MANAGER_GROUP = "recon_addon.recon_addon_group_manager"
 
@@ -43,7 +43,7 @@ class ResPartner(models.Model):
     def _search_recoverable_balance(self, operator, value):
         """Payees whose owed balance in the current company matches, e.g.
         ``[('recoverable_balance', '!=', 0)]`` for everyone who owes."""
-        if operator not in ("=", "!=", "<", "<=", ">", ">=") or not isinstance(value, (int, float)):
+        if operator not in SEARCH_OPERATORS or not isinstance(value, (int, float)):
             raise UserError(self.env._("The owed balance can only be compared with a number."))
         company = self.env.company
         rounding = company.currency_id.rounding
@@ -153,9 +153,7 @@ class ResPartner(models.Model):
             for clearing, move in zip(clearings, result.moves):
                 clearing.move_id = move
         for (partner, partner_rewards, balance), clearing in zip(todo, clearings):
-            partner_rewards.with_context(recon_reward_clearing=True).write(
-                {"recoverable": False, "clearing_id": clearing.id}
-            )
+            partner_rewards._mark_cleared(clearing)
             partner._recon_log_note(clearing._prepare_chatter_note())
         return clearings
 

@@ -117,6 +117,17 @@ class TestRewardBalance(RewardCommon):
         self.assertEqual(Partner.search([("id", "in", payees.ids), ("recoverable_balance", ">=", 100)]),
                          self.rep)
 
+    def test_search_by_balance_needs_a_number(self):
+        with self.assertRaisesRegex(UserError, "compared with a number"):
+            self.env["res.partner"].search([("recoverable_balance", "=", "a lot")])
+
+    def test_smart_button_opens_the_payee_rewards(self):
+        reward = self._reward(100.0)
+        self._reward(50.0, partner=self.rep_b)
+        action = self.rep.action_view_recon_rewards()
+        self.assertEqual(self.env["recon.reward"].search(action["domain"]), reward)
+        self.assertEqual(action["context"]["default_partner_id"], self.rep.id)
+
     def test_user_shows_the_balance_of_their_partner(self):
         self._reward(400.0)
         self.assertRecordValues(self.rep_user, [{"recoverable_balance": 400.0, "recon_reward_count": 1}])
@@ -174,6 +185,15 @@ class TestRewardLifecycle(RewardCommon):
         reward = self._reward(100.0)
         with self.assertRaisesRegex(UserError, "clear the payee's owed balance"):
             reward.recoverable = False
+
+    def test_status_and_entries_are_set_by_the_actions_only(self):
+        reward = self._reward(100.0)
+        with self.assertRaisesRegex(UserError, "set by Confirm, Reverse and Clear Balance only"):
+            reward.state = "draft"
+        with self.assertRaisesRegex(UserError, "Journal Entry"):
+            self.env["recon.reward"].create({"name": "Draw", "partner_id": self.rep.id, "amount": 5.0,
+                                             "move_id": reward.move_id.id})
+        self.assertEqual(reward.state, "confirmed")
 
     def test_reward_with_a_posted_entry_cannot_be_deleted(self):
         reward = self._reward(100.0)
