@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
@@ -158,6 +159,16 @@ class ReconReward(models.Model):
         checks of :meth:`write` (still tracked)."""
         return super().write(vals)
 
+    def _lock_for_update(self):
+        """Lock the rewards before posting for them. A second user confirming,
+        reversing or clearing the same rewards at the same moment fails at
+        once (and the request is retried, then finds them done) instead of
+        posting a second entry."""
+        if self.ids:
+            self.env.cr.execute(SQL(
+                "SELECT id FROM recon_reward WHERE id = ANY(%s) FOR UPDATE NOWAIT", self.ids,
+            ))
+
     def _mark_cleared(self, clearing):
         """Make these rewards non-recoverable as part of ``clearing``: the
         only way a confirmed reward's recoverable flag changes (tracked)."""
@@ -215,6 +226,7 @@ class ReconReward(models.Model):
                 "Reward %(reward)s is already confirmed or reversed.",
                 reward=(self - drafts)[0].display_name,
             ))
+        drafts._lock_for_update()
         to_post = drafts.filtered(lambda r: r.company_id.recon_post_rewards)
         if to_post:
             to_post._check_reward_accounts()
@@ -241,6 +253,7 @@ class ReconReward(models.Model):
                 ))
             raise UserError(self.env._("Only a confirmed reward can be reversed (%(reward)s).",
                                        reward=reward.display_name))
+        self._lock_for_update()
         posted = self.filtered(lambda r: r.move_id)
         if posted:
             result = self.env["recon.ledger"]._post_entries(

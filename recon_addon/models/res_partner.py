@@ -130,6 +130,7 @@ class ResPartner(models.Model):
             ("state", "=", "confirmed"),
             ("recoverable", "=", True),
         ])
+        rewards._lock_for_update()
         by_partner = rewards.grouped("partner_id")
         todo = []
         for partner in self:

@@ -167,3 +167,23 @@ class TestClearRecoverableBalance(RewardCommon):
         self.rep._recon_clear_recoverable_balance()
         self.assertEqual(self._balance(), 0.0)
         self.assertEqual(self._balance(company=company_b), 700.0)
+
+    def test_clear_rows_of_two_companies_each_in_its_own_company(self):
+        company_b = self.setup_other_company(name="Rewards B")["company"]
+        self.env.user.company_ids |= company_b
+        self._reward(700.0, company=company_b)
+        balances = self.env["recon.reward.balance"].with_context(
+            allowed_company_ids=(self.company | company_b).ids,
+        ).search([("partner_id", "=", self.rep.id)])
+        self.assertEqual(len(balances), 2)
+        action = balances.action_clear_recoverable_balance()
+        self.env["recon.reward.clear.wizard"].browse(action["res_id"]).action_confirm()
+        clearings = self.env["recon.reward.clearing"].with_context(
+            allowed_company_ids=(self.company | company_b).ids,
+        ).search([("partner_id", "=", self.rep.id)])
+        self.assertEqual(sorted(clearings.mapped(lambda c: (c.company_id.name, c.amount, c.move_id.company_id.name))),
+                         sorted([(self.company.name, 1200.0, self.company.name),
+                                 (company_b.name, 700.0, company_b.name)]))
+        self.assertEqual(self._balance(), 0.0)
+        self.assertEqual(self._balance(company=company_b), 0.0)
+        self.assertAlmostEqual(self._account_balance(company_b.recon_advance_account_id, self.rep), 0.0)
