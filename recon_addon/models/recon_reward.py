@@ -227,6 +227,8 @@ class ReconReward(models.Model):
                 reward=(self - drafts)[0].display_name,
             ))
         drafts._lock_for_update()
+        # the rate of the reward's date may have been loaded since the draft was saved
+        self.env.add_to_compute(self._fields["amount_company"], drafts)
         to_post = drafts.filtered(lambda r: r.company_id.recon_post_rewards)
         if to_post:
             to_post._check_reward_accounts()

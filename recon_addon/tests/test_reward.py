@@ -144,6 +144,16 @@ class TestRewardBalance(RewardCommon):
         self.assertEqual(self._balance(), 125.0)
         self.assertAlmostEqual(self._account_balance(self.advance, self.rep), 125.0)
 
+    def test_confirming_takes_the_rate_known_at_confirmation(self):
+        eur = self.setup_other_currency("EUR", rates=[("2024-01-01", 2.0)])
+        reward = self._reward(300.0, currency=eur, date="2024-02-01", confirm=False)
+        self.assertEqual(reward.amount_company, 150.0)
+        self.env["res.currency.rate"].create({"name": "2024-02-01", "rate": 3.0, "currency_id": eur.id,
+                                              "company_id": self.company.id})
+        reward.action_confirm()
+        self.assertEqual(reward.amount_company, 100.0)
+        self.assertEqual(reward.move_id.line_ids.filtered(lambda l: l.account_id == self.advance).balance, 100.0)
+
     def test_balances_list_rows_per_payee(self):
         self._reward(1000.0)
         self._reward(-250.0)
