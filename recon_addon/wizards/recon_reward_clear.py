@@ -105,7 +105,12 @@ class ReconRewardClearWizard(models.TransientModel):
             "params": {
                 "type": "success",
                 "title": self.env._("Owed balances cleared"),
-                "message": self.env._("%(count)s owed balances forgiven.", count=len(clearings)),
+                "message": (
+                    self.env._("The owed balance of %(payee)s was forgiven.",
+                               payee=clearings.partner_id.display_name)
+                    if len(clearings) == 1
+                    else self.env._("%(count)s owed balances forgiven.", count=len(clearings))
+                ),
                 "sticky": False,
                 "next": {"type": "ir.actions.act_window_close"},
             },
