@@ -19,7 +19,8 @@ class TestClearRecoverableBalance(RewardCommon):
         action = (partners or self.rep).action_clear_recoverable_balance()
         self.assertEqual(action["res_model"], "recon.reward.clear.wizard")
         wizard = self.env["recon.reward.clear.wizard"].browse(action["res_id"])
-        wizard.action_confirm()
+        done = wizard.action_confirm()
+        self.assertEqual(done["params"]["type"], "success")
         return wizard
 
     def test_confirmation_shows_the_amount(self):
@@ -60,7 +61,9 @@ class TestClearRecoverableBalance(RewardCommon):
         self.assertAlmostEqual(self._account_balance(self.forgiven, self.rep), 1200.0)
 
     def test_clear_notes_who_cleared_how_much_on_the_payee(self):
-        self._clear()
+        action = self.rep.action_clear_recoverable_balance()
+        done = self.env["recon.reward.clear.wizard"].browse(action["res_id"]).action_confirm()
+        self.assertEqual(done["params"]["message"], "The owed balance of Northern Rep was forgiven.")
         body = self.rep.message_ids[:1].body
         self.assertIn(f"cleared by {self.env.user.name}", body)
         self.assertIn("1,200.00", body)
@@ -86,6 +89,8 @@ class TestClearRecoverableBalance(RewardCommon):
             rep.action_clear_recoverable_balance()
         with self.assertRaisesRegex(AccessError, "Only a Reconciliation Manager"):
             rep._recon_clear_recoverable_balance()
+        with self.assertRaises(AccessError):
+            self.env["recon.reward.clear.wizard"].with_user(self.recon_user).create({})
         self.assertEqual(self._balance(), 1200.0)
 
     def test_clear_many_payees_from_the_balances_list(self):
