@@ -15,9 +15,14 @@
         "views/recon_collection_status_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "views/recon_reward_views.xml",
+        "views/res_partner_views.xml",
+        "wizards/recon_reward_clear_views.xml",
         "views/menus.xml",
     ],
-    "demo": [],
+    "demo": [
+        "demo/recon_rewards_demo.xml",
+    ],
     "assets": {
         "web.assets_tests": [
             "recon_addon/static/tests/tours/**/*",

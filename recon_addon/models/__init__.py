@@ -4,3 +4,8 @@ from . import res_config_settings
 from . import account_chart_template
 from . import account_move
 from . import recon_ledger
+from . import recon_reward
+from . import recon_reward_clearing
+from . import recon_reward_balance
+from . import res_partner
+from . import res_users

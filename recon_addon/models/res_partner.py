@@ -1,0 +1,171 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.recon_addon.services.balances import SEARCH_OPERATORS, balance_matches, owed_balance
+
+MANAGER_GROUP = "recon_addon.recon_addon_group_manager"
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    recon_company_currency_id = fields.Many2one(
+        "res.currency", string="Balance Currency", compute="_compute_recon_company_currency_id",
+    )
+    recoverable_balance = fields.Monetary(
+        string="Owed Balance",
+        currency_field="recon_company_currency_id",
+        compute="_compute_recoverable_balance",
+        search="_search_recoverable_balance",
+        groups="recon_addon.recon_addon_group_user",
+        help="What the payee owes back in the current company: recoverable advances and draws less "
+        "repayments, in company currency, each reward converted at its date.",
+    )
+    recon_reward_count = fields.Integer(
+        string="Rewards", compute="_compute_recoverable_balance", groups="recon_addon.recon_addon_group_user",
+    )
+
+    @api.depends_context("company")
+    def _compute_recon_company_currency_id(self):
+        self.recon_company_currency_id = self.env.company.currency_id
+
+    @api.depends_context("company")
+    def _compute_recoverable_balance(self):
+        balances = self._recon_get_balances(self.env.company)
+        counts = dict(self.env["recon.reward"]._read_group(
+            [("partner_id", "in", self._origin.ids), ("company_id", "=", self.env.company.id)],
+            ["partner_id"], ["__count"],
+        ))
+        for partner in self:
+            partner.recoverable_balance = balances.get(partner._origin.id, 0.0)
+            partner.recon_reward_count = counts.get(partner._origin, 0)
+
+    def _search_recoverable_balance(self, operator, value):
+        """Payees whose owed balance in the current company matches, e.g.
+        ``[('recoverable_balance', '!=', 0)]`` for everyone who owes."""
+        if operator not in SEARCH_OPERATORS or not isinstance(value, (int, float)):
+            raise UserError(self.env._("The owed balance can only be compared with a number."))
+        company = self.env.company
+        rounding = company.currency_id.rounding
+        balances = self._recon_get_balances(company, all_payees=True)
+        if balance_matches(0.0, operator, value, rounding):
+            # payees without any reward match too: exclude those that do not
+            return [("id", "not in", [pid for pid, balance in balances.items()
+                                      if not balance_matches(balance, operator, value, rounding)])]
+        return [("id", "in", [pid for pid, balance in balances.items()
+                              if balance_matches(balance, operator, value, rounding)])]
+
+    def _recon_get_balances(self, company, all_payees=False):
+        """Owed balances in ``company`` as ``{partner_id: amount}``, for
+        ``self`` (or for every payee with ``all_payees``)."""
+        domain = [("company_id", "=", company.id), ("state", "=", "confirmed"), ("recoverable", "=", True)]
+        if not all_payees:
+            domain.append(("partner_id", "in", self._origin.ids))
+        return {
+            partner.id: company.currency_id.round(amount)
+            for partner, amount in self.env["recon.reward"]._read_group(
+                domain, ["partner_id"], ["amount_company:sum"])
+        }
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_view_recon_rewards(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_reward_action")
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id, "search_default_filter_recoverable": 1}
+        return action
+
+    def action_clear_recoverable_balance(self):
+        """Ask to confirm clearing these payees' owed balances in the current
+        company (the confirmation shows the amounts); a payee without a
+        balance is left alone and the user is told so."""
+        return self.env["recon.reward.clear.wizard"]._action_open(
+            [(partner, self.env.company) for partner in self]
+        )
+
+    def _recon_log_note(self, body):
+        """Leave an audit note on the payee, written by the current user.
+
+        Like Odoo's own tracking messages, the note is the record of what the
+        user did and must not depend on the user's right to edit the contact,
+        hence ``sudo()``; the author stays the user.
+        """
+        self.ensure_one()
+        return self.sudo().message_post(
+            body=body, author_id=self.env.user.partner_id.id, message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+
+    # ------------------------------------------------------------------
+    # Clearing
+    # ------------------------------------------------------------------
+    def _recon_check_clear_access(self):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._(
+                "Only a Reconciliation Manager can clear owed balances (%(user)s is not one).",
+                user=self.env.user.name,
+            ))
+
+    def _recon_clear_recoverable_balance(self):
+        """Forgive the owed balances of ``self`` in the current company.
+
+        Every recoverable confirmed reward of each payee becomes
+        non-recoverable (none is deleted) and is linked to a
+        ``recon.reward.clearing``; when the company posts rewards, one
+        forgiveness entry per payee (Dr forgiven advances / Cr advances
+        receivable) is posted in one batch and reconciled with the payee's
+        open advance items. Payees without a balance are skipped.
+
+        :return: the clearings made (``recon.reward.clearing``)
+        """
+        self._recon_check_clear_access()
+        company = self.env.company
+        currency = company.currency_id
+        Clearing = self.env["recon.reward.clearing"]
+        rewards = self.env["recon.reward"].search([
+            ("partner_id", "in", self.ids),
+            ("company_id", "=", company.id),
+            ("state", "=", "confirmed"),
+            ("recoverable", "=", True),
+        ])
+        rewards._lock_for_update()
+        by_partner = rewards.grouped("partner_id")
+        todo = []
+        for partner in self:
+            partner_rewards = by_partner.get(partner, rewards.browse())
+            balance = owed_balance([(r.amount_company, True) for r in partner_rewards], currency.rounding)
+            if not currency.is_zero(balance):
+                todo.append((partner, partner_rewards, balance))
+        if not todo:
+            return Clearing
+        clearings = Clearing.create([
+            {"partner_id": partner.id, "company_id": company.id, "amount": balance}
+            for partner, _rewards, balance in todo
+        ])
+        if company.recon_post_rewards:
+            rewards._check_reward_accounts()
+            open_items = self._recon_get_open_advance_items(company)
+            result = self.env["recon.ledger"]._post_entries([
+                clearing._prepare_forgiveness_entry(open_items.get(clearing.partner_id.id))
+                for clearing in clearings
+            ])
+            for clearing, move in zip(clearings, result.moves):
+                clearing.move_id = move
+        for (partner, partner_rewards, balance), clearing in zip(todo, clearings):
+            partner_rewards._mark_cleared(clearing)
+            partner._recon_log_note(clearing._prepare_chatter_note())
+        return clearings
+
+    def _recon_get_open_advance_items(self, company):
+        """Open journal items of ``self`` on the company's advances account,
+        as ``{partner_id: account.move.line}``."""
+        lines = self.env["account.move.line"].search([
+            ("account_id", "=", company.recon_advance_account_id.id),
+            ("partner_id", "in", self.ids),
+            ("company_id", "=", company.id),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+        ], order="date, id")
+        return {partner.id: items for partner, items in lines.grouped("partner_id").items()}

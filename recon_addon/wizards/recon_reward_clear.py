@@ -1,0 +1,128 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.misc import formatLang
+
+
+class ReconRewardClearWizard(models.TransientModel):
+    """Confirmation before clearing owed balances: one line per payee and
+    company with the amount that will be forgiven."""
+
+    _name = "recon.reward.clear.wizard"
+    _description = "Clear Owed Balances"
+
+    line_ids = fields.One2many("recon.reward.clear.wizard.line", "wizard_id", string="Balances", readonly=True)
+    skipped_partner_ids = fields.Many2many("res.partner", string="Nothing to Clear", readonly=True,
+                                           help="Selected payees without an owed balance; they are left alone.")
+    summary = fields.Char(compute="_compute_summary")
+
+    @api.depends("line_ids")
+    def _compute_summary(self):
+        for wizard in self:
+            totals = []
+            for currency in wizard.line_ids.currency_id:
+                amount = sum(wizard.line_ids.filtered(lambda l: l.currency_id == currency).mapped("balance"))
+                totals.append(formatLang(self.env, amount, currency_obj=currency))
+            total = " + ".join(totals)
+            if len(wizard.line_ids) == 1:
+                wizard.summary = self.env._(
+                    "The owed balance of %(payee)s, %(total)s, will be forgiven.",
+                    payee=wizard.line_ids.partner_id.display_name, total=total,
+                )
+            else:
+                wizard.summary = self.env._(
+                    "%(count)s owed balances, %(total)s in total, will be forgiven.",
+                    count=len(wizard.line_ids), total=total,
+                )
+
+    @api.model
+    def _action_open(self, pairs):
+        """The confirmation for ``pairs`` of (payee, company), or a
+        notification when none of them owes anything.
+
+        :param pairs: list of ``(res.partner, res.company)``
+        """
+        self.env["res.partner"]._recon_check_clear_access()
+        lines, skipped = [], self.env["res.partner"]
+        by_company = {}
+        for partner, company in pairs:
+            by_company.setdefault(company, self.env["res.partner"])
+            by_company[company] |= partner
+        for company, partners in by_company.items():
+            balances = partners._recon_get_balances(company)
+            for partner in partners:
+                balance = balances.get(partner.id, 0.0)
+                if company.currency_id.is_zero(balance):
+                    skipped |= partner
+                else:
+                    lines.append({"partner_id": partner.id, "company_id": company.id, "balance": balance})
+        if not lines:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "info",
+                    "title": self.env._("Nothing to clear"),
+                    "message": self.env._("%(payees)s: no owed balance, nothing was changed.",
+                                          payees=", ".join(skipped.mapped("display_name"))),
+                    "sticky": False,
+                },
+            }
+        wizard = self.create({
+            "line_ids": [fields.Command.create(vals) for vals in lines],
+            "skipped_partner_ids": [fields.Command.set(skipped.ids)],
+        })
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Clear Owed Balances"),
+            "res_model": self._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def action_confirm(self):
+        """Clear the balances, each payee in its company."""
+        self.ensure_one()
+        for company in self.line_ids.company_id:
+            lines = self.line_ids.filtered(lambda l: l.company_id == company)
+            balances = lines.partner_id._recon_get_balances(company)
+            changed = lines.filtered(
+                lambda l: company.currency_id.compare_amounts(balances.get(l.partner_id.id, 0.0), l.balance)
+            )
+            if changed:
+                raise UserError(self.env._(
+                    "The owed balance of %(payee)s changed since this confirmation was opened. "
+                    "Close it and clear again to see the current amount.",
+                    payee=changed[0].partner_id.display_name,
+                ))
+        clearings = self.env["recon.reward.clearing"]
+        for company in self.line_ids.company_id:
+            partners = self.line_ids.filtered(lambda l: l.company_id == company).partner_id
+            clearings |= partners.with_company(company)._recon_clear_recoverable_balance()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": self.env._("Owed balances cleared"),
+                "message": (
+                    self.env._("The owed balance of %(payee)s was forgiven.",
+                               payee=clearings.partner_id.display_name)
+                    if len(clearings) == 1
+                    else self.env._("%(count)s owed balances forgiven.", count=len(clearings))
+                ),
+                "sticky": False,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+
+class ReconRewardClearWizardLine(models.TransientModel):
+    _name = "recon.reward.clear.wizard.line"
+    _description = "Owed Balance to Clear"
+
+    wizard_id = fields.Many2one("recon.reward.clear.wizard", required=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", string="Payee", required=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    balance = fields.Monetary(string="Owed Balance", currency_field="currency_id", readonly=True)
