@@ -1,2 +1,3 @@
 from . import test_foundation
 from . import test_ledger
+from . import test_services_upload
