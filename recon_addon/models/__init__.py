@@ -4,3 +4,4 @@ from . import res_config_settings
 from . import account_chart_template
 from . import account_move
 from . import recon_ledger
+from . import recon_write_off

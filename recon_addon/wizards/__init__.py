@@ -1,0 +1,1 @@
+from . import bulk_write_off
