@@ -299,7 +299,7 @@ class ReconWriteOffBatch(models.Model):
                 amount=format_amount(self.env, batch.amount_total, batch.currency_id),
                 failed=batch.count_failed,
             )
-            batch.message_post(body=body, message_type="notification", subtype_xmlid="mail.mt_note")
+            batch._message_log(body=body)
 
     def _action_notify_done(self):
         self.ensure_one()
