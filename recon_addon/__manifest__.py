@@ -20,7 +20,9 @@
         "wizards/bulk_write_off_views.xml",
         "views/menus.xml",
     ],
-    "demo": [],
+    "demo": [
+        "demo/recon_write_off_demo.xml",
+    ],
     "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,

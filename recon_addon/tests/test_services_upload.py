@@ -3,6 +3,7 @@ import csv
 import io
 
 from odoo.tests import BaseCase, tagged
+from odoo.tools.misc import file_open
 
 from odoo.addons.recon_addon.services.upload import (
     MAX_ROWS, neutralise_cell, parse_upload, to_csv,
@@ -129,6 +130,12 @@ class TestParseUpload(BaseCase):
                          ["__import__('os').system('true')", "=1+1"])
 
 
+    def test_shipped_sample_file_reads_as_documented(self):
+        with file_open("recon_addon/demo/recon_bulk_write_off_sample.csv", "rb") as sample:
+            rows, errors = parse_upload(sample.read(), "recon_bulk_write_off_sample.csv")
+        self.assertEqual([row.ref for row in rows], [f"LEG/0000{i}" for i in range(1, 8)] + ["LEG/09999"])
+        self.assertEqual([(error.code, error.ref) for error in errors], [("duplicate", "LEG/00002")])
+
 @tagged("post_install", "-at_install")
 class TestCsvExport(BaseCase):
 
@@ -148,3 +155,4 @@ class TestCsvExport(BaseCase):
         self.assertEqual(rows, [["Account ID", "Reason"],
                                 ["'=cmd|' /C calc'!A0", "nothing; left, open"],
                                 ["INV/1", ""]])
+
