@@ -36,10 +36,20 @@ def run(registry, args):
         wizard.action_preview()
         eligible = wizard.count_eligible
         wizard_id = wizard.id
-    with Timer() as confirm, environment(registry, context) as env:
-        wizard = env["recon.bulk.write.off.wizard"].browse(wizard_id)
-        wizard.action_confirm()
-        written_off = wizard.batch_id.count_written_off
+    with Timer() as confirm:
+        with environment(registry, context) as env:
+            wizard = env["recon.bulk.write.off.wizard"].browse(wizard_id)
+            wizard.action_confirm()
+            batch_id = wizard.batch_id.id
+            first_chunk = wizard.batch_id.count_written_off
+        # the scheduler: one chunk per transaction until the batch is done
+        for _call in range(size):
+            with environment(registry, context) as env:
+                batch = env["recon.write.off.batch"].browse(batch_id)
+                if batch.state == "done":
+                    written_off = batch.count_written_off
+                    break
+                env["recon.write.off.batch"]._cron_process_write_offs()
     with environment(registry, context) as env:
         open_left = sum(env["account.move"].browse(ours_ids).mapped("amount_residual"))
 
@@ -54,7 +64,8 @@ def run(registry, args):
         row("bulk write-off: preview", size, preview.seconds,
             notes=f"{eligible} eligible of {size}; target < 5 s"),
         row("bulk write-off: confirm (one batch)", size, confirm.seconds, per_item,
-            notes=f"{written_off} written off, open left {open_left:.2f}; "
+            notes=f"{written_off} written off ({first_chunk} in the request, the rest by the "
+                  f"scheduler), open left {open_left:.2f}; "
                   f"Odoo's path on {sample} invoices, open left {baseline_left:.2f}"),
     ]
 

@@ -1,3 +1,5 @@
+import base64
+
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
@@ -5,6 +7,11 @@ from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+from odoo.addons.recon_addon.services.upload import to_csv
+
+#: write-offs posted per transaction by a batch (in the confirming request,
+#: then by the scheduler): tens of entries keep each transaction short
+POST_CHUNK_SIZE = 100
 
 
 class ReconWriteOff(models.Model):
@@ -121,62 +128,72 @@ class ReconWriteOff(models.Model):
     # Posting
     # ------------------------------------------------------------------
     @api.model
-    def _create_and_post(self, vals_list, isolate=False):
-        """Create write-offs and post their entries through the ledger spine
-        in one batch.
-
-        :param vals_list: values of the write-offs (``invoice_id``,
-            ``account_id``, ``origin``, ``batch_id``, ``date``); the amount is
-            the invoice's open balance at posting time.
-        :param isolate: see ``recon.ledger._post_entries``: when True, a
-            write-off that cannot be posted is removed and reported instead
-            of stopping the others.
-        :return: ``(posted write-offs, [(invoice, reason)] of the failed ones)``
-        """
-        Line = self.env["account.move.line"]
+    def _prepare_draft_vals_list(self, vals_list):
+        """Complete write-off values with the invoice's company, currency and
+        current open balance (taken again when the entry is posted)."""
         invoices = self.env["account.move"].browse([vals["invoice_id"] for vals in vals_list])
         open_lines = invoices._recon_open_receivable_lines()
+        Line = self.env["account.move.line"]
         for vals, invoice in zip(vals_list, invoices):
             vals.setdefault("company_id", invoice.company_id.id)
             vals["currency_id"] = invoice.currency_id.id
             vals["amount"] = sum(open_lines.get(invoice.id, Line).mapped("amount_residual_currency"))
-        if not isolate:
-            for invoice in invoices.filtered(lambda inv: not open_lines.get(inv.id)):
-                raise UserError(_("%(invoice)s: nothing is left open to write off.",
-                                  invoice=invoice.display_name))
-        if not isolate:
-            with self.env.cr.savepoint():  # a refusal leaves no write-off behind
-                return self._create_and_post_all(vals_list, open_lines)
-        write_offs = self.create(vals_list)
+        return vals_list
+
+    @api.model
+    def _create_and_post(self, vals_list):
+        """Create write-offs and post their entries at once; any refusal
+        raises a UserError naming the invoice and leaves nothing behind.
+
+        :param vals_list: values of the write-offs (``invoice_id``,
+            ``account_id``, ``origin``, ``date`` …)
+        :return: the posted write-offs
+        """
+        with self.env.cr.savepoint():
+            write_offs = self.create(self._prepare_draft_vals_list(vals_list))
+            write_offs._post_pending(isolate=False)
+        return write_offs
+
+    def _post_pending(self, isolate=True):
+        """Post the entries of these draft write-offs through the ledger
+        spine, in one batch, each for its invoice's open balance now.
+
+        :param isolate: when True, a write-off that cannot be posted (paid or
+            cancelled meanwhile, period locked …) is deleted and reported,
+            and the others are posted; when False the first refusal raises.
+        :return: ``(posted write-offs, [(invoice, reason)] of the failed ones)``
+        """
+        open_lines = self.invoice_id._recon_open_receivable_lines()
         failures = []
         failed_ids = []
         to_post = []
-        for write_off in write_offs:
-            if open_lines.get(write_off.invoice_id.id):
-                to_post.append(write_off)
-            else:
+        for write_off in self:
+            invoice = write_off.invoice_id
+            reason = False
+            if invoice.state != "posted":
+                reason = _("Account has already been terminated")
+            elif not open_lines.get(invoice.id):
+                reason = _("Nothing left open")
+            if reason and not isolate:
+                raise UserError(_("%(invoice)s cannot be written off: %(reason)s.",
+                                  invoice=invoice.display_name, reason=reason))
+            if reason:
                 failed_ids.append(write_off.id)
-                failures.append((write_off.invoice_id, _("Nothing left open")))
-        entries = [write_off._prepare_ledger_entry(open_lines[write_off.invoice_id.id]) for write_off in to_post]
+                failures.append((invoice, reason))
+            else:
+                to_post.append(write_off)
+        amounts = [sum(open_lines[w.invoice_id.id].mapped("amount_residual_currency")) for w in to_post]
+        entries = [w._prepare_ledger_entry(open_lines[w.invoice_id.id]) for w in to_post]
         result = self.env["recon.ledger"]._post_entries(entries, isolate=isolate)
-        for write_off, move, error in zip(to_post, result.moves, result.errors):
+        for write_off, amount, move, error in zip(to_post, amounts, result.moves, result.errors):
             if move:
-                write_off.move_id = move
+                write_off.write({"move_id": move.id, "amount": amount})
             else:
                 failed_ids.append(write_off.id)
                 failures.append((write_off.invoice_id, self._failure_reason(write_off, error)))
         failed = self.browse(failed_ids)
         failed.unlink()
-        return write_offs - failed, failures
-
-    @api.model
-    def _create_and_post_all(self, vals_list, open_lines):
-        write_offs = self.create(vals_list)
-        entries = [write_off._prepare_ledger_entry(open_lines[write_off.invoice_id.id]) for write_off in write_offs]
-        result = self.env["recon.ledger"]._post_entries(entries)
-        for write_off, move in zip(write_offs, result.moves):
-            write_off.move_id = move
-        return write_offs, []
+        return self - failed, failures
 
     def _prepare_ledger_entry(self, open_lines):
         """One entry: Dr write-off account / Cr each open receivable item of
@@ -227,7 +244,13 @@ class ReconWriteOff(models.Model):
 
 class ReconWriteOffBatch(models.Model):
     """One bulk write-off: the uploaded file, who confirmed it and when, the
-    write-offs it posted and the accounts it could not write off."""
+    write-offs it posted and the accounts it could not write off.
+
+    Confirming a preview creates the batch with one draft write-off per
+    eligible account (which reserves the invoice) and posts the first
+    :data:`POST_CHUNK_SIZE` of them at once; the scheduler posts the rest,
+    a chunk per transaction, then the batch is done and its user notified.
+    """
 
     _name = "recon.write.off.batch"
     _description = "Write-off Batch"
@@ -245,12 +268,16 @@ class ReconWriteOffBatch(models.Model):
     user_id = fields.Many2one("res.users", string="Confirmed By", readonly=True,
                               default=lambda self: self.env.user)
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    state = fields.Selection([("queued", "Posting"), ("done", "Done")], required=True, readonly=True,
+                             default="queued", index=True)
+    date_done = fields.Datetime(string="Done On", readonly=True)
     write_off_ids = fields.One2many("recon.write.off", "batch_id", string="Write-offs", readonly=True)
     failure_ids = fields.One2many("recon.write.off.failure", "batch_id", string="Accounts Not Written Off", readonly=True)
     count_listed = fields.Integer(string="Accounts Listed", readonly=True,
                                   help="Distinct accounts in the uploaded file.")
     count_written_off = fields.Integer(compute="_compute_totals", store=True, string="Written Off")
     count_failed = fields.Integer(compute="_compute_totals", store=True, string="Not Written Off")
+    count_pending = fields.Integer(compute="_compute_totals", store=True, string="Still to Post")
     amount_total = fields.Monetary(compute="_compute_totals", store=True, currency_field="currency_id",
                                    string="Total Written Off")
     failure_file = fields.Binary(string="Failure List", readonly=True, attachment=True)
@@ -263,6 +290,7 @@ class ReconWriteOffBatch(models.Model):
             batch.count_written_off = len(posted)
             batch.amount_total = sum(posted.mapped("amount_company"))
             batch.count_failed = len(batch.failure_ids)
+            batch.count_pending = len(batch.write_off_ids.filtered(lambda w: w.state == "draft"))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -289,6 +317,75 @@ class ReconWriteOffBatch(models.Model):
             "target": "download",
         }
 
+    # ------------------------------------------------------------------
+    # Posting, in chunks
+    # ------------------------------------------------------------------
+    def _process_pending(self, limit=None):
+        """Post up to ``limit`` draft write-offs of these batches, as their
+        users, and finish the batches that have nothing left to post.
+
+        :return: how many write-offs were handled (posted or failed)
+        """
+        drafts = self.env["recon.write.off"].search(
+            [("batch_id", "in", self.ids), ("state", "=", "draft")],
+            limit=limit or POST_CHUNK_SIZE, order="batch_id, id",
+        )
+        for batch in self:
+            mine = drafts.filtered(lambda w: w.batch_id == batch)
+            if not mine:
+                continue
+            mine = mine.with_user(batch.user_id).with_context(allowed_company_ids=batch.company_id.ids)
+            _posted, failures = mine._post_pending(isolate=True)
+            batch._add_failures([{
+                "invoice_id": invoice.id, "account_ref": invoice.name, "stage": "posting", "reason": reason,
+            } for invoice, reason in failures])
+        self.flush_recordset(["count_pending"])
+        self.filtered(lambda b: b.state == "queued" and not b.count_pending)._finish()
+        return len(drafts)
+
+    @api.model
+    def _cron_process_write_offs(self):
+        """Post the next chunk of the queued batches; the scheduler calls
+        again while some remain."""
+        batches = self.search([("state", "=", "queued")], order="id")
+        if not batches:
+            return
+        done = batches._process_pending(limit=POST_CHUNK_SIZE)
+        remaining = sum(batches.mapped("count_pending"))
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def _add_failures(self, vals_list):
+        self.ensure_one()
+        start = max(self.failure_ids.mapped("sequence"), default=0)
+        return self.env["recon.write.off.failure"].create([
+            dict(vals, batch_id=self.id, sequence=vals.get("sequence") or start + index)
+            for index, vals in enumerate(vals_list, start=1)
+        ])
+
+    def _finish(self):
+        """Done: keep the failure list as CSV, log the summary, tell the user."""
+        for batch in self:
+            values = {"state": "done", "date_done": fields.Datetime.now()}
+            if batch.failure_ids:
+                stages = dict(batch.failure_ids._fields["stage"]._description_selection(self.env))
+                data = to_csv(
+                    [_("Account ID"), _("Customer"), _("Stage"), _("Reason")],
+                    [[f.account_ref, f.invoice_id.commercial_partner_id.name, stages[f.stage], f.reason]
+                     for f in batch.failure_ids],
+                )
+                values.update(
+                    failure_file=base64.b64encode(data),
+                    failure_filename=_("%(batch)s not written off.csv", batch=batch.name).replace("/", "-"),
+                )
+            batch.write(values)
+        self._post_summary()
+        for batch in self:
+            params = batch._get_done_notification()
+            batch.user_id._bus_send("simple_notification", {
+                "type": params["type"], "title": params["title"], "message": params["message"],
+                "sticky": params["sticky"],
+            })
+
     def _post_summary(self):
         """The batch's own record of what happened, on its chatter."""
         for batch in self:
@@ -301,27 +398,43 @@ class ReconWriteOffBatch(models.Model):
             )
             batch._message_log(body=body)
 
-    def _action_notify_done(self):
+    def _get_done_notification(self):
         self.ensure_one()
+        return {
+            "type": "success" if not self.count_failed else "warning",
+            "title": _("Bulk write-off %(batch)s done", batch=self.name),
+            "message": _("%(done)s accounts written off (%(amount)s); %(failed)s not written off.",
+                         done=self.count_written_off,
+                         amount=format_amount(self.env, self.amount_total, self.currency_id),
+                         failed=self.count_failed),
+            "sticky": bool(self.count_failed),
+        }
+
+    def _action_notify(self):
+        """What the confirming user sees: the batch is done, or posting
+        continues in the background and a notification will follow."""
+        self.ensure_one()
+        if self.state == "done":
+            params = self._get_done_notification()
+        else:
+            params = {
+                "type": "info",
+                "title": _("Bulk write-off %(batch)s is posting", batch=self.name),
+                "message": _("%(done)s accounts written off so far, %(pending)s to go. Posting continues "
+                             "in the background; you will be notified when the batch is done.",
+                             done=self.count_written_off, pending=self.count_pending),
+                "sticky": False,
+            }
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {
-                "type": "success" if not self.count_failed else "warning",
-                "title": _("Bulk write-off %(batch)s done", batch=self.name),
-                "message": _("%(done)s accounts written off (%(amount)s); %(failed)s not written off.",
-                             done=self.count_written_off,
-                             amount=format_amount(self.env, self.amount_total, self.currency_id),
-                             failed=self.count_failed),
-                "sticky": bool(self.count_failed),
-                "next": {
-                    "type": "ir.actions.act_window",
-                    "res_model": self._name,
-                    "res_id": self.id,
-                    "views": [(False, "form")],
-                    "target": "current",
-                },
-            },
+            "params": dict(params, next={
+                "type": "ir.actions.act_window",
+                "res_model": self._name,
+                "res_id": self.id,
+                "views": [(False, "form")],
+                "target": "current",
+            }),
         }
 
 

@@ -2,9 +2,11 @@ import base64
 import codecs
 import csv
 import io
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 
+from odoo import SUPERUSER_ID
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -336,3 +338,82 @@ class TestBulkWriteOff(WriteOffCommon):
         self.assertFalse(Batch.with_context(allowed_company_ids=[other.id]).search([]))
         self.assertFalse(self.env["recon.write.off.failure"].with_user(self.manager).with_context(
             allowed_company_ids=[other.id]).search([]))
+
+
+@tagged("post_install", "-at_install")
+class TestBulkWriteOffInTheBackground(WriteOffCommon):
+    """A batch bigger than one chunk: the confirming request posts the first
+    chunk, the scheduler the rest."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.invoices = cls.env["account.move"]
+        for days in (300, 200, 100):
+            cls.invoices |= cls._overdue_invoice(100.0, days_overdue=days)
+        cls.cron = cls.env.ref("recon_addon.ir_cron_recon_write_off_batches")
+
+    def _confirm(self, user=None):
+        Wizard = self.env["recon.bulk.write.off.wizard"].with_user(user or self.env.user)
+        wizard = Wizard.create({"file": self._file("\n".join(self.invoices.mapped("name"))),
+                                "filename": "big.txt"})
+        wizard.action_preview()
+        with patch("odoo.addons.recon_addon.models.recon_write_off.POST_CHUNK_SIZE", 2):
+            action = wizard.action_confirm()
+        return wizard.batch_id, action
+
+    def _run_cron(self):
+        with patch("odoo.addons.recon_addon.models.recon_write_off.POST_CHUNK_SIZE", 2), \
+                patch.object(self.env.registry["res.users"], "_bus_send") as bus_send:
+            self.env["recon.write.off.batch"].with_user(SUPERUSER_ID)._cron_process_write_offs()
+        return bus_send
+
+    def test_first_chunk_posts_at_once_and_the_rest_is_queued(self):
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
+        batch, action = self._confirm()
+        self.assertRecordValues(batch, [{"state": "queued", "count_written_off": 2, "count_pending": 1,
+                                         "amount_total": 200.0}])
+        self.assertEqual(action["params"]["type"], "info")
+        self.assertIn("2 accounts written off so far, 1 to go", action["params"]["message"])
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)]), triggers + 1)
+        self.assertEqual(self.invoices.mapped("amount_residual"), [100.0, 0.0, 0.0],
+                         "posted in preview order: the most recently defaulted first")
+
+    def test_scheduler_posts_the_rest_finishes_and_notifies(self):
+        batch, _action = self._confirm(user=self.manager)
+        bus_send = self._run_cron()
+        self.assertRecordValues(batch, [{"state": "done", "count_written_off": 3, "count_pending": 0,
+                                         "amount_total": 300.0}])
+        self.assertEqual(self.invoices.mapped("amount_residual"), [0.0, 0.0, 0.0])
+        self.assertEqual(batch.write_off_ids.move_id.mapped("create_uid"), self.manager,
+                         "entries are posted as the user who confirmed the batch")
+        calls = [c for c in bus_send.call_args_list if batch.name in c.args[1]["title"]]
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(calls[0].args[0], "simple_notification")
+        self.assertIn("3 accounts written off", calls[0].args[1]["message"])
+        self.assertIn("3 of 3 accounts of big.txt written off", batch.message_ids[:1].body)
+
+    def test_second_scheduler_run_changes_nothing(self):
+        batch, _action = self._confirm()
+        self._run_cron()
+        moves = self.env["account.move"].search_count([])
+        bus_send = self._run_cron()
+        self.assertEqual(self.env["account.move"].search_count([]), moves)
+        bus_send.assert_not_called()
+        self.assertEqual(batch.count_written_off, 3)
+
+    def test_invoice_waiting_in_a_batch_cannot_be_written_off_alone(self):
+        batch, _action = self._confirm()
+        waiting = batch.write_off_ids.filtered(lambda w: w.state == "draft").invoice_id
+        with self.assertRaisesRegex(UserError, "Account has already been terminated"):
+            waiting.action_write_off()
+
+    def test_invoice_paid_while_waiting_is_reported_by_the_scheduler(self):
+        batch, _action = self._confirm()
+        waiting = batch.write_off_ids.filtered(lambda w: w.state == "draft").invoice_id
+        self._pay(waiting)
+        self._run_cron()
+        self.assertRecordValues(batch, [{"state": "done", "count_written_off": 2, "count_failed": 1}])
+        self.assertRecordValues(batch.failure_ids, [{"invoice_id": waiting.id, "stage": "posting",
+                                                     "reason": "Nothing left open"}])
+        self.assertTrue(batch.failure_file)

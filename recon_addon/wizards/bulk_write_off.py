@@ -6,7 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from odoo.addons.recon_addon.services.upload import parse_upload, to_csv
+from odoo.addons.recon_addon.services.upload import parse_upload
 
 REASONS = [
     ("not_found", "Account ID doesn't exist"),
@@ -143,12 +143,14 @@ class ReconBulkWriteOffWizard(models.TransientModel):
     def action_confirm(self):
         """Write off every eligible account of the preview as one batch.
 
-        An account that became ineligible since the preview, or whose entry
-        cannot be posted, is listed with its reason and posts nothing; the
-        others are written off. Confirming the same preview twice (double
-        click, two tabs) writes nothing twice: the wizard row is locked and
-        its state checked, and the database refuses a second open write-off
-        of an invoice.
+        Each eligible account gets a draft write-off at once (reserving the
+        invoice); the first chunk is posted in this request, the scheduler
+        posts the rest. An account that became ineligible since the
+        preview, or whose entry cannot be posted, is listed with its reason
+        and posts nothing; the others are written off. Confirming the same
+        preview twice (double click, two tabs) writes nothing twice: the
+        wizard row is locked and its state checked, and the database refuses
+        a second open write-off of an invoice.
         """
         self.ensure_one()
         self._lock_for_confirm()
@@ -161,15 +163,19 @@ class ReconBulkWriteOffWizard(models.TransientModel):
             "filename": self.filename,
             "count_listed": len(self.line_ids),
         })
-        invoices = eligible.invoice_id
-        eligibility = invoices._recon_write_off_eligibility()
+        eligibility = eligible.invoice_id._recon_write_off_eligibility()
         labels = dict(self.env["recon.bulk.write.off.wizard.line"]._fields["reason"]._description_selection(self.env))
-        failures = {}
+        failures = []
         vals_list = []
-        for line in eligible:
-            reason = eligibility[line.invoice_id.id][0]
+        for line in self.line_ids:
+            reason = line.reason and labels[line.reason]
+            stage = "preview"
+            if line.eligible:
+                reason = eligibility[line.invoice_id.id][0] and labels[eligibility[line.invoice_id.id][0]]
+                stage = "posting"
             if reason:
-                failures[line.id] = labels[reason]
+                failures.append({"sequence": line.sequence, "account_ref": line.account_ref,
+                                 "invoice_id": line.invoice_id.id, "stage": stage, "reason": reason})
                 continue
             vals_list.append({
                 "invoice_id": line.invoice_id.id,
@@ -179,15 +185,14 @@ class ReconBulkWriteOffWizard(models.TransientModel):
                 "batch_id": batch.id,
                 "date": self.date,
             })
-        _posted, posting_failures = self.env["recon.write.off"]._create_and_post(vals_list, isolate=True)
-        failed_invoices = {invoice.id: reason for invoice, reason in posting_failures}
-        for line in eligible:
-            if line.invoice_id.id in failed_invoices:
-                failures[line.id] = failed_invoices[line.invoice_id.id]
-        self._record_failures(batch, failures)
+        WriteOff = self.env["recon.write.off"]
+        WriteOff.create(WriteOff._prepare_draft_vals_list(vals_list))
+        batch._add_failures(failures)
         self.write({"state": "done", "batch_id": batch.id})
-        batch._post_summary()
-        return batch._action_notify_done()
+        batch._process_pending()
+        if batch.state != "done":
+            self.env.ref("recon_addon.ir_cron_recon_write_off_batches")._trigger()
+        return batch._action_notify()
 
     def _lock_for_confirm(self):
         try:
@@ -203,38 +208,6 @@ class ReconBulkWriteOffWizard(models.TransientModel):
                               "was written off again.", batch=self.batch_id.name))
         if self.state != "preview":
             raise UserError(_("Preview the file before confirming the write-off."))
-
-    def _record_failures(self, batch, failures):
-        """List every account of the file that was not written off: the
-        ineligible rows of the preview and those that failed at posting."""
-        vals_list = []
-        for line in self.line_ids:
-            if not line.eligible:
-                reason, stage = line._reason_label(), "preview"
-            elif line.id in failures:
-                reason, stage = failures[line.id], "posting"
-            else:
-                continue
-            vals_list.append({
-                "batch_id": batch.id,
-                "sequence": line.sequence,
-                "account_ref": line.account_ref,
-                "invoice_id": line.invoice_id.id,
-                "stage": stage,
-                "reason": reason,
-            })
-        failure_records = self.env["recon.write.off.failure"].create(vals_list)
-        if failure_records:
-            stages = dict(failure_records._fields["stage"]._description_selection(self.env))
-            data = to_csv(
-                [_("Account ID"), _("Customer"), _("Stage"), _("Reason")],
-                [[f.account_ref, f.invoice_id.commercial_partner_id.name, stages[f.stage], f.reason]
-                 for f in failure_records],
-            )
-            batch.write({
-                "failure_file": base64.b64encode(data),
-                "failure_filename": _("%(batch)s not written off.csv", batch=batch.name).replace("/", "-"),
-            })
 
     def _action_reopen(self):
         return {
