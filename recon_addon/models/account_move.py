@@ -156,3 +156,10 @@ class AccountMove(models.Model):
             })
         self.env["recon.write.off"]._create_and_post(vals_list)
         return True
+
+    def action_open_recon_write_offs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_write_off_action")
+        action["domain"] = [("invoice_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action

@@ -272,7 +272,8 @@ class ReconWriteOffBatch(models.Model):
                              default="queued", index=True)
     date_done = fields.Datetime(string="Done On", readonly=True)
     write_off_ids = fields.One2many("recon.write.off", "batch_id", string="Write-offs", readonly=True)
-    failure_ids = fields.One2many("recon.write.off.failure", "batch_id", string="Accounts Not Written Off", readonly=True)
+    failure_ids = fields.One2many("recon.write.off.failure", "batch_id", string="Accounts Not Written Off",
+                                  readonly=True)
     count_listed = fields.Integer(string="Accounts Listed", readonly=True,
                                   help="Distinct accounts in the uploaded file.")
     count_written_off = fields.Integer(compute="_compute_totals", store=True, string="Written Off")

@@ -36,6 +36,12 @@ class TestSingleWriteOff(WriteOffCommon):
         self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), 0.0)
         self.assertAlmostEqual(self._account_balance(self.bad_debt), 120.0)
 
+    def test_invoice_opens_its_write_offs(self):
+        invoice = self._overdue_invoice(20.0, days_overdue=100)
+        invoice.action_write_off()
+        action = invoice.action_open_recon_write_offs()
+        self.assertEqual(self.env["recon.write.off"].search(action["domain"]), invoice.recon_write_off_ids)
+
     def test_write_off_to_a_chosen_account(self):
         fund_account = self.company_data["default_account_expense"]
         invoice = self._overdue_invoice(80.0, days_overdue=120)
