@@ -1,5 +1,7 @@
 import base64
+import logging
 
+import psycopg2
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
@@ -8,6 +10,8 @@ from odoo.tools import format_amount
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
 from odoo.addons.recon_addon.services.upload import to_csv
+
+_logger = logging.getLogger(__name__)
 
 #: write-offs posted per transaction by a batch (in the confirming request,
 #: then by the scheduler): tens of entries keep each transaction short
@@ -195,6 +199,34 @@ class ReconWriteOff(models.Model):
         failed.unlink()
         return self - failed, failures
 
+    def _post_pending_safely(self):
+        """:meth:`_post_pending` for the scheduler: an unexpected error (not
+        a refusal with a message) is pinned on the write-off that raised it,
+        which is reported and removed, so the batch never loops on it.
+
+        :return: ``[(invoice, reason)]`` of the write-offs not posted
+        """
+        try:
+            with self.env.cr.savepoint():
+                return self._post_pending(isolate=True)[1]
+        except psycopg2.OperationalError:
+            raise  # concurrency: the scheduler retries the whole run
+        except Exception:  # noqa: BLE001 - find the culprit below, one savepoint each
+            pass
+        failures = []
+        for write_off in self:
+            try:
+                with self.env.cr.savepoint():
+                    failures += write_off._post_pending(isolate=True)[1]
+            except psycopg2.OperationalError:
+                raise
+            except Exception as exc:
+                _logger.exception("Write-off of %s could not be posted", write_off.invoice_id.name)
+                failures.append((write_off.invoice_id, _("Unexpected error, see the server log: %(error)s",
+                                                         error=exc)))
+                write_off.unlink()
+        return failures
+
     def _prepare_ledger_entry(self, open_lines):
         """One entry: Dr write-off account / Cr each open receivable item of
         the invoice (``open_lines``), reconciled with it."""
@@ -336,7 +368,7 @@ class ReconWriteOffBatch(models.Model):
             if not mine:
                 continue
             mine = mine.with_user(batch.user_id).with_context(allowed_company_ids=batch.company_id.ids)
-            _posted, failures = mine._post_pending(isolate=True)
+            failures = mine._post_pending_safely()
             batch._add_failures([{
                 "invoice_id": invoice.id, "account_ref": invoice.name, "stage": "posting", "reason": reason,
             } for invoice, reason in failures])

@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import SUPERUSER_ID
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common_write_off import WriteOffCommon
 
@@ -417,3 +418,24 @@ class TestBulkWriteOffInTheBackground(WriteOffCommon):
         self.assertRecordValues(batch.failure_ids, [{"invoice_id": waiting.id, "stage": "posting",
                                                      "reason": "Nothing left open"}])
         self.assertTrue(batch.failure_file)
+
+    def test_unexpected_error_is_pinned_on_its_account_and_never_looped(self):
+        batch, _action = self._confirm()
+        waiting = batch.write_off_ids.filtered(lambda w: w.state == "draft")
+        invoice = waiting.invoice_id
+        WriteOff = self.env.registry["recon.write.off"]
+        original = WriteOff._prepare_ledger_entry
+
+        def broken(write_off, open_lines):
+            if write_off.invoice_id == invoice:
+                raise KeyError("missing translation")
+            return original(write_off, open_lines)
+
+        with patch.object(WriteOff, "_prepare_ledger_entry", broken), mute_logger(
+                "odoo.addons.recon_addon.models.recon_write_off"):
+            self._run_cron()
+        self.assertRecordValues(batch, [{"state": "done", "count_written_off": 2, "count_failed": 1}])
+        self.assertRecordValues(batch.failure_ids, [{"invoice_id": invoice.id, "stage": "posting"}])
+        self.assertIn("Unexpected error", batch.failure_ids.reason)
+        self.assertFalse(waiting.exists())
+        self.assertEqual(invoice.amount_residual, 100.0)
