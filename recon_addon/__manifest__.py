@@ -18,10 +18,14 @@
         "views/recon_reward_views.xml",
         "views/res_partner_views.xml",
         "wizards/recon_reward_clear_views.xml",
+        "data/recon_write_off_data.xml",
+        "views/recon_write_off_views.xml",
+        "wizards/bulk_write_off_views.xml",
         "views/menus.xml",
     ],
     "demo": [
         "demo/recon_rewards_demo.xml",
+        "demo/recon_write_off_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -9,3 +9,4 @@ from . import recon_reward_clearing
 from . import recon_reward_balance
 from . import res_partner
 from . import res_users
+from . import recon_write_off

@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 
 class AccountMove(models.Model):
@@ -51,3 +52,114 @@ class AccountMove(models.Model):
             if status:
                 to_mark.write({"collection_status_id": status.id})
         return posted
+
+    # ------------------------------------------------------------------
+    # Write-off of defaulted accounts
+    # ------------------------------------------------------------------
+    recon_write_off_ids = fields.One2many("recon.write.off", "invoice_id", string="Write-offs", readonly=True)
+
+    def _recon_open_receivable_lines(self):
+        """``{invoice id: its receivable journal items still open}``, read in one query."""
+        lines = self.env["account.move.line"].search([
+            ("move_id", "in", self.ids),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("amount_residual_currency", "!=", 0.0),
+        ], order="date_maturity, id")
+        ids_by_move = {}
+        for line in lines:
+            ids_by_move.setdefault(line.move_id.id, []).append(line.id)
+        return {move_id: lines.browse(ids) for move_id, ids in ids_by_move.items()}
+
+    def _recon_write_off_eligibility(self, today=None):
+        """Why each invoice can or cannot be written off.
+
+        An invoice is *in default* when its oldest open due date is at least
+        the company's "days past due before default" in the past; *days since
+        default* count from that day (negative: not in default yet).
+
+        :return: ``{invoice id: (reason, days since default)}`` where reason
+            is False (eligible) or one of ``terminated``, ``settled``,
+            ``not_in_default`` (the codes of the preview's reasons).
+        """
+        today = today or fields.Date.context_today(self)
+        open_lines = self._recon_open_receivable_lines()
+        written_off = set(self.env["recon.write.off"].search([
+            ("invoice_id", "in", self.ids), ("state", "!=", "cancelled"),
+        ]).invoice_id.ids)
+        result = {}
+        for invoice in self:
+            lines = open_lines.get(invoice.id)
+            due = min(lines.mapped("date_maturity"), default=None) if lines else None
+            due = due or invoice.invoice_date_due or invoice.invoice_date or invoice.date
+            days = (today - due).days - invoice.company_id.recon_days_to_default if due else None
+            if invoice.state == "cancel" or invoice.id in written_off:
+                reason = "terminated"
+            elif not lines:
+                reason = "settled"
+            elif days is None or days < 0:
+                reason = "not_in_default"
+            else:
+                reason = False
+            result[invoice.id] = (reason, days)
+        return result
+
+    def _recon_fulfilment_centre(self):
+        """``{invoice id: name}`` of who serves the customer: the sales team
+        when the database has one on invoices, else the warehouse of the
+        invoice's sales orders, else the company (branch) that invoiced."""
+        has_team = "team_id" in self._fields
+        has_warehouse = ("sale_line_ids" in self.env["account.move.line"]._fields
+                         and "warehouse_id" in self.env["sale.order"]._fields)
+        result = {}
+        for invoice in self:
+            name = invoice.team_id.name if has_team and invoice.team_id else False
+            if not name and has_warehouse:
+                name = invoice.invoice_line_ids.sale_line_ids.order_id.warehouse_id[:1].name
+            result[invoice.id] = name or invoice.company_id.name
+        return result
+
+    def action_write_off(self, account=None):
+        """Write off the whole open balance of these defaulted customer
+        invoices, each with its own posted entry reconciled with it.
+
+        :param account: account (record or id) debited; by default the
+            company's bad-debt account (a fund type's write-off account when
+            the user picks one).
+        :return: True
+        """
+        if not self.env.su and not self.env.user.has_group("recon_addon.recon_addon_group_manager"):
+            raise AccessError(_("Only Reconciliation managers may write off invoices."))
+        if isinstance(account, int):
+            account = self.env["account.account"].browse(account)
+        eligibility = self._recon_write_off_eligibility()
+        labels = dict(self.env["recon.bulk.write.off.wizard.line"]._fields["reason"]._description_selection(self.env))
+        vals_list = []
+        for invoice in self:
+            if invoice.move_type != "out_invoice" or invoice.state == "draft":
+                raise UserError(_("%(invoice)s is not a posted customer invoice; only those can be "
+                                  "written off.", invoice=invoice.display_name))
+            reason, days = eligibility[invoice.id]
+            if reason:
+                raise UserError(_("%(invoice)s cannot be written off: %(reason)s.",
+                                  invoice=invoice.display_name, reason=labels[reason]))
+            write_off_account = account or invoice.company_id.recon_bad_debt_account_id
+            if not write_off_account:
+                raise UserError(_("Company %(company)s has no Bad Debt account. Set one in "
+                                  "Accounting > Configuration > Settings > Reconciliation.",
+                                  company=invoice.company_id.name))
+            vals_list.append({
+                "invoice_id": invoice.id,
+                "company_id": invoice.company_id.id,
+                "account_id": write_off_account.id,
+                "origin": "single",
+            })
+        self.env["recon.write.off"]._create_and_post(vals_list)
+        return True
+
+    def action_open_recon_write_offs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_write_off_action")
+        action["domain"] = [("invoice_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action

@@ -4,3 +4,6 @@ from . import test_tours
 from . import test_services_balances
 from . import test_reward
 from . import test_reward_clear
+from . import test_services_upload
+from . import test_write_off
+from . import test_bulk_write_off

@@ -1,0 +1,93 @@
+"""Bulk write-off of defaulted accounts: preview and confirm of one upload
+file, against the same write-offs done one by one the way Odoo's UI does it.
+
+Odoo's path, per invoice: a miscellaneous entry (Dr bad-debt account /
+Cr receivable) created and posted, then the invoice's "Add" button on the
+outstanding credit (``js_assign_outstanding_line``), then commit — what an
+accountant clicking through Odoo does. It is measured on a sample and
+reported per invoice.
+"""
+import base64
+import time
+from datetime import date, timedelta
+
+from common import Timer, environment, make_company, make_invoices, receivable_line, row
+
+
+def run(registry, args):
+    size = 200 if args.quick else 2000
+    sample = 50 if args.quick else 200
+    with environment(registry) as env:
+        company = make_company(env, f"Bench Write-off {time.time():.0f}")
+        immediate = env.ref("account.account_payment_term_immediate")
+        partners = env["res.partner"].with_company(company).create([
+            {"name": f"Debtor {i}", "property_payment_term_id": immediate.id} for i in range(100)])
+        invoices = make_invoices(env, company, partners, size + sample,
+                                 invoice_date=date.today() - timedelta(days=400))
+        ours_ids, baseline_ids = invoices[:size].ids, invoices[size:].ids
+        names = invoices[:size].mapped("name")
+        company_id = company.id
+
+    context = {"allowed_company_ids": [company_id]}
+    content = ("Account ID;Customer\n" + "\n".join(f"{name};x" for name in names)).encode()
+    with Timer() as preview, environment(registry, context) as env:
+        wizard = env["recon.bulk.write.off.wizard"].create({
+            "file": base64.b64encode(content), "filename": "bench.csv"})
+        wizard.action_preview()
+        eligible = wizard.count_eligible
+        wizard_id = wizard.id
+    with Timer() as confirm:
+        with environment(registry, context) as env:
+            wizard = env["recon.bulk.write.off.wizard"].browse(wizard_id)
+            wizard.action_confirm()
+            batch_id = wizard.batch_id.id
+            first_chunk = wizard.batch_id.count_written_off
+        # the scheduler: one chunk per transaction until the batch is done
+        for _call in range(size):
+            with environment(registry, context) as env:
+                batch = env["recon.write.off.batch"].browse(batch_id)
+                if batch.state == "done":
+                    written_off = batch.count_written_off
+                    break
+                env["recon.write.off.batch"]._cron_process_write_offs()
+    with environment(registry, context) as env:
+        open_left = sum(env["account.move"].browse(ours_ids).mapped("amount_residual"))
+
+    with Timer() as baseline:
+        for invoice_id in baseline_ids:
+            _write_off_like_the_ui(registry, company_id, invoice_id)
+    with environment(registry, context) as env:
+        baseline_left = sum(env["account.move"].browse(baseline_ids).mapped("amount_residual"))
+
+    per_item = baseline.seconds / sample
+    return [
+        row("bulk write-off: preview", size, preview.seconds,
+            notes=f"{eligible} eligible of {size}; target < 5 s"),
+        row("bulk write-off: confirm (one batch)", size, confirm.seconds, per_item,
+            notes=f"{written_off} written off ({first_chunk} in the request, the rest by the "
+                  f"scheduler), open left {open_left:.2f}; "
+                  f"Odoo's path on {sample} invoices, open left {baseline_left:.2f}"),
+    ]
+
+
+def _write_off_like_the_ui(registry, company_id, invoice_id):
+    with environment(registry, {"allowed_company_ids": [company_id]}) as env:
+        invoice = env["account.move"].browse(invoice_id)
+        company = invoice.company_id
+        line = receivable_line(invoice)
+        amount = invoice.amount_residual
+        entry = env["account.move"].create({
+            "move_type": "entry",
+            "journal_id": company.recon_journal_id.id,
+            "date": date.today(),
+            "ref": f"Write-off {invoice.name}",
+            "line_ids": [
+                (0, 0, {"account_id": company.recon_bad_debt_account_id.id, "partner_id": invoice.partner_id.id,
+                        "name": "Bad debt", "debit": amount}),
+                (0, 0, {"account_id": line.account_id.id, "partner_id": invoice.partner_id.id,
+                        "name": "Bad debt", "credit": amount}),
+            ],
+        })
+        entry.action_post()
+        credit = entry.line_ids.filtered(lambda l: l.account_id == line.account_id)
+        invoice.js_assign_outstanding_line(credit.id)

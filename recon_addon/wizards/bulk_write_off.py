@@ -1,0 +1,250 @@
+import base64
+
+from psycopg2.errors import LockNotAvailable
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from odoo.addons.recon_addon.services.upload import parse_upload
+
+REASONS = [
+    ("not_found", "Account ID doesn't exist"),
+    ("terminated", "Account has already been terminated"),
+    ("settled", "Nothing left open"),
+    ("not_in_default", "Account is not in default"),
+    ("ambiguous", "Account ID matches several invoices"),
+]
+
+
+class ReconBulkWriteOffWizard(models.TransientModel):
+    """Upload a list of defaulted accounts, preview what would be written off,
+    then write off every eligible account as one batch."""
+
+    _name = "recon.bulk.write.off.wizard"
+    _description = "Bulk Write-off"
+    _check_company_auto = True
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True,
+                                 default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    state = fields.Selection([("upload", "Upload"), ("preview", "Preview"), ("done", "Done")],
+                             default="upload", required=True, readonly=True)
+    file = fields.Binary(string="Accounts File", attachment=False)
+    filename = fields.Char()
+    date = fields.Date(string="Write-off Date", required=True, default=fields.Date.context_today)
+    account_id = fields.Many2one(
+        "account.account", string="Write-off Account", required=True, check_company=True,
+        default=lambda self: self.env.company.recon_bad_debt_account_id,
+        domain="[('account_type', 'in', ('expense', 'expense_direct_cost', 'expense_other'))]",
+    )
+    line_ids = fields.One2many("recon.bulk.write.off.wizard.line", "wizard_id", string="Preview",
+                               readonly=True)
+    upload_notes = fields.Text(readonly=True)
+    count_listed = fields.Integer(compute="_compute_totals", string="Accounts")
+    count_eligible = fields.Integer(compute="_compute_totals", string="Eligible")
+    count_ineligible = fields.Integer(compute="_compute_totals", string="Not Eligible")
+    amount_eligible = fields.Monetary(compute="_compute_totals", currency_field="currency_id",
+                                      string="Amount to Write Off")
+    batch_id = fields.Many2one("recon.write.off.batch", readonly=True, check_company=True)
+
+    @api.depends("line_ids.eligible", "line_ids.open_amount_company")
+    def _compute_totals(self):
+        for wizard in self:
+            eligible = wizard.line_ids.filtered("eligible")
+            wizard.count_listed = len(wizard.line_ids)
+            wizard.count_eligible = len(eligible)
+            wizard.count_ineligible = wizard.count_listed - len(eligible)
+            wizard.amount_eligible = sum(eligible.mapped("open_amount_company"))
+
+    # ------------------------------------------------------------------
+    # Preview
+    # ------------------------------------------------------------------
+    def action_preview(self):
+        """Read the file and show one row per account, with whether and why
+        it can be written off. Nothing is posted."""
+        self.ensure_one()
+        if self.state == "done":
+            raise UserError(_("This bulk write-off is already confirmed (batch %(batch)s).",
+                              batch=self.batch_id.name))
+        if not self.file:
+            raise UserError(_("Choose the file listing the accounts to write off."))
+        rows, errors = parse_upload(base64.b64decode(self.file), self.filename or "")
+        fatal = [error for error in errors if error.fatal]
+        if fatal:
+            raise UserError(str(fatal[0].message))
+        self.line_ids.unlink()
+        self.env["recon.bulk.write.off.wizard.line"].create(self._prepare_line_vals_list(rows))
+        self.write({
+            "state": "preview",
+            "upload_notes": "\n".join(str(error.message) for error in errors) or False,
+        })
+        return self._action_reopen()
+
+    def _prepare_line_vals_list(self, rows):
+        Move = self.env["account.move"]
+        refs = [row.ref for row in rows]
+        invoices = Move.search(self._get_invoice_domain(refs))
+        by_name = {}
+        for invoice in invoices:
+            by_name.setdefault(invoice.name, []).append(invoice.id)
+        found = Move.browse([ids[0] for ids in by_name.values() if len(ids) == 1])
+        eligibility = found._recon_write_off_eligibility()
+        centres = found._recon_fulfilment_centre()
+        vals_list = []
+        for row in rows:
+            ids = by_name.get(row.ref, [])
+            vals = {"wizard_id": self.id, "account_ref": row.ref, "file_line": row.line}
+            if len(ids) != 1:
+                vals.update(eligible=False, reason="ambiguous" if ids else "not_found")
+            else:
+                invoice = Move.browse(ids[0])
+                reason, days = eligibility[invoice.id]
+                vals.update(
+                    invoice_id=invoice.id,
+                    partner_id=invoice.commercial_partner_id.id,
+                    fulfilment_centre=centres[invoice.id],
+                    days_since_default=days or 0,
+                    currency_id=invoice.currency_id.id,
+                    open_amount=invoice.amount_residual if invoice.state == "posted" else 0.0,
+                    open_amount_company=abs(invoice.amount_residual_signed) if invoice.state == "posted" else 0.0,
+                    eligible=not reason,
+                    reason=reason or False,
+                )
+            vals_list.append(vals)
+        vals_list.sort(key=lambda v: ("invoice_id" not in v, v.get("days_since_default", 0), v["account_ref"]))
+        for sequence, vals in enumerate(vals_list, start=1):
+            vals["sequence"] = sequence
+        return vals_list
+
+    def _get_invoice_domain(self, refs):
+        """Customer invoices of the wizard's company named like the file's
+        accounts; the user's record rules apply, so what they may not see
+        reads as not existing."""
+        return [
+            ("name", "in", refs),
+            ("move_type", "=", "out_invoice"),
+            ("state", "in", ("posted", "cancel")),
+            ("company_id", "=", self.company_id.id),
+        ]
+
+    def action_upload_again(self):
+        self.ensure_one()
+        if self.state == "done":
+            raise UserError(_("This bulk write-off is already confirmed (batch %(batch)s).",
+                              batch=self.batch_id.name))
+        self.line_ids.unlink()
+        self.write({"state": "upload", "file": False, "filename": False, "upload_notes": False})
+        return self._action_reopen()
+
+    # ------------------------------------------------------------------
+    # Confirm
+    # ------------------------------------------------------------------
+    def action_confirm(self):
+        """Write off every eligible account of the preview as one batch.
+
+        Each eligible account gets a draft write-off at once (reserving the
+        invoice); the first chunk is posted in this request, the scheduler
+        posts the rest. An account that became ineligible since the
+        preview, or whose entry cannot be posted, is listed with its reason
+        and posts nothing; the others are written off. Confirming the same
+        preview twice (double click, two tabs) writes nothing twice: the
+        wizard row is locked and its state checked, and the database refuses
+        a second open write-off of an invoice.
+        """
+        self.ensure_one()
+        self._lock_for_confirm()
+        eligible = self.line_ids.filtered("eligible")
+        if not eligible:
+            raise UserError(_("No account of %(file)s can be written off: see the reason on each row.",
+                              file=self.filename))
+        batch = self.env["recon.write.off.batch"].create({
+            "company_id": self.company_id.id,
+            "filename": self.filename,
+            "count_listed": len(self.line_ids),
+        })
+        eligibility = eligible.invoice_id._recon_write_off_eligibility()
+        labels = dict(self.env["recon.bulk.write.off.wizard.line"]._fields["reason"]._description_selection(self.env))
+        failures = []
+        vals_list = []
+        for line in self.line_ids:
+            reason = line.reason and labels[line.reason]
+            stage = "preview"
+            if line.eligible:
+                reason = eligibility[line.invoice_id.id][0] and labels[eligibility[line.invoice_id.id][0]]
+                stage = "posting"
+            if reason:
+                failures.append({"sequence": line.sequence, "account_ref": line.account_ref,
+                                 "invoice_id": line.invoice_id.id, "stage": stage, "reason": reason})
+                continue
+            vals_list.append({
+                "invoice_id": line.invoice_id.id,
+                "company_id": self.company_id.id,
+                "account_id": self.account_id.id,
+                "origin": "bulk",
+                "batch_id": batch.id,
+                "date": self.date,
+            })
+        WriteOff = self.env["recon.write.off"]
+        WriteOff.create(WriteOff._prepare_draft_vals_list(vals_list))
+        batch._add_failures(failures)
+        self.write({"state": "done", "batch_id": batch.id})
+        batch._process_pending()
+        if batch.state != "done":
+            self.env.ref("recon_addon.ir_cron_recon_write_off_batches")._trigger()
+        return batch._action_notify()
+
+    def _lock_for_confirm(self):
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(SQL("SELECT id FROM %s WHERE id = %s FOR UPDATE NOWAIT",
+                                        SQL.identifier(self._table), self.id))
+        except LockNotAvailable:
+            raise UserError(_("This bulk write-off is being confirmed in another window. Wait for it "
+                              "to finish, then open Collections > Write-off Batches.")) from None
+        self.invalidate_recordset(["state", "batch_id"])
+        if self.state == "done":
+            raise UserError(_("This bulk write-off is already confirmed (batch %(batch)s); nothing "
+                              "was written off again.", batch=self.batch_id.name))
+        if self.state != "preview":
+            raise UserError(_("Preview the file before confirming the write-off."))
+
+    def _action_reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Bulk Write-off"),
+        }
+
+
+class ReconBulkWriteOffWizardLine(models.TransientModel):
+    """One account of the uploaded file, as the preview shows it."""
+
+    _name = "recon.bulk.write.off.wizard.line"
+    _description = "Bulk Write-off Preview Row"
+    _order = "sequence, id"
+
+    wizard_id = fields.Many2one("recon.bulk.write.off.wizard", required=True, ondelete="cascade", index=True)
+    sequence = fields.Integer()
+    file_line = fields.Integer(string="Line", help="Line of the file where the account first appears.")
+    account_ref = fields.Char(string="Account ID", required=True)
+    invoice_id = fields.Many2one("account.move", string="Invoice")
+    partner_id = fields.Many2one("res.partner", string="Customer")
+    fulfilment_centre = fields.Char()
+    days_since_default = fields.Integer(
+        help="Days since the account went into default; negative: days until it does.")
+    currency_id = fields.Many2one("res.currency")
+    open_amount = fields.Monetary(currency_field="currency_id")
+    company_currency_id = fields.Many2one(related="wizard_id.currency_id", string="Company Currency")
+    open_amount_company = fields.Monetary(currency_field="company_currency_id",
+                                          string="Open Amount (Company Currency)")
+    eligible = fields.Boolean()
+    reason = fields.Selection(REASONS, string="Why Not")
+
+    def _reason_label(self):
+        self.ensure_one()
+        return dict(self._fields["reason"]._description_selection(self.env)).get(self.reason, "")
+
