@@ -4,3 +4,10 @@ from . import res_config_settings
 from . import account_chart_template
 from . import account_move
 from . import recon_ledger
+from . import recon_fund_type
+from . import recon_promotion
+from . import recon_deduction_transaction
+from . import recon_deduction
+from . import recon_threshold_rule
+from . import recon_threshold_run
+from . import account_move_threshold
