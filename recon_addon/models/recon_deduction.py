@@ -110,7 +110,8 @@ class ReconDeduction(models.Model):
             "SELECT id FROM %s WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED",
             SQL.identifier(self._table), list(self.ids),
         ))
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        locked_ids = {row[0] for row in self.env.cr.fetchall()}
+        return self.filtered(lambda record: record.id in locked_ids)
 
     # ------------------------------------------------------------------
     # Void

@@ -217,7 +217,8 @@ class ReconDeductionTransaction(models.Model):
             "SELECT id FROM %s WHERE id = ANY(%s) FOR NO KEY UPDATE %s",
             SQL.identifier(self._table), list(self.ids), SQL("NOWAIT") if nowait else SQL("SKIP LOCKED"),
         ))
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        locked_ids = {row[0] for row in self.env.cr.fetchall()}
+        return self.filtered(lambda record: record.id in locked_ids)
 
     def _breakout(self, isolate=False):
         """Break out the transactions in one batch.

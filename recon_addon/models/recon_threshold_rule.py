@@ -135,9 +135,10 @@ class ReconThresholdRule(models.Model):
 
     @api.constrains("state", "company_id")
     def _check_one_enabled(self):
+        """The unique index guarantees it; this gives the error its words."""
         for rule in self.filtered(lambda r: r.state == "enabled"):
             other = self.search([("company_id", "=", rule.company_id.id), ("state", "=", "enabled"),
-                                 ("id", "!=", rule.id)], limit=1)
+                                 ("id", "not in", self.ids)], limit=1)
             if other:
                 raise ValidationError(self.env._(
                     "Company %(company)s already has an enabled below-threshold rule (%(other)s). "
@@ -163,8 +164,22 @@ class ReconThresholdRule(models.Model):
             error = rule._get_configuration_error()
             if error:
                 raise UserError(error)
+        self._check_one_enabled_before_write()
         self.write({"state": "enabled"})
         return True
+
+    def _check_one_enabled_before_write(self):
+        if len(self.company_id) < len(self):
+            raise ValidationError(self.env._("Enable one below-threshold rule per company at a time."))
+        for rule in self:
+            other = self.search([("company_id", "=", rule.company_id.id), ("state", "=", "enabled"),
+                                 ("id", "!=", rule.id)], limit=1)
+            if other:
+                raise ValidationError(self.env._(
+                    "Company %(company)s already has an enabled below-threshold rule (%(other)s). "
+                    "Disable it before enabling %(rule)s.",
+                    company=rule.company_id.name, other=other.name, rule=rule.name,
+                ))
 
     def action_disable(self):
         self.write({"state": "disabled"})

@@ -104,7 +104,7 @@ class ReconThresholdRun(models.Model):
                 "refused_count": groups.get(("refused",), (0, 0.0))[0],
                 "skipped_count": groups.get(("skipped",), (0, 0.0))[0],
             })
-            run.rule_id.message_post(body=run.summary, subtype_xmlid="mail.mt_note")
+            run.rule_id._message_log(body=run.summary)
 
     def _action_open(self):
         if len(self) == 1:
@@ -280,7 +280,8 @@ class ReconThresholdRun(models.Model):
             todo.flush_recordset()
             self.env.cr.execute(SQL(
                 "SELECT id FROM account_move WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED", list(todo.ids)))
-            held = todo.browse([row[0] for row in self.env.cr.fetchall()])
+            locked_ids = {row[0] for row in self.env.cr.fetchall()}
+            held = todo.filtered(lambda i: i.id in locked_ids)
             for invoice in todo - held:
                 report("skipped", _("Being cleared by another run."), invoice)
             todo = held
