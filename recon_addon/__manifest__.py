@@ -26,7 +26,9 @@
         "wizards/recon_deduction_resolve_views.xml",
         "views/menus.xml",
     ],
-    "demo": [],
+    "demo": [
+        "demo/recon_deduction_demo.xml",
+    ],
     "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,
