@@ -270,13 +270,10 @@ class ReconDeductionLine(models.Model):
     run_id = fields.Many2one("recon.threshold.run", readonly=True, ondelete="set null", index="btree_not_null")
     date = fields.Date(default=fields.Date.context_today, required=True)
 
-    @api.depends("amount", "move_id")
+    @api.depends("amount", "date")
     def _compute_amount_company(self):
         for line in self:
-            counterpart = line.move_id.line_ids.filtered(lambda l: l.account_id == line.account_id)[:1]
-            if counterpart:
-                line.amount_company = counterpart.balance
-            elif line.currency_id == line.company_currency_id:
+            if line.currency_id == line.company_currency_id:
                 line.amount_company = line.amount
             else:
                 line.amount_company = line.currency_id._convert(
@@ -305,30 +302,70 @@ class ReconDeductionLine(models.Model):
                 "A resolution with a posted entry cannot be deleted. Reverse its entry in Accounting instead."))
 
     @api.model
-    def _create_and_post(self, vals_list, date=None):
+    def _create_and_post(self, vals_list, date=None, source=None):
         """Create resolution lines and post their entries in one batch.
 
         The lines are inserted first, so a second automated line for the
         same deduction fails on the unique index before any entry is posted.
         Any refusal raises and nothing is posted.
+
+        :param source: when given (a run), the lines of one transaction share
+            one entry asked for by ``source``: one receivable line per
+            deduction, one counterpart line per account; otherwise each line
+            gets its own entry
         """
         lines = self.create(vals_list)
         date = date or fields.Date.context_today(self)
-        settlements = [
-            Settlement(
-                target=line.deduction_id.receivable_line_id,
-                amount=abs(line.amount),
-                account=line.account_id,
-                source=line,
-                label=line._get_label(),
-                date=date,
-            )
-            for line in lines
-        ]
-        result = self.env["recon.ledger"]._settle(settlements, isolate=False)
-        for line, move in zip(lines, result.moves):
-            line.write({"move_id": move.id, "date": date})
+        ledger = self.env["recon.ledger"]
+        if source is None:
+            result = ledger._settle([
+                Settlement(
+                    target=line.deduction_id.receivable_line_id,
+                    amount=abs(line.amount),
+                    account=line.account_id,
+                    source=line,
+                    label=line._get_label(),
+                    date=date,
+                )
+                for line in lines
+            ], isolate=False)
+            for line, move in zip(lines, result.moves):
+                line.write({"move_id": move.id, "date": date})
+            return lines
+        groups = list(lines.grouped("transaction_id").values())
+        result = ledger._post_entries([group._prepare_clearing_entry(source, date) for group in groups])
+        for group, move in zip(groups, result.moves):
+            group.write({"move_id": move.id, "date": date})
         return lines
+
+    def _prepare_clearing_entry(self, source, date):
+        """One entry clearing these lines (all of one transaction)."""
+        transaction = self.transaction_id
+        transaction.ensure_one()
+        entry_lines = []
+        totals = {}
+        for line in self:
+            item = line.deduction_id.receivable_line_id
+            entry_lines.append(LedgerLine(account=item.account_id, amount=-line.amount, partner=item.partner_id,
+                                          name=line._get_label(), reconcile_with=item))
+            key = (line.account_id, line.promotion_id, line.fund_type_id)
+            totals[key] = totals.get(key, 0.0) + line.amount
+        partner = transaction.partner_id.commercial_partner_id
+        for (account, promotion, fund_type), amount in totals.items():
+            entry_lines.append(LedgerLine(
+                account=account, amount=transaction.currency_id.round(amount), partner=partner,
+                name=self.env._("Below threshold: %(transaction)s to %(target)s",
+                                transaction=transaction.name, target=promotion.name or fund_type.name),
+            ))
+        return LedgerEntry(
+            source=source,
+            label=self.env._("Below threshold: %(transaction)s", transaction=transaction.name),
+            ref=transaction.ref or transaction.name,
+            date=date,
+            currency=transaction.currency_id,
+            company=transaction.company_id,
+            lines=entry_lines,
+        )
 
     def _get_label(self):
         self.ensure_one()

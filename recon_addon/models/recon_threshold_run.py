@@ -221,7 +221,7 @@ class ReconThresholdRun(models.Model):
         Line = self.env["recon.deduction.line"].with_context(tracking_disable=True)
         try:
             with self.env.cr.savepoint():
-                Line._create_and_post(vals_list)
+                Line._create_and_post(vals_list, source=self)
         except (UserError, ValidationError) as exc:
             return exc.args[0] if report_error else False
         except psycopg2.IntegrityError:

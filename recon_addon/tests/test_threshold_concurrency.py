@@ -75,9 +75,10 @@ class TestThresholdConcurrency(TransactionCase):
                 for deduction in deductions:
                     self.assertEqual(len(deduction.line_ids), 1)
                     self.assertTrue(deduction.receivable_line_id.reconciled)
-                moves = env["account.move"].search([("recon_source_model", "=", "recon.deduction.line"),
-                                                    ("recon_source_id", "in", deductions.line_ids.ids)])
-                self.assertEqual(len(moves), 3, "one entry per deduction, no second one")
+                moves = env["account.move"].search([("recon_source_model", "=", "recon.threshold.run"),
+                                                    ("recon_source_id", "in", deductions.line_ids.run_id.ids)])
+                self.assertEqual(moves, deductions.line_ids.move_id, "one clearing entry, no second one")
+                self.assertEqual(len(moves), 1)
                 # and a third run, after both, has nothing left to do
                 run3 = env["recon.threshold.run"].browse(transaction.action_run_below_threshold()["res_id"])
                 self.assertEqual(run3.cleared_count, 0)

@@ -151,6 +151,11 @@ class TestThresholdRunTransactions(ThresholdCommon):
             }])
             self.assertEqual(deduction.line_ids.move_id.state, "posted")
             self.assertTrue(deduction.receivable_line_id.reconciled)
+        entry = cleared.line_ids.move_id
+        self.assertRecordValues(entry, [{"state": "posted", "recon_source_model": "recon.threshold.run",
+                                         "recon_source_id": run.id}])
+        self.assertRecordValues(entry.line_ids.filtered(lambda l: l.account_id == self.promo_account),
+                                [{"balance": 30.0, "partner_id": self.customer.id}])
         self.assertRecordValues(self._by_amount(transaction, 100.90) + self._by_amount(transaction, 100.0)
                                 + self._by_amount(transaction, -1000.0), [
             {"state": "new", "open_amount": 100.90},
@@ -200,7 +205,7 @@ class TestThresholdRunTransactions(ThresholdCommon):
         original_check = ReconLedger._check_entry
 
         def check_entry(ledger, entry):
-            if entry.source._name == "recon.deduction.line" and entry.source.deduction_id == victim:
+            if any(line.reconcile_with == victim.receivable_line_id for line in entry.lines):
                 return "Period locked"
             return original_check(ledger, entry)
 
