@@ -77,6 +77,17 @@ class ReconDeduction(models.Model):
         for deduction in self:
             deduction.display_name = f"{deduction.transaction_id.name} / {deduction.ref or deduction.reason or deduction.id}"
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        deductions = super().create(vals_list)
+        posted = deductions.transaction_id.filtered(lambda t: t.state == "posted")
+        if posted:
+            raise UserError(self.env._(
+                "%(name)s is already broken out: record new deductions on a new transaction.",
+                name=posted[0].display_name,
+            ))
+        return deductions
+
     def write(self, vals):
         if {"amount", "transaction_id"} & set(vals) and any(d.receivable_line_id for d in self):
             raise UserError(self.env._(

@@ -213,6 +213,8 @@ class ReconThresholdRun(models.Model):
                         for vals in vals_list:
                             report("refused", error, transaction,
                                    self.env["recon.deduction"].browse(vals["deduction_id"]))
+            # keep memory flat on long runs: what is posted need not stay in the cache
+            self.env.invalidate_all(flush=True)
         self._report(outcomes)
 
     def _clear_chunk(self, vals_list, report_error=False):

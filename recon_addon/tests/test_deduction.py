@@ -83,6 +83,11 @@ class TestDeductionBreakout(DeductionCommon):
         with self.assertRaisesRegex(UserError, "cannot be deleted"):
             transaction.unlink()
 
+    def test_no_deduction_is_added_to_a_broken_out_transaction(self):
+        transaction = self._transaction([10.0], breakout=True)
+        with self.assertRaisesRegex(UserError, "record new deductions on a new transaction"):
+            self.env["recon.deduction"].create({"transaction_id": transaction.id, "amount": 5.0})
+
     @mute_logger("odoo.sql_db")
     def test_zero_deduction_is_refused(self):
         with self.assertRaises(Exception):
