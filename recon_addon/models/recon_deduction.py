@@ -350,21 +350,33 @@ class ReconDeductionLine(models.Model):
         return lines
 
     def _prepare_clearing_entry(self, source, date):
-        """One entry clearing these lines (all of one transaction)."""
+        """One entry clearing these lines in full (all of one transaction):
+        one receivable line for its deductions and one for its repayments,
+        each reconciled with their items, and one counterpart line per
+        promotion or fund type."""
         transaction = self.transaction_id
         transaction.ensure_one()
+        currency = transaction.currency_id
+        partner = transaction.partner_id.commercial_partner_id
         entry_lines = []
+        for group in (self.filtered(lambda l: l.amount > 0), self.filtered(lambda l: l.amount < 0)):
+            if not group:
+                continue
+            items = group.deduction_id.receivable_line_id
+            refs = ", ".join(d.ref or str(d.id) for d in group.deduction_id)
+            entry_lines.append(LedgerLine(
+                account=items.account_id, amount=-currency.round(sum(group.mapped("amount"))), partner=partner,
+                name=self.env._("Below threshold: %(transaction)s (%(refs)s)", transaction=transaction.name,
+                                refs=refs),
+                reconcile_with=items,
+            ))
         totals = {}
         for line in self:
-            item = line.deduction_id.receivable_line_id
-            entry_lines.append(LedgerLine(account=item.account_id, amount=-line.amount, partner=item.partner_id,
-                                          name=line._get_label(), reconcile_with=item))
             key = (line.account_id, line.promotion_id, line.fund_type_id)
             totals[key] = totals.get(key, 0.0) + line.amount
-        partner = transaction.partner_id.commercial_partner_id
         for (account, promotion, fund_type), amount in totals.items():
             entry_lines.append(LedgerLine(
-                account=account, amount=transaction.currency_id.round(amount), partner=partner,
+                account=account, amount=currency.round(amount), partner=partner,
                 name=self.env._("Below threshold: %(transaction)s to %(target)s",
                                 transaction=transaction.name, target=promotion.name or fund_type.name),
             ))
@@ -373,7 +385,7 @@ class ReconDeductionLine(models.Model):
             label=self.env._("Below threshold: %(transaction)s", transaction=transaction.name),
             ref=transaction.ref or transaction.name,
             date=date,
-            currency=transaction.currency_id,
+            currency=currency,
             company=transaction.company_id,
             lines=entry_lines,
         )

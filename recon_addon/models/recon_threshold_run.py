@@ -1,5 +1,3 @@
-import logging
-
 import psycopg2
 
 from odoo import api, fields, models
@@ -8,8 +6,6 @@ from odoo.tools import SQL
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
 from odoo.addons.recon_addon.services import thresholds
-
-_logger = logging.getLogger(__name__)
 
 #: transactions whose deductions are cleared by one call to the ledger spine
 TRANSACTION_CHUNK = 50
@@ -205,9 +201,10 @@ class ReconThresholdRun(models.Model):
         groups = list(by_transaction.items())
         for start in range(0, len(groups), TRANSACTION_CHUNK):
             chunk = groups[start:start + TRANSACTION_CHUNK]
-            if not self._clear_chunk([vals for _tid, vals_list in chunk for vals in vals_list]):
+            if self._clear_chunk([vals for _tid, vals_list in chunk for vals in vals_list]):
+                # find the culprits: one savepoint per transaction, only on failure
                 for transaction_id, vals_list in chunk:
-                    error = self._clear_chunk(vals_list, report_error=True)
+                    error = self._clear_chunk(vals_list)
                     if error:
                         transaction = self.env["recon.deduction.transaction"].browse(transaction_id)
                         for vals in vals_list:
@@ -217,19 +214,21 @@ class ReconThresholdRun(models.Model):
             self.env.invalidate_all(flush=True)
         self._report(outcomes)
 
-    def _clear_chunk(self, vals_list, report_error=False):
-        """Clear one batch in a savepoint: True on success; on failure,
-        nothing of it stays and False (or the error message) is returned."""
+    def _clear_chunk(self, vals_list):
+        """Clear one batch in a savepoint.
+
+        :return: None when it posted; otherwise why, and nothing of it stays
+        """
         Line = self.env["recon.deduction.line"].with_context(tracking_disable=True)
         try:
             with self.env.cr.savepoint():
                 Line._create_and_post(vals_list, source=self)
         except (UserError, ValidationError) as exc:
-            return exc.args[0] if report_error else False
+            return exc.args[0]
         except psycopg2.IntegrityError:
             # the unique index: another run cleared one of them meanwhile
-            return self.env._("Already cleared by another run.") if report_error else False
-        return None if report_error else True
+            return self.env._("Already cleared by another run.")
+        return None
 
     # ------------------------------------------------------------------
     # Invoices

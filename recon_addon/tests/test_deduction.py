@@ -1,5 +1,7 @@
+import psycopg2
+
 from odoo import Command, fields
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -90,7 +92,7 @@ class TestDeductionBreakout(DeductionCommon):
 
     @mute_logger("odoo.sql_db")
     def test_zero_deduction_is_refused(self):
-        with self.assertRaises(Exception):
+        with self.assertRaises(psycopg2.IntegrityError), self.env.cr.savepoint():
             self._transaction([0.0])
 
     def test_record_deductions_from_an_invoice(self):
@@ -216,12 +218,11 @@ class TestPromotionAndFundType(DeductionCommon):
 
     @mute_logger("odoo.sql_db")
     def test_promotion_end_before_start_is_refused(self):
-        with self.assertRaises(Exception):
-            with self.env.cr.savepoint():
-                self.env["recon.promotion"].create({
-                    "name": "Backwards", "date_from": "2024-03-10", "date_to": "2024-03-01",
-                    "account_id": self.promo_account.id,
-                })
+        with self.assertRaises(psycopg2.IntegrityError), self.env.cr.savepoint():
+            self.env["recon.promotion"].create({
+                "name": "Backwards", "date_from": "2024-03-10", "date_to": "2024-03-01",
+                "account_id": self.promo_account.id,
+            })
 
     def test_promotion_restricted_to_customers_contains_only_them(self):
         self.promotion_march.partner_ids = [Command.set(self.customer.ids)]
@@ -236,7 +237,6 @@ class TestPromotionAndFundType(DeductionCommon):
             "groups_id": [Command.set([self.env.ref("recon_addon.recon_addon_group_user").id])],
             "company_id": self.company.id, "company_ids": [Command.set(self.company.ids)],
         })
-        from odoo.exceptions import AccessError
         with self.assertRaises(AccessError):
             self.fund_type.with_user(user).name = "Changed"
 

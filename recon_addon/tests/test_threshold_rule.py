@@ -2,7 +2,7 @@ from unittest.mock import patch
 
 import psycopg2
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
@@ -154,8 +154,11 @@ class TestThresholdRunTransactions(ThresholdCommon):
         entry = cleared.line_ids.move_id
         self.assertRecordValues(entry, [{"state": "posted", "recon_source_model": "recon.threshold.run",
                                          "recon_source_id": run.id}])
-        self.assertRecordValues(entry.line_ids.filtered(lambda l: l.account_id == self.promo_account),
-                                [{"balance": 30.0, "partner_id": self.customer.id}])
+        self.assertRecordValues(entry.line_ids.sorted("balance"), [
+            {"account_id": self.receivable.id, "balance": -80.0, "reconciled": True},   # 40 + 30 + 10
+            {"account_id": self.promo_account.id, "balance": 30.0, "reconciled": False},
+            {"account_id": self.receivable.id, "balance": 50.0, "reconciled": True},    # the repayment
+        ])
         self.assertRecordValues(self._by_amount(transaction, 100.90) + self._by_amount(transaction, 100.0)
                                 + self._by_amount(transaction, -1000.0), [
             {"state": "new", "open_amount": 100.90},
@@ -205,7 +208,7 @@ class TestThresholdRunTransactions(ThresholdCommon):
         original_check = ReconLedger._check_entry
 
         def check_entry(ledger, entry):
-            if any(line.reconcile_with == victim.receivable_line_id for line in entry.lines):
+            if any(line.reconcile_with and victim.receivable_line_id in line.reconcile_with for line in entry.lines):
                 return "Period locked"
             return original_check(ledger, entry)
 
