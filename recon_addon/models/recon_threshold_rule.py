@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from odoo.addons.recon_addon.services import thresholds
 
@@ -92,6 +92,30 @@ class ReconThresholdRule(models.Model):
         return thresholds.recommend_threshold(samples, today, oldest=oldest)
 
     @api.model
+    def _describe_recommendation(self, rec, company):
+        """The recommendation in words, with its warnings."""
+        _ = self.env._
+        fmt = company.currency_id.format
+        if rec.basis == "short_history":
+            lines = [_("Less than 3 months of deductions (none dated on or before %(date)s): "
+                       "%(threshold)s is recommended until there is more history.",
+                       date=rec.since, threshold=rec.threshold)]
+        elif rec.basis == "no_recent":
+            lines = [_("No deduction since %(date)s: %(threshold)s is recommended.",
+                       date=rec.since, threshold=rec.threshold)]
+        else:
+            lines = [_("Deductions under %(threshold)s hold at least 4%% of the %(total)s deducted in "
+                       "%(count)s deductions since %(date)s.",
+                       threshold=rec.threshold, total=fmt(rec.total), count=rec.count, date=rec.since)]
+        if rec.few:
+            lines.append(_("Only %(count)s deductions in the last 3 months: the figure may move a lot.",
+                           count=rec.count))
+        if rec.outlier:
+            lines.append(_("One deduction of %(amount)s holds %(share)s%% of the dollars: outliers drive "
+                           "the figure.", amount=fmt(rec.outlier), share=round(100 * rec.outlier / rec.total)))
+        return "\n".join(lines)
+
+    @api.model
     def _default_threshold(self):
         return self._get_recommendation().threshold
 
@@ -99,7 +123,7 @@ class ReconThresholdRule(models.Model):
     def _compute_recommended_threshold(self):
         for company, rules in self.grouped("company_id").items():
             recommendation = self._get_recommendation(company or self.env.company)
-            note = "\n".join([recommendation.reason, *recommendation.warnings])
+            note = self._describe_recommendation(recommendation, company or self.env.company)
             for rule in rules:
                 rule.recommended_threshold = recommendation.threshold
                 rule.recommendation_note = note
@@ -129,7 +153,7 @@ class ReconThresholdRule(models.Model):
                     raise ValidationError(self.env._(
                         "Rule %(rule)s: %(month)s has two Below Threshold promotions (%(names)s). "
                         "Keep one promotion per month.",
-                        rule=rule.name, month=thresholds.month_label(promotions[0].date_from),
+                        rule=rule.name, month=self._month_label(promotions[0].date_from),
                         names=", ".join(p.name for p in promotions),
                     ))
 
@@ -145,6 +169,11 @@ class ReconThresholdRule(models.Model):
                     "Disable it before enabling %(rule)s.",
                     company=rule.company_id.name, other=other.name, rule=rule.name,
                 ))
+
+    @api.model
+    def _month_label(self, day):
+        """"March 2024", in the user's language."""
+        return format_date(self.env, day, date_format="MMMM y")
 
     def _get_configuration_error(self):
         self.ensure_one()

@@ -5,7 +5,6 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
-from odoo.addons.recon_addon.services import thresholds
 
 #: transactions whose deductions are cleared by one call to the ledger spine
 TRANSACTION_CHUNK = 50
@@ -180,7 +179,7 @@ class ReconThresholdRun(models.Model):
                 counterpart = rule._get_counterpart(deduction.date, deduction.partner_id)
                 if counterpart is None:
                     report("left", _("No Below Threshold promotion for %(month)s.",
-                                     month=thresholds.month_label(deduction.date)),
+                                     month=rule._month_label(deduction.date)),
                            deduction.transaction_id, deduction)
                 else:
                     candidates[deduction] = counterpart
@@ -273,7 +272,7 @@ class ReconThresholdRun(models.Model):
                 counterpart = rule._get_counterpart(day, invoice.partner_id)
                 if counterpart is None:
                     report("left", _("No Below Threshold promotion for %(month)s.",
-                                     month=thresholds.month_label(day)), invoice)
+                                     month=rule._month_label(day)), invoice)
                 else:
                     candidates[invoice] = counterpart
         todo = self.env["account.move"].browse([i.id for i in candidates])

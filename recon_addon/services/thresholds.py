@@ -13,7 +13,7 @@ three months.
 11
 """
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -32,14 +32,23 @@ OUTLIER_SHARE = 0.25
 
 @dataclass
 class Recommendation:
-    """``threshold`` is a whole amount in the company currency; ``reason``
-    says how it was found; ``warnings`` say when not to trust it blindly."""
+    """``threshold`` is a whole amount in the company currency; ``basis``
+    says how it was found: ``short_history`` (no deduction three months
+    old yet), ``no_recent`` (none in the window) or ``share`` (the bottom
+    4 %). ``few`` and ``outlier`` (the largest amount, when it holds more
+    than a quarter of the dollars) say when not to trust it blindly."""
 
     threshold: int
-    reason: str
-    warnings: list = field(default_factory=list)
+    basis: str
+    since: date
     count: int = 0
     total: float = 0.0
+    few: bool = False
+    outlier: float | None = None
+
+    @property
+    def warnings(self):
+        return [w for w in ("few" if self.few else None, "outlier" if self.outlier else None) if w]
 
 
 def window_start(today):
@@ -60,20 +69,11 @@ def recommend_threshold(samples, today, oldest=None):
     """
     start = window_start(today)
     if oldest is None or oldest > start:
-        return Recommendation(
-            threshold=DEFAULT_THRESHOLD,
-            reason=(
-                f"Less than {MONTHS} months of deductions (none dated on or before "
-                f"{start.isoformat()}): {DEFAULT_THRESHOLD} is recommended until there is more history."
-            ),
-        )
+        return Recommendation(threshold=DEFAULT_THRESHOLD, basis="short_history", since=start)
     amounts = sorted(abs(amount) for day, amount in samples if start <= day <= today and amount)
-    total = math.fsum(amounts)
     if not amounts:
-        return Recommendation(
-            threshold=DEFAULT_THRESHOLD,
-            reason=f"No deduction in the last {MONTHS} months: {DEFAULT_THRESHOLD} is recommended.",
-        )
+        return Recommendation(threshold=DEFAULT_THRESHOLD, basis="no_recent", since=start)
+    total = math.fsum(amounts)
     target = SHARE * total
     running = 0.0
     threshold = math.floor(amounts[-1]) + 1
@@ -82,32 +82,17 @@ def recommend_threshold(samples, today, oldest=None):
         if running >= target - 1e-9:
             threshold = math.floor(amount) + 1
             break
-    warnings = []
-    if len(amounts) < FEW_DEDUCTIONS:
-        warnings.append(
-            f"Only {len(amounts)} deductions in the last {MONTHS} months: the figure may move a lot."
-        )
-    if amounts[-1] > OUTLIER_SHARE * total:
-        warnings.append(
-            f"One deduction of {amounts[-1]:,.2f} holds {amounts[-1] / total:.0%} of the dollars: "
-            "outliers drive the figure."
-        )
     return Recommendation(
         threshold=threshold,
-        reason=(
-            f"Deductions under {threshold} hold at least {SHARE:.0%} of the {total:,.2f} deducted "
-            f"in {len(amounts)} deductions since {start.isoformat()}."
-        ),
-        warnings=warnings,
+        basis="share",
+        since=start,
         count=len(amounts),
         total=total,
+        few=len(amounts) < FEW_DEDUCTIONS,
+        outlier=amounts[-1] if amounts[-1] > OUTLIER_SHARE * total else None,
     )
 
 
 def month_key(day):
     """``(year, month)`` of a date, the period of a below-threshold promotion."""
     return (day.year, day.month)
-
-
-def month_label(day):
-    return date(day.year, day.month, 1).strftime("%B %Y")

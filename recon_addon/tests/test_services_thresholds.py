@@ -2,7 +2,7 @@ from datetime import date
 
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.recon_addon.services.thresholds import DEFAULT_THRESHOLD, month_label, recommend_threshold
+from odoo.addons.recon_addon.services.thresholds import DEFAULT_THRESHOLD, month_key, recommend_threshold
 
 TODAY = date(2024, 6, 15)
 OLD = date(2024, 1, 10)
@@ -35,22 +35,24 @@ class TestRecommendThreshold(BaseCase):
     def test_less_than_three_months_of_data_recommends_100_and_says_why(self):
         samples = [(date(2024, 5, 1), 10.0)] * 50
         rec = recommend_threshold(samples, TODAY, oldest=date(2024, 4, 1))
-        self.assertEqual(rec.threshold, DEFAULT_THRESHOLD)
-        self.assertIn("Less than 3 months", rec.reason)
+        self.assertEqual((rec.threshold, rec.basis), (DEFAULT_THRESHOLD, "short_history"))
 
     def test_no_deduction_at_all_recommends_100(self):
         self.assertEqual(recommend_threshold([], TODAY, oldest=None).threshold, DEFAULT_THRESHOLD)
 
+    def test_history_without_recent_deduction_recommends_100(self):
+        rec = recommend_threshold([(date(2024, 1, 10), 10.0)], TODAY, oldest=OLD)
+        self.assertEqual((rec.threshold, rec.basis), (DEFAULT_THRESHOLD, "no_recent"))
+
     def test_few_deductions_and_outliers_are_warned_about(self):
         samples = [(date(2024, 5, 1), 10.0)] * 5 + [(date(2024, 5, 2), 10000.0)]
         rec = recommend_threshold(samples, TODAY, oldest=OLD)
-        self.assertEqual(len(rec.warnings), 2)
-        self.assertIn("Only 6 deductions", rec.warnings[0])
-        self.assertIn("outliers", rec.warnings[1])
+        self.assertEqual(rec.warnings, ["few", "outlier"])
+        self.assertEqual(rec.outlier, 10000.0)
 
     def test_enough_evenly_spread_deductions_have_no_warning(self):
         samples = [(date(2024, 5, 1), float(10 + i)) for i in range(60)]
         self.assertEqual(recommend_threshold(samples, TODAY, oldest=OLD).warnings, [])
 
-    def test_month_label(self):
-        self.assertEqual(month_label(date(2024, 3, 17)), "March 2024")
+    def test_month_key(self):
+        self.assertEqual(month_key(date(2024, 3, 17)), (2024, 3))

@@ -52,6 +52,7 @@ class TestThresholdRuleConfiguration(ThresholdCommon):
         void = self._transaction([1.0] * 200, date="2024-05-11", breakout=True)
         void.deduction_ids.action_void()
         self.assertEqual(self.rule.recommended_threshold, 11.0)
+        self.assertIn("Deductions under 11 hold at least 4% of the", self.rule.recommendation_note)
         self.rule.action_apply_recommended_threshold()
         self.assertEqual(self.rule.threshold, 11.0)
 
