@@ -85,3 +85,27 @@ class TestThresholdConcurrency(TransactionCase):
                 cr.rollback()
         finally:
             self._cleanup(rule_id, promotion_id, enabled_ids)
+
+    def test_deductions_held_by_another_run_are_skipped_and_reported(self):
+        company_id, rule_id, promotion_id, enabled_ids, transaction_id = self._setup_committed_data()
+        try:
+            cr1, cr2 = self.registry.cursor(), self.registry.cursor()
+            try:
+                env1 = self._env(cr1)(context={"allowed_company_ids": [company_id]})
+                deductions = env1["recon.deduction.transaction"].browse(transaction_id).deduction_ids
+                held = deductions.filtered(lambda d: d.amount == 20.0)
+                # another run holds one deduction (its clearing not committed yet)
+                cr1.execute("SELECT id FROM recon_deduction WHERE id = %s FOR NO KEY UPDATE", [held.id])
+                env2 = self._env(cr2)(context={"allowed_company_ids": [company_id]})
+                action = env2["recon.deduction.transaction"].browse(transaction_id).action_run_below_threshold()
+                run = env2["recon.threshold.run"].browse(action["res_id"])
+                self.assertEqual((run.cleared_count, run.skipped_count), (2, 1))
+                self.assertRecordValues(run.line_ids, [{"result": "skipped", "deduction_id": held.id,
+                                                        "reason": "Being cleared by another run."}])
+                self.assertEqual(env2["recon.deduction"].browse(held.id).state, "new")
+                cr2.commit()
+            finally:
+                cr1.close()
+                cr2.close()
+        finally:
+            self._cleanup(rule_id, promotion_id, enabled_ids)
