@@ -10,3 +10,10 @@ from . import recon_reward_balance
 from . import res_partner
 from . import res_users
 from . import recon_write_off
+from . import recon_fund_type
+from . import recon_promotion
+from . import recon_deduction_transaction
+from . import recon_deduction
+from . import recon_threshold_rule
+from . import recon_threshold_run
+from . import account_move_threshold

@@ -7,3 +7,7 @@ from . import test_reward_clear
 from . import test_services_upload
 from . import test_write_off
 from . import test_bulk_write_off
+from . import test_services_thresholds
+from . import test_deduction
+from . import test_threshold_rule
+from . import test_threshold_concurrency

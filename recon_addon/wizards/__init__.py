@@ -1,2 +1,3 @@
 from . import recon_reward_clear
 from . import bulk_write_off
+from . import recon_deduction_resolve

@@ -1,0 +1,41 @@
+from odoo import models
+from odoo.exceptions import UserError
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def action_run_below_threshold(self):
+        """Clear the small open balances of the selected customer invoices and
+        credit notes with the company's enabled below-threshold rule."""
+        runs = self.env["recon.threshold.run"]
+        for company, invoices in self.grouped("company_id").items():
+            rule = self.env["recon.threshold.rule"]._get_enabled_rule(company)
+            run = runs._start(rule, origin="manual")
+            run._process_invoices(invoices)
+            run._finish()
+            runs |= run
+        return runs._action_open()
+
+    def action_record_deductions(self):
+        """Open a new deduction transaction for this invoice's open balance."""
+        self.ensure_one()
+        if self.move_type != "out_invoice" or self.state != "posted" or self.currency_id.is_zero(self.amount_residual):
+            raise UserError(self.env._(
+                "%(name)s: deductions are recorded on posted customer invoices with an open balance.",
+                name=self.display_name,
+            ))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Record Deductions"),
+            "res_model": "recon.deduction.transaction",
+            "view_mode": "form",
+            "context": {
+                "default_partner_id": self.commercial_partner_id.id,
+                "default_currency_id": self.currency_id.id,
+                "default_original_amount": self.amount_residual,
+                "default_invoice_ids": [self.id],
+                "default_ref": self.payment_reference or self.name,
+                "default_company_id": self.company_id.id,
+            },
+        }

@@ -1,0 +1,399 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, float_compare
+
+from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine, Settlement
+
+
+class ReconDeduction(models.Model):
+    """One claim of a customer on a transaction: positive, a deduction the
+    customer took; negative, a repayment.
+
+    Once the transaction is broken out, the deduction is its own open
+    receivable item and ``open_amount`` is that item's residual: the ledger's
+    figure, never a copy of it.
+    """
+
+    _name = "recon.deduction"
+    _description = "Deduction"
+    _order = "date desc, transaction_id desc, id"
+    _check_company_auto = True
+    _rec_names_search = ["ref", "transaction_id.name", "partner_id.name"]
+
+    transaction_id = fields.Many2one("recon.deduction.transaction", required=True, ondelete="cascade",
+                                     index=True, check_company=True)
+    company_id = fields.Many2one(related="transaction_id.company_id", store=True, index=True, precompute=True)
+    currency_id = fields.Many2one(related="transaction_id.currency_id", store=True, precompute=True)
+    partner_id = fields.Many2one(related="transaction_id.partner_id", store=True, index=True,
+                                 string="Customer", precompute=True)
+    date = fields.Date(related="transaction_id.date", store=True, precompute=True)
+    ref = fields.Char(string="Claim Reference", help="The customer's reference for this claim.")
+    reason = fields.Char()
+    amount = fields.Monetary(currency_field="currency_id", required=True,
+                             help="Positive: a deduction the customer took. Negative: a repayment.")
+    receivable_line_id = fields.Many2one("account.move.line", string="Receivable Item", readonly=True,
+                                         copy=False, index="btree_not_null", check_company=True)
+    open_amount = fields.Monetary(
+        currency_field="currency_id", compute="_compute_open_amount", store=True,
+        help="What is still open on the deduction's receivable item.",
+    )
+    void_move_id = fields.Many2one("account.move", string="Void Entry", readonly=True, copy=False,
+                                   check_company=True)
+    voided = fields.Boolean(readonly=True, copy=False)
+    line_ids = fields.One2many("recon.deduction.line", "deduction_id", string="Resolutions", copy=False)
+    state = fields.Selection(
+        [("new", "New"), ("in_progress", "In Progress"), ("resolved", "Resolved"), ("void", "Void")],
+        compute="_compute_state", store=True, index=True, default="new",
+    )
+
+    _sql_constraints = [
+        ("amount_not_zero", "CHECK(amount <> 0)", "A deduction amount cannot be zero."),
+    ]
+
+    @api.depends("amount", "voided", "receivable_line_id.amount_residual_currency")
+    def _compute_open_amount(self):
+        for deduction in self:
+            if deduction.voided:
+                deduction.open_amount = 0.0
+            elif deduction.receivable_line_id:
+                deduction.open_amount = deduction.receivable_line_id.amount_residual_currency
+            else:
+                deduction.open_amount = deduction.amount
+
+    @api.depends("voided", "open_amount", "receivable_line_id", "line_ids")
+    def _compute_state(self):
+        for deduction in self:
+            if deduction.voided:
+                deduction.state = "void"
+            elif deduction.receivable_line_id and deduction.currency_id.is_zero(deduction.open_amount):
+                deduction.state = "resolved"
+            elif deduction.line_ids:
+                deduction.state = "in_progress"
+            else:
+                deduction.state = "new"
+
+    @api.depends("ref", "transaction_id.name", "amount")
+    def _compute_display_name(self):
+        for deduction in self:
+            deduction.display_name = f"{deduction.transaction_id.name} / {deduction.ref or deduction.reason or deduction.id}"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        deductions = super().create(vals_list)
+        posted = deductions.transaction_id.filtered(lambda t: t.state == "posted")
+        if posted:
+            raise UserError(self.env._(
+                "%(name)s is already broken out: record new deductions on a new transaction.",
+                name=posted[0].display_name,
+            ))
+        return deductions
+
+    def write(self, vals):
+        if {"amount", "transaction_id"} & set(vals) and any(d.receivable_line_id for d in self):
+            raise UserError(self.env._(
+                "Deduction %(name)s is broken out: its amount can no longer change. "
+                "Void it and record a new one.",
+                name=self.filtered("receivable_line_id")[0].display_name,
+            ))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_posted(self):
+        for deduction in self:
+            if deduction.receivable_line_id:
+                raise UserError(self.env._(
+                    "Deduction %(name)s is broken out and cannot be deleted. Void it instead.",
+                    name=deduction.display_name,
+                ))
+
+    def _get_label(self):
+        self.ensure_one()
+        parts = [self.ref, self.reason]
+        return " - ".join(p for p in parts if p) or self.env._("Deduction %(name)s", name=self.display_name)
+
+    def _lock_rows(self):
+        """Lock the deductions against a parallel run and return the ones
+        this transaction holds; rows locked by another run are skipped."""
+        if not self:
+            return self
+        self.flush_recordset()
+        self.env.cr.execute(SQL(
+            "SELECT id FROM %s WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED",
+            SQL.identifier(self._table), list(self.ids),
+        ))
+        locked_ids = {row[0] for row in self.env.cr.fetchall()}
+        return self.filtered(lambda record: record.id in locked_ids)
+
+    # ------------------------------------------------------------------
+    # Void
+    # ------------------------------------------------------------------
+    def action_void(self):
+        """Void deductions without resolution lines: their receivable item is
+        closed and the amount goes back to the customer's open balance, so
+        mass clearing never picks them."""
+        for deduction in self:
+            if deduction.state == "void":
+                raise UserError(self.env._("Deduction %(name)s is already void.", name=deduction.display_name))
+            if deduction.line_ids or deduction.state != "new":
+                raise UserError(self.env._(
+                    "Deduction %(name)s has resolution lines and cannot be voided.",
+                    name=deduction.display_name,
+                ))
+            if not deduction.receivable_line_id:
+                raise UserError(self.env._(
+                    "Deduction %(name)s is not broken out yet: delete it from its transaction instead.",
+                    name=deduction.display_name,
+                ))
+        entries = [deduction._prepare_void_entry() for deduction in self]
+        result = self.env["recon.ledger"]._post_entries(entries)
+        for deduction, move in zip(self, result.moves):
+            deduction.write({"voided": True, "void_move_id": move.id})
+        return True
+
+    def _prepare_void_entry(self):
+        """Close the deduction's item and reopen the amount as a plain
+        receivable of the customer."""
+        self.ensure_one()
+        item = self.receivable_line_id
+        open_amount = item.amount_residual_currency
+        label = self.env._("Voided deduction %(name)s", name=self.display_name)
+        return LedgerEntry(
+            source=self,
+            label=label,
+            currency=item.currency_id,
+            company=self.company_id,
+            lines=[
+                LedgerLine(account=item.account_id, amount=-open_amount, partner=item.partner_id,
+                           name=label, reconcile_with=item),
+                LedgerLine(account=item.account_id, amount=open_amount, partner=item.partner_id,
+                           name=self.env._("Back to customer: %(name)s", name=self._get_label())),
+            ],
+        )
+
+    # ------------------------------------------------------------------
+    # Manual resolution
+    # ------------------------------------------------------------------
+    def resolve(self, kind, amount, promotion_id=False, fund_type_id=False, account_id=False):
+        """Resolve ``amount`` of this deduction (all of it when equal to its
+        open amount): clear it to a promotion, write it off to a fund type,
+        or (``manual``) book it to an account.
+
+        :param kind: ``promotion``, ``write_off`` or ``manual``
+        :param amount: the size resolved, in the deduction's currency (its
+            sign is that of the deduction)
+        :return: the ``recon.deduction.line`` created, its entry posted
+        """
+        self.ensure_one()
+        vals = self._prepare_resolution_vals(kind, amount, promotion_id, fund_type_id, account_id)
+        return self.env["recon.deduction.line"]._create_and_post([vals])
+
+    def _prepare_resolution_vals(self, kind, amount, promotion_id=False, fund_type_id=False,
+                                 account_id=False, automated=False, rule=False, run=False):
+        self.ensure_one()
+        _ = self.env._
+        if self.state not in ("new", "in_progress"):
+            raise UserError(_("Deduction %(name)s is %(state)s: nothing to resolve.", name=self.display_name,
+                              state=dict(self._fields["state"]._description_selection(self.env))[self.state]))
+        if not self.receivable_line_id:
+            raise UserError(_("Deduction %(name)s is not broken out yet. Break out its transaction first.",
+                              name=self.display_name))
+        size = abs(amount or 0.0)
+        open_size = abs(self.open_amount)
+        if self.currency_id.is_zero(size) or float_compare(
+                size, open_size, precision_rounding=self.currency_id.rounding) > 0:
+            raise UserError(_(
+                "Deduction %(name)s: resolve an amount above zero and at most its open amount %(open)s "
+                "(asked %(asked)s).",
+                name=self.display_name, open=self.currency_id.format(open_size),
+                asked=self.currency_id.format(size),
+            ))
+        promotion = self.env["recon.promotion"].browse(promotion_id)
+        fund_type = self.env["recon.fund.type"].browse(fund_type_id)
+        account = self.env["account.account"].browse(account_id)
+        if kind == "promotion":
+            if not promotion:
+                raise UserError(_("Deduction %(name)s: choose the promotion to clear it to.", name=self.display_name))
+            account = promotion.account_id
+        elif kind == "write_off":
+            if not fund_type:
+                raise UserError(_("Deduction %(name)s: choose the fund type to write it off to.",
+                                  name=self.display_name))
+            account = fund_type.write_off_account_id
+        elif kind == "manual":
+            if not account:
+                raise UserError(_("Deduction %(name)s: choose the account to book it to.", name=self.display_name))
+        else:
+            raise UserError(_("Unknown resolution kind %(kind)s.", kind=kind))
+        sign = 1 if self.open_amount > 0 else -1
+        return {
+            "deduction_id": self.id,
+            "kind": kind,
+            "amount": sign * size,
+            "promotion_id": promotion.id if kind == "promotion" else False,
+            "fund_type_id": fund_type.id if kind == "write_off" else False,
+            "account_id": account.id,
+            "automated": automated,
+            "rule_id": rule and rule.id,
+            "run_id": run and run.id,
+        }
+
+    def action_open_resolve_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Resolve Deduction"),
+            "res_model": "recon.deduction.resolve.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_deduction_id": self.id},
+        }
+
+
+class ReconDeductionLine(models.Model):
+    """How part of a deduction was resolved, with the entry that did it."""
+
+    _name = "recon.deduction.line"
+    _description = "Deduction Resolution"
+    _order = "id desc"
+    _check_company_auto = True
+
+    deduction_id = fields.Many2one("recon.deduction", required=True, ondelete="restrict", index=True,
+                                   check_company=True)
+    transaction_id = fields.Many2one(related="deduction_id.transaction_id", store=True)
+    partner_id = fields.Many2one(related="deduction_id.partner_id", store=True, string="Customer")
+    company_id = fields.Many2one(related="deduction_id.company_id", store=True, index=True, precompute=True)
+    currency_id = fields.Many2one(related="deduction_id.currency_id", store=True, precompute=True)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    kind = fields.Selection(
+        [("promotion", "Promotion"), ("write_off", "Write-off"), ("manual", "Manual")],
+        required=True,
+    )
+    amount = fields.Monetary(currency_field="currency_id", required=True)
+    amount_company = fields.Monetary(currency_field="company_currency_id", compute="_compute_amount_company",
+                                     store=True, string="Amount (Company Currency)")
+    promotion_id = fields.Many2one("recon.promotion", index="btree_not_null", check_company=True,
+                                   ondelete="restrict")
+    fund_type_id = fields.Many2one("recon.fund.type", check_company=True, ondelete="restrict")
+    account_id = fields.Many2one("account.account", required=True, check_company=True, ondelete="restrict")
+    move_id = fields.Many2one("account.move", string="Entry", readonly=True, check_company=True)
+    automated = fields.Boolean(readonly=True)
+    rule_id = fields.Many2one("recon.threshold.rule", readonly=True, ondelete="restrict")
+    run_id = fields.Many2one("recon.threshold.run", readonly=True, ondelete="set null", index="btree_not_null")
+    date = fields.Date(default=fields.Date.context_today, required=True)
+
+    @api.depends("amount", "date")
+    def _compute_amount_company(self):
+        for line in self:
+            if line.currency_id == line.company_currency_id:
+                line.amount_company = line.amount
+            else:
+                line.amount_company = line.currency_id._convert(
+                    line.amount, line.company_currency_id, line.company_id, line.date)
+
+    def init(self):
+        # Exactly once: one automated resolution per deduction, enforced by
+        # the database in the same transaction as its entry.
+        self.env.cr.execute(SQL(
+            "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (deduction_id) WHERE automated",
+            SQL.identifier("recon_deduction_line_automated_unique"), SQL.identifier(self._table),
+        ))
+
+    @api.constrains("kind", "promotion_id", "fund_type_id")
+    def _check_kind(self):
+        for line in self:
+            if line.kind == "promotion" and not line.promotion_id:
+                raise ValidationError(self.env._("A promotion clearing needs its promotion."))
+            if line.kind == "write_off" and not line.fund_type_id:
+                raise ValidationError(self.env._("A write-off needs its fund type."))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_posted(self):
+        if any(line.move_id for line in self):
+            raise UserError(self.env._(
+                "A resolution with a posted entry cannot be deleted. Reverse its entry in Accounting instead."))
+
+    @api.model
+    def _create_and_post(self, vals_list, date=None, source=None):
+        """Create resolution lines and post their entries in one batch.
+
+        The lines are inserted first, so a second automated line for the
+        same deduction fails on the unique index before any entry is posted.
+        Any refusal raises and nothing is posted.
+
+        :param source: when given (a run), the lines of one transaction share
+            one entry asked for by ``source``: one receivable line per
+            deduction, one counterpart line per account; otherwise each line
+            gets its own entry
+        """
+        lines = self.create(vals_list)
+        date = date or fields.Date.context_today(self)
+        ledger = self.env["recon.ledger"]
+        if source is None:
+            result = ledger._settle([
+                Settlement(
+                    target=line.deduction_id.receivable_line_id,
+                    amount=abs(line.amount),
+                    account=line.account_id,
+                    source=line,
+                    label=line._get_label(),
+                    date=date,
+                )
+                for line in lines
+            ], isolate=False)
+            for line, move in zip(lines, result.moves):
+                line.write({"move_id": move.id, "date": date})
+            return lines
+        groups = list(lines.grouped("transaction_id").values())
+        result = ledger._post_entries([group._prepare_clearing_entry(source, date) for group in groups])
+        for group, move in zip(groups, result.moves):
+            group.write({"move_id": move.id, "date": date})
+        return lines
+
+    def _prepare_clearing_entry(self, source, date):
+        """One entry clearing these lines in full (all of one transaction):
+        one receivable line for its deductions and one for its repayments,
+        each reconciled with their items, and one counterpart line per
+        promotion or fund type."""
+        transaction = self.transaction_id
+        transaction.ensure_one()
+        currency = transaction.currency_id
+        partner = transaction.partner_id.commercial_partner_id
+        entry_lines = []
+        for group in (self.filtered(lambda l: l.amount > 0), self.filtered(lambda l: l.amount < 0)):
+            if not group:
+                continue
+            items = group.deduction_id.receivable_line_id
+            refs = ", ".join(d.ref or str(d.id) for d in group.deduction_id)
+            entry_lines.append(LedgerLine(
+                account=items.account_id, amount=-currency.round(sum(group.mapped("amount"))), partner=partner,
+                name=self.env._("Below threshold: %(transaction)s (%(refs)s)", transaction=transaction.name,
+                                refs=refs),
+                reconcile_with=items,
+            ))
+        totals = {}
+        for line in self:
+            key = (line.account_id, line.promotion_id, line.fund_type_id)
+            totals[key] = totals.get(key, 0.0) + line.amount
+        for (account, promotion, fund_type), amount in totals.items():
+            entry_lines.append(LedgerLine(
+                account=account, amount=currency.round(amount), partner=partner,
+                name=self.env._("Below threshold: %(transaction)s to %(target)s",
+                                transaction=transaction.name, target=promotion.name or fund_type.name),
+            ))
+        return LedgerEntry(
+            source=source,
+            label=self.env._("Below threshold: %(transaction)s", transaction=transaction.name),
+            ref=transaction.ref or transaction.name,
+            date=date,
+            currency=currency,
+            company=transaction.company_id,
+            lines=entry_lines,
+        )
+
+    def _get_label(self):
+        self.ensure_one()
+        target = self.promotion_id.name or self.fund_type_id.name or self.account_id.display_name
+        label = self.env._("%(deduction)s to %(target)s", deduction=self.deduction_id._get_label(), target=target)
+        if self.automated:
+            label = self.env._("Below threshold: %(label)s", label=label)
+        return label

@@ -1,0 +1,252 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+
+
+class ReconDeductionTransaction(models.Model):
+    """One customer remittance whose short-paid amount (``original_amount``)
+    is broken out into deductions.
+
+    Breaking it out posts one open receivable item per deduction and the
+    balancing credit, reconciled with the short-paid invoices: the customer's
+    balance does not change, it is only split into claims that can each be
+    cleared, written off or voided.
+    """
+
+    _name = "recon.deduction.transaction"
+    _inherit = ["mail.thread"]
+    _description = "Deduction Transaction"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Number", readonly=True, copy=False, default="/")
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company,
+                                 readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, check_company=True,
+                                 tracking=True, index=True)
+    date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
+    ref = fields.Char(string="Reference", help="Remittance or cheque number.")
+    currency_id = fields.Many2one("res.currency", required=True,
+                                  default=lambda self: self.env.company.currency_id)
+    original_amount = fields.Monetary(
+        currency_field="currency_id", tracking=True,
+        help="The amount the customer deducted from the remittance, to be broken out.",
+    )
+    invoice_ids = fields.Many2many(
+        "account.move",
+        string="Short-paid Invoices",
+        check_company=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+               "('payment_state', 'in', ('not_paid', 'partial')), "
+               "('commercial_partner_id', '=', commercial_partner_id)]",
+        help="Invoices the deducted amount is settled against when the transaction is broken out.",
+    )
+    commercial_partner_id = fields.Many2one(related="partner_id.commercial_partner_id")
+    deduction_ids = fields.One2many("recon.deduction", "transaction_id", string="Deductions", copy=True)
+    deduction_total = fields.Monetary(currency_field="currency_id", compute="_compute_differential", store=True,
+                                      string="Broken Out")
+    differential = fields.Monetary(
+        currency_field="currency_id", compute="_compute_differential", store=True,
+        help="Original amount minus the deductions and repayments broken out; must be zero to break out.",
+    )
+    open_amount = fields.Monetary(currency_field="currency_id", compute="_compute_open_amount",
+                                  string="Open Deductions")
+    state = fields.Selection(
+        [("draft", "Draft"), ("posted", "Broken Out")],
+        default="draft", required=True, readonly=True, copy=False, tracking=True, index=True,
+    )
+    move_id = fields.Many2one("account.move", string="Breakout Entry", readonly=True, copy=False,
+                              check_company=True)
+
+    @api.depends("original_amount", "deduction_ids.amount")
+    def _compute_differential(self):
+        for transaction in self:
+            total = sum(transaction.deduction_ids.mapped("amount"))
+            transaction.deduction_total = total
+            transaction.differential = transaction.currency_id.round(transaction.original_amount - total)
+
+    @api.depends("deduction_ids.open_amount")
+    def _compute_open_amount(self):
+        for transaction in self:
+            transaction.open_amount = sum(transaction.deduction_ids.mapped("open_amount"))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("recon.deduction.transaction") or "/"
+        return super().create(vals_list)
+
+    def write(self, vals):
+        locked = {"partner_id", "date", "currency_id", "original_amount", "invoice_ids"} & set(vals)
+        if locked and any(t.state == "posted" for t in self):
+            raise UserError(self.env._(
+                "%(name)s is broken out: its customer, date, currency, amount and invoices can no "
+                "longer change. Void its deductions instead.",
+                name=self.filtered(lambda t: t.state == "posted")[0].display_name,
+            ))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_posted(self):
+        for transaction in self:
+            if transaction.state == "posted":
+                raise UserError(self.env._(
+                    "%(name)s is broken out and cannot be deleted. Void its deductions instead.",
+                    name=transaction.display_name,
+                ))
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_breakout(self):
+        """Post the breakout of the transactions; any refusal raises and
+        nothing is posted."""
+        self._breakout(isolate=False)
+        return True
+
+    def action_run_below_threshold(self):
+        """Run the company's enabled below-threshold rule on these transactions.
+
+        One transaction with a differential is refused with a UserError; on
+        many, the others go on and the run summary lists the refused ones.
+        """
+        if len(self) == 1:
+            error = self._get_breakout_refusal()
+            if error and self.state == "draft":
+                raise UserError(error)
+        runs = self.env["recon.threshold.run"]
+        for company, transactions in self.grouped("company_id").items():
+            rule = self.env["recon.threshold.rule"]._get_enabled_rule(company)
+            run = runs._start(rule, origin="manual")
+            run._process_transactions(transactions)
+            run._finish()
+            runs |= run
+        return runs._action_open()
+
+    def action_open_deductions(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Deductions"),
+            "res_model": "recon.deduction",
+            "view_mode": "list,form",
+            "domain": [("transaction_id", "in", self.ids)],
+            "context": {"create": False},
+        }
+
+    # ------------------------------------------------------------------
+    # Breakout
+    # ------------------------------------------------------------------
+    def _get_breakout_refusal(self):
+        """Why this transaction cannot be broken out, or None."""
+        self.ensure_one()
+        if self.state != "draft":
+            return self.env._("%(name)s is already broken out.", name=self.display_name)
+        if not self.deduction_ids:
+            return self.env._("%(name)s has no deduction to break out. Add its deductions first.",
+                              name=self.display_name)
+        if not self.currency_id.is_zero(self.differential):
+            fmt = self.currency_id.format
+            return self.env._(
+                "%(name)s cannot be broken out: the original amount %(original)s and the deductions "
+                "broken out %(broken)s differ by %(differential)s. Correct the deductions so the "
+                "differential is zero.",
+                name=self.display_name,
+                original=fmt(self.original_amount),
+                broken=fmt(self.deduction_total),
+                differential=fmt(self.differential),
+            )
+        return None
+
+    def _get_receivable_account(self):
+        self.ensure_one()
+        invoice_lines = self.invoice_ids.line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable")
+        if invoice_lines:
+            return invoice_lines[0].account_id
+        return self.partner_id.with_company(self.company_id).property_account_receivable_id
+
+    def _prepare_breakout_entry(self):
+        """The breakout entry: Dr receivable per deduction (Cr for a
+        repayment), and the balancing line for the remittance, split over
+        the short-paid invoices' open items (reconciled with them)."""
+        self.ensure_one()
+        account = self._get_receivable_account()
+        partner = self.partner_id.commercial_partner_id
+        deductions = self.deduction_ids.sorted("id")
+        lines = [
+            LedgerLine(account=account, amount=deduction.amount, partner=partner,
+                       name=deduction._get_label())
+            for deduction in deductions
+        ]
+        remaining = self.currency_id.round(sum(deductions.mapped("amount")))
+        label = self.env._("Remittance %(ref)s", ref=self.ref or self.name)
+        if remaining > 0:
+            open_items = self.invoice_ids.line_ids.filtered(
+                lambda l: l.account_id.account_type == "asset_receivable"
+                and not l.reconciled and l.currency_id == self.currency_id and l.amount_residual_currency > 0
+            ).sorted(lambda l: (l.date_maturity or l.date, l.id))
+            for item in open_items:
+                take = min(remaining, item.amount_residual_currency)
+                lines.append(LedgerLine(account=item.account_id, amount=-take, partner=partner,
+                                        name=label, reconcile_with=item))
+                remaining = self.currency_id.round(remaining - take)
+                if self.currency_id.is_zero(remaining):
+                    break
+        if not self.currency_id.is_zero(remaining):
+            lines.append(LedgerLine(account=account, amount=-remaining, partner=partner, name=label))
+        return LedgerEntry(
+            source=self,
+            label=self.env._("Deduction breakout %(name)s", name=self.name),
+            ref=self.ref or self.name,
+            date=self.date,
+            currency=self.currency_id,
+            company=self.company_id,
+            lines=lines,
+        )
+
+    def _lock_rows(self, nowait=False):
+        """Lock the transactions against a parallel run; return those locked
+        (with ``nowait=False`` those locked elsewhere are skipped)."""
+        if not self:
+            return self
+        self.flush_recordset()
+        self.env.cr.execute(SQL(
+            "SELECT id FROM %s WHERE id = ANY(%s) FOR NO KEY UPDATE %s",
+            SQL.identifier(self._table), list(self.ids), SQL("NOWAIT") if nowait else SQL("SKIP LOCKED"),
+        ))
+        locked_ids = {row[0] for row in self.env.cr.fetchall()}
+        return self.filtered(lambda record: record.id in locked_ids)
+
+    def _breakout(self, isolate=False):
+        """Break out the transactions in one batch.
+
+        :param isolate: False: any refusal raises before anything is posted;
+            True: the others are posted and the refusals returned
+        :return: dict {transaction: reason} of the transactions not broken out
+        """
+        errors = {}
+        valid = self.browse()
+        for transaction in self:
+            error = transaction._get_breakout_refusal()
+            if error and not isolate:
+                raise UserError(error)
+            if error:
+                errors[transaction] = error
+            else:
+                valid |= transaction
+        if not valid:
+            return errors
+        entries = [transaction._prepare_breakout_entry() for transaction in valid]
+        result = self.env["recon.ledger"]._post_entries(entries, isolate=isolate)
+        for transaction, move, error in zip(valid, result.moves, result.errors):
+            if error:
+                errors[transaction] = error
+                continue
+            transaction.write({"state": "posted", "move_id": move.id})
+            items = move.line_ids.sorted("id")
+            for deduction, item in zip(transaction.deduction_ids.sorted("id"), items):
+                deduction.receivable_line_id = item
+        return errors

@@ -1,0 +1,93 @@
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ReconPromotion(models.Model):
+    """A trade fund for one period (a month): deductions cleared to it are
+    booked to its expense account. A "Below Threshold" promotion receives
+    the small deductions the below-threshold rule clears."""
+
+    _name = "recon.promotion"
+    _description = "Deduction Promotion"
+    _order = "date_from desc, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    date_from = fields.Date(
+        string="From", required=True,
+        default=lambda self: fields.Date.context_today(self).replace(day=1),
+    )
+    date_to = fields.Date(
+        string="To", required=True,
+        default=lambda self: fields.Date.context_today(self).replace(day=1) + relativedelta(months=1, days=-1),
+    )
+    below_threshold = fields.Boolean(
+        string="Below Threshold",
+        help="The below-threshold rule may clear small deductions to this promotion.",
+    )
+    account_id = fields.Many2one(
+        "account.account",
+        string="Expense Account",
+        required=True,
+        check_company=True,
+        domain="[('deprecated', '=', False), ('account_type', 'not in', ('asset_receivable', 'liability_payable'))]",
+        help="Account debited when a deduction is cleared to this promotion.",
+    )
+    partner_ids = fields.Many2many(
+        "res.partner",
+        string="Customers",
+        check_company=True,
+        help="Customers the promotion is for; leave empty for all customers.",
+    )
+    budget = fields.Monetary(currency_field="currency_id")
+    spent = fields.Monetary(
+        currency_field="currency_id",
+        compute="_compute_spent",
+        help="Deductions cleared to this promotion, in company currency.",
+    )
+    line_ids = fields.One2many("recon.deduction.line", "promotion_id", string="Clearing Lines")
+    active = fields.Boolean(default=True)
+
+    _sql_constraints = [
+        ("date_check", "CHECK(date_from <= date_to)", "A promotion must end on or after the day it starts."),
+    ]
+
+    @api.depends("line_ids.amount_company")
+    def _compute_spent(self):
+        spent = dict.fromkeys(self.ids, 0.0)
+        for model, domain in [
+            ("recon.deduction.line", [("promotion_id", "in", self.ids)]),
+            ("recon.threshold.run.line", [("promotion_id", "in", self.ids), ("result", "=", "cleared")]),
+        ]:
+            for promotion, total in self.env[model]._read_group(domain, ["promotion_id"], ["amount_company:sum"]):
+                spent[promotion.id] += total
+        for promotion in self:
+            promotion.spent = spent.get(promotion.id, 0.0)
+
+    @api.constrains("date_from", "date_to")
+    def _check_one_month(self):
+        for promotion in self:
+            if (promotion.date_from.year, promotion.date_from.month) != (promotion.date_to.year, promotion.date_to.month):
+                raise ValidationError(self.env._(
+                    "Promotion %(name)s: its period must lie within one month "
+                    "(%(start)s to %(end)s spans several). Split it into monthly promotions.",
+                    name=promotion.name, start=promotion.date_from, end=promotion.date_to,
+                ))
+
+    def _contains(self, day, partner=None):
+        self.ensure_one()
+        return (
+            self.date_from <= day <= self.date_to
+            and (not partner or not self.partner_ids or partner.commercial_partner_id in self.partner_ids)
+        )
+
+    @api.model
+    def _month_bounds(self, day):
+        start = date(day.year, day.month, 1)
+        return start, start + relativedelta(months=1, days=-1)

@@ -1,0 +1,332 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, format_date
+
+from odoo.addons.recon_addon.services import thresholds
+
+
+class ReconThresholdRule(models.Model):
+    """The below-threshold rule: deductions (and small invoice balances)
+    strictly below ``threshold`` are cleared in full, to the Below Threshold
+    promotion of their month or written off to a fund type.
+
+    Managers build and change rules; users run them. At most one rule is
+    enabled per company (a unique index, not only a Python check).
+    """
+
+    _name = "recon.threshold.rule"
+    _inherit = ["mail.thread"]
+    _description = "Below-Threshold Rule"
+    _order = "state desc, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    threshold = fields.Monetary(
+        currency_field="currency_id", required=True, tracking=True,
+        default=lambda self: self._default_threshold(),
+        help="Deductions and invoice balances strictly below this amount (in company currency, "
+             "in absolute value) are cleared in full.",
+    )
+    recommended_threshold = fields.Monetary(
+        currency_field="currency_id", compute="_compute_recommended_threshold",
+        help="The smallest whole amount under which the deductions of the last 3 months hold "
+             "at least 4% of the deducted dollars.",
+    )
+    recommendation_note = fields.Text(compute="_compute_recommended_threshold")
+    clearing_method = fields.Selection(
+        [("promotion", "Clear to Promotion"), ("write_off", "Write Off")],
+        required=True, default="promotion", tracking=True,
+    )
+    fund_type_id = fields.Many2one("recon.fund.type", check_company=True, tracking=True,
+                                   help="Fund type written off to when the clearing method is Write Off.")
+    promotion_ids = fields.Many2many(
+        "recon.promotion",
+        string="Promotions",
+        check_company=True,
+        domain="[('below_threshold', '=', True)]",
+        help="Below Threshold promotions, at most one per month: a deduction clears to the one "
+             "whose period holds its transaction date.",
+    )
+    state = fields.Selection(
+        [("disabled", "Disabled"), ("enabled", "Enabled")],
+        default="disabled", required=True, readonly=True, copy=False, tracking=True,
+    )
+    run_ids = fields.One2many("recon.threshold.run", "rule_id", string="Runs")
+    run_count = fields.Integer(compute="_compute_run_count")
+
+    _sql_constraints = [
+        ("threshold_positive", "CHECK(threshold > 0)", "The threshold must be above zero."),
+    ]
+
+    def init(self):
+        self.env.cr.execute(SQL(
+            "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (company_id) WHERE state = 'enabled'",
+            SQL.identifier("recon_threshold_rule_one_enabled"), SQL.identifier(self._table),
+        ))
+
+    # ------------------------------------------------------------------
+    # Recommendation
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_recommendation(self, company=None):
+        company = company or self.env.company
+        today = fields.Date.context_today(self)
+        Deduction = self.env["recon.deduction"]
+        domain = [("company_id", "=", company.id), ("state", "!=", "void")]
+        oldest = Deduction.search(domain, order="date asc", limit=1).date or None
+        rows = Deduction.search_read(
+            domain + [("date", ">=", thresholds.window_start(today)), ("date", "<=", today)],
+            ["date", "amount", "currency_id"],
+        )
+        samples = []
+        for row in rows:
+            amount = row["amount"]
+            if row["currency_id"] and row["currency_id"][0] != company.currency_id.id:
+                currency = self.env["res.currency"].browse(row["currency_id"][0])
+                amount = currency._convert(amount, company.currency_id, company, row["date"])
+            samples.append((row["date"], amount))
+        return thresholds.recommend_threshold(samples, today, oldest=oldest)
+
+    @api.model
+    def _describe_recommendation(self, rec, company):
+        """The recommendation in words, with its warnings."""
+        _ = self.env._
+        fmt = company.currency_id.format
+        if rec.basis == "short_history":
+            lines = [_("Less than 3 months of deductions (none dated on or before %(date)s): "
+                       "%(threshold)s is recommended until there is more history.",
+                       date=rec.since, threshold=rec.threshold)]
+        elif rec.basis == "no_recent":
+            lines = [_("No deduction since %(date)s: %(threshold)s is recommended.",
+                       date=rec.since, threshold=rec.threshold)]
+        else:
+            lines = [_("Deductions under %(threshold)s hold at least 4%% of the %(total)s deducted in "
+                       "%(count)s deductions since %(date)s.",
+                       threshold=rec.threshold, total=fmt(rec.total), count=rec.count, date=rec.since)]
+        if rec.few:
+            lines.append(_("Only %(count)s deductions in the last 3 months: the figure may move a lot.",
+                           count=rec.count))
+        if rec.outlier:
+            lines.append(_("One deduction of %(amount)s holds %(share)s%% of the dollars: outliers drive "
+                           "the figure.", amount=fmt(rec.outlier), share=round(100 * rec.outlier / rec.total)))
+        return "\n".join(lines)
+
+    @api.model
+    def _default_threshold(self):
+        return self._get_recommendation().threshold
+
+    @api.depends("company_id")
+    def _compute_recommended_threshold(self):
+        for company, rules in self.grouped("company_id").items():
+            recommendation = self._get_recommendation(company or self.env.company)
+            note = self._describe_recommendation(recommendation, company or self.env.company)
+            for rule in rules:
+                rule.recommended_threshold = recommendation.threshold
+                rule.recommendation_note = note
+
+    def _compute_run_count(self):
+        counts = dict(self.env["recon.threshold.run"]._read_group(
+            [("rule_id", "in", self.ids)], ["rule_id"], ["__count"]))
+        for rule in self:
+            rule.run_count = counts.get(rule, 0)
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+    @api.constrains("promotion_ids")
+    def _check_promotions(self):
+        for rule in self:
+            by_month = defaultdict(list)
+            for promotion in rule.promotion_ids:
+                if not promotion.below_threshold:
+                    raise ValidationError(self.env._(
+                        "Rule %(rule)s: promotion %(promotion)s is not a Below Threshold promotion.",
+                        rule=rule.name, promotion=promotion.name,
+                    ))
+                by_month[thresholds.month_key(promotion.date_from)].append(promotion)
+            for promotions in by_month.values():
+                if len(promotions) > 1:
+                    raise ValidationError(self.env._(
+                        "Rule %(rule)s: %(month)s has two Below Threshold promotions (%(names)s). "
+                        "Keep one promotion per month.",
+                        rule=rule.name, month=self._month_label(promotions[0].date_from),
+                        names=", ".join(p.name for p in promotions),
+                    ))
+
+    @api.constrains("state", "company_id")
+    def _check_one_enabled(self):
+        """The unique index guarantees it; this gives the error its words."""
+        for rule in self.filtered(lambda r: r.state == "enabled"):
+            other = self.search([("company_id", "=", rule.company_id.id), ("state", "=", "enabled"),
+                                 ("id", "not in", self.ids)], limit=1)
+            if other:
+                raise ValidationError(self.env._(
+                    "Company %(company)s already has an enabled below-threshold rule (%(other)s). "
+                    "Disable it before enabling %(rule)s.",
+                    company=rule.company_id.name, other=other.name, rule=rule.name,
+                ))
+
+    @api.model
+    def _month_label(self, day):
+        """"March 2024", in the user's language."""
+        return format_date(self.env, day, date_format="MMMM y")
+
+    def _get_configuration_error(self):
+        self.ensure_one()
+        if self.clearing_method == "write_off" and not self.fund_type_id.write_off_account_id:
+            return self.env._("Rule %(rule)s writes off: choose a fund type with a write-off account.",
+                              rule=self.name)
+        if self.clearing_method == "promotion" and not self.promotion_ids.filtered("active"):
+            return self.env._("Rule %(rule)s clears to promotions: add at least one active Below "
+                              "Threshold promotion.", rule=self.name)
+        return None
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_enable(self):
+        for rule in self:
+            error = rule._get_configuration_error()
+            if error:
+                raise UserError(error)
+        self._check_one_enabled_before_write()
+        self.write({"state": "enabled"})
+        return True
+
+    def _check_one_enabled_before_write(self):
+        if len(self.company_id) < len(self):
+            raise ValidationError(self.env._("Enable one below-threshold rule per company at a time."))
+        for rule in self:
+            other = self.search([("company_id", "=", rule.company_id.id), ("state", "=", "enabled"),
+                                 ("id", "!=", rule.id)], limit=1)
+            if other:
+                raise ValidationError(self.env._(
+                    "Company %(company)s already has an enabled below-threshold rule (%(other)s). "
+                    "Disable it before enabling %(rule)s.",
+                    company=rule.company_id.name, other=other.name, rule=rule.name,
+                ))
+
+    def action_disable(self):
+        self.write({"state": "disabled"})
+        return True
+
+    def action_apply_recommended_threshold(self):
+        for rule in self:
+            rule.threshold = rule.recommended_threshold
+        return True
+
+    def action_open_runs(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Runs"),
+            "res_model": "recon.threshold.run",
+            "view_mode": "list,form",
+            "domain": [("rule_id", "=", self.id)],
+        }
+
+    @api.model
+    def _get_enabled_rule(self, company):
+        rule = self.search([("company_id", "=", company.id), ("state", "=", "enabled")], limit=1)
+        if not rule:
+            raise UserError(self.env._(
+                "Company %(company)s has no enabled below-threshold rule. Build and enable one in "
+                "Accounting > Configuration > Deduction Automations.",
+                company=company.name,
+            ))
+        return rule
+
+    # ------------------------------------------------------------------
+    # Clearing targets
+    # ------------------------------------------------------------------
+    def _get_counterpart(self, day, partner):
+        """``(account, promotion, fund_type)`` a deduction or balance dated
+        ``day`` clears to, or ``None`` when no promotion covers the month."""
+        self.ensure_one()
+        if self.clearing_method == "write_off":
+            return self.fund_type_id.write_off_account_id, self.env["recon.promotion"], self.fund_type_id
+        for promotion in self.promotion_ids:
+            if promotion.active and promotion._contains(day, partner):
+                return promotion.account_id, promotion, self.env["recon.fund.type"]
+        return None
+
+    def _is_below(self, amount, currency, day):
+        """Is ``|amount|`` (in ``currency``) strictly below the threshold?"""
+        self.ensure_one()
+        company_currency = self.currency_id
+        size = abs(amount)
+        if currency and currency != company_currency:
+            size = currency._convert(size, company_currency, self.company_id, day)
+        return company_currency.compare_amounts(size, self.threshold) < 0
+
+    def _get_period_domain(self, field):
+        """Records dated within one of the rule's promotions (all dates for a write-off rule)."""
+        self.ensure_one()
+        if self.clearing_method == "write_off":
+            return []
+        periods = [[(field, ">=", p.date_from), (field, "<=", p.date_to)]
+                   for p in self.promotion_ids.filtered("active")]
+        if not periods:
+            return [("id", "=", 0)]
+        domain = ["|"] * (len(periods) - 1)
+        for period in periods:
+            domain += ["&", *period]
+        return domain
+
+    # ------------------------------------------------------------------
+    # Cron
+    # ------------------------------------------------------------------
+    def _get_transaction_candidates_domain(self):
+        self.ensure_one()
+        threshold = self.threshold
+        return [
+            ("company_id", "=", self.company_id.id),
+            "|", ("state", "=", "posted"), ("differential", "=", 0),
+            ("deduction_ids", "any", [("state", "=", "new"), ("amount", ">", -threshold),
+                                      ("amount", "<", threshold)]),
+            *self._get_period_domain("date"),
+        ]
+
+    def _get_invoice_candidates_domain(self):
+        self.ensure_one()
+        threshold = self.threshold
+        active = self.env["account.move"]._recon_default_collection_status()
+        return [
+            ("company_id", "=", self.company_id.id),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("amount_residual_signed", ">", -threshold),
+            ("amount_residual_signed", "<", threshold),
+            ("amount_residual_signed", "!=", 0),
+            "|", ("collection_status_id", "=", False), ("collection_status_id", "=", active.id),
+            *self._get_period_domain("invoice_date"),
+        ]
+
+    @api.model
+    def _cron_run_below_threshold(self, batch_size=200):
+        """Daily: run each company's enabled rule on a batch of transactions
+        and invoices that have something to clear, report progress and
+        return; the scheduler calls again while work remains."""
+        done = remaining = 0
+        for rule in self.search([("state", "=", "enabled")]):
+            rule = rule.with_company(rule.company_id)
+            transactions = self.env["recon.deduction.transaction"].search(
+                rule._get_transaction_candidates_domain(), order="date, id")
+            invoices = self.env["account.move"].search(rule._get_invoice_candidates_domain(), order="id")
+            if not transactions and not invoices:
+                continue
+            run = self.env["recon.threshold.run"]._start(rule, origin="cron")
+            run._process_transactions(transactions[:batch_size])
+            run._process_invoices(invoices[:batch_size])
+            run._finish()
+            handled = len(transactions[:batch_size]) + len(invoices[:batch_size])
+            done += handled
+            if run.cleared_count:
+                # only ask for another call when this one made progress
+                remaining += len(transactions) + len(invoices) - handled
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

@@ -1,0 +1,368 @@
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+
+#: transactions whose deductions are cleared by one call to the ledger spine
+TRANSACTION_CHUNK = 50
+
+RESULTS = [
+    ("cleared", "Cleared"),
+    ("left", "Left Open"),
+    ("refused", "Refused"),
+    ("skipped", "Skipped"),
+]
+
+
+class ReconThresholdRun(models.Model):
+    """One run of the below-threshold rule: who, when, what it cleared,
+    what it left and why. Cleared deductions are its resolution lines;
+    every other outcome is a line of the run."""
+
+    _name = "recon.threshold.run"
+    _description = "Below-Threshold Run"
+    _order = "id desc"
+    _check_company_auto = True
+
+    rule_id = fields.Many2one("recon.threshold.rule", required=True, ondelete="restrict", readonly=True,
+                              check_company=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True,
+                                 default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    user_id = fields.Many2one("res.users", string="Run By", readonly=True, default=lambda self: self.env.user)
+    date = fields.Datetime(readonly=True, default=fields.Datetime.now)
+    origin = fields.Selection([("manual", "Manual"), ("cron", "Scheduled")], required=True, readonly=True,
+                              default="manual")
+    threshold = fields.Monetary(currency_field="currency_id", readonly=True)
+    cleared_count = fields.Integer(readonly=True)
+    cleared_amount = fields.Monetary(currency_field="currency_id", readonly=True)
+    left_count = fields.Integer(readonly=True)
+    left_amount = fields.Monetary(currency_field="currency_id", readonly=True)
+    refused_count = fields.Integer(readonly=True)
+    skipped_count = fields.Integer(readonly=True)
+    line_ids = fields.One2many("recon.threshold.run.line", "run_id", string="Outcomes", readonly=True)
+    deduction_line_ids = fields.One2many("recon.deduction.line", "run_id", string="Cleared Deductions",
+                                         readonly=True)
+    summary = fields.Text(compute="_compute_summary")
+
+    @api.depends("cleared_count", "left_count", "refused_count", "skipped_count")
+    def _compute_display_name(self):
+        for run in self:
+            run.display_name = self.env._("%(rule)s run of %(date)s", rule=run.rule_id.name,
+                                          date=fields.Datetime.to_string(run.date))
+
+    @api.depends("cleared_count", "cleared_amount", "left_count", "left_amount", "refused_count", "skipped_count")
+    def _compute_summary(self):
+        for run in self:
+            fmt = run.currency_id.format
+            run.summary = self.env._(
+                "Cleared %(cleared)s for %(cleared_amount)s; left open %(left)s for %(left_amount)s; "
+                "refused %(refused)s; skipped %(skipped)s.",
+                cleared=run.cleared_count, cleared_amount=fmt(run.cleared_amount),
+                left=run.left_count, left_amount=fmt(run.left_amount),
+                refused=run.refused_count, skipped=run.skipped_count,
+            )
+
+    # ------------------------------------------------------------------
+    # Life of a run
+    # ------------------------------------------------------------------
+    @api.model
+    def _start(self, rule, origin="manual"):
+        error = rule._get_configuration_error()
+        if error:
+            raise UserError(error)
+        return self.create({
+            "rule_id": rule.id,
+            "company_id": rule.company_id.id,
+            "origin": origin,
+            "threshold": rule.threshold,
+        })
+
+    def _finish(self):
+        """Count the outcomes and tell the rule's followers."""
+        for run in self:
+            groups = dict(
+                ((result,), (count, amount)) for result, count, amount in self.env["recon.threshold.run.line"]._read_group(
+                    [("run_id", "=", run.id)], ["result"], ["__count", "amount_company:sum"])
+            )
+            cleared_lines = self.env["recon.deduction.line"]._read_group(
+                [("run_id", "=", run.id)], [], ["__count", "amount_company:sum"])[0]
+            cleared_invoices = groups.get(("cleared",), (0, 0.0))
+            run.write({
+                "cleared_count": cleared_lines[0] + cleared_invoices[0],
+                "cleared_amount": (cleared_lines[1] or 0.0) + cleared_invoices[1],
+                "left_count": groups.get(("left",), (0, 0.0))[0],
+                "left_amount": groups.get(("left",), (0, 0.0))[1],
+                "refused_count": groups.get(("refused",), (0, 0.0))[0],
+                "skipped_count": groups.get(("skipped",), (0, 0.0))[0],
+            })
+            run.rule_id._message_log(body=run.summary)
+
+    def _action_open(self):
+        if len(self) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Run Summary"),
+                "res_model": self._name,
+                "res_id": self.id,
+                "view_mode": "form",
+                "target": "new",
+            }
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Run Summaries"),
+            "res_model": self._name,
+            "view_mode": "list,form",
+            "domain": [("id", "in", self.ids)],
+        }
+
+    def _report(self, outcomes):
+        """Create the run lines: ``outcomes`` are dicts of run line values."""
+        self.ensure_one()
+        if outcomes:
+            self.env["recon.threshold.run.line"].create([dict(o, run_id=self.id) for o in outcomes])
+
+    # ------------------------------------------------------------------
+    # Transactions
+    # ------------------------------------------------------------------
+    def _process_transactions(self, transactions):
+        """Break out and clear the small deductions of ``transactions``.
+
+        A transaction with a differential is refused; the others are broken
+        out when needed, then each of their new deductions strictly below the
+        threshold is cleared in full. The deductions of one transaction clear
+        together or not at all.
+        """
+        self.ensure_one()
+        _ = self.env._
+        rule = self.rule_id
+        outcomes = []
+
+        def report(result, reason, transaction, deduction=None):
+            record = deduction or transaction
+            amount = deduction.open_amount if deduction else transaction.original_amount
+            outcomes.append({
+                "result": result,
+                "reason": reason,
+                "transaction_id": transaction.id,
+                "deduction_id": deduction.id if deduction else False,
+                "currency_id": record.currency_id.id,
+                "amount": amount,
+            })
+
+        refused = transactions.browse()
+        for transaction in transactions.filtered(lambda t: t.state == "draft"):
+            error = transaction._get_breakout_refusal()
+            if error:
+                report("refused", error, transaction)
+                refused |= transaction
+        todo = transactions - refused
+        locked = todo._lock_rows()
+        for transaction in todo - locked:
+            report("skipped", _("Being processed by another run."), transaction)
+        for transaction, error in locked.filtered(lambda t: t.state == "draft")._breakout(isolate=True).items():
+            report("refused", error, transaction)
+            locked -= transaction
+
+        candidates = {}
+        for deduction in locked.deduction_ids:
+            if deduction.state == "in_progress":
+                report("left", _("In progress: it has manual resolution lines."), deduction.transaction_id, deduction)
+            elif deduction.state != "new":
+                continue
+            elif not rule._is_below(deduction.amount, deduction.currency_id, deduction.date):
+                report("left", _("Not below the threshold."), deduction.transaction_id, deduction)
+            else:
+                counterpart = rule._get_counterpart(deduction.date, deduction.partner_id)
+                if counterpart is None:
+                    report("left", _("No Below Threshold promotion for %(month)s.",
+                                     month=rule._month_label(deduction.date)),
+                           deduction.transaction_id, deduction)
+                else:
+                    candidates[deduction] = counterpart
+        deductions = self.env["recon.deduction"].browse([d.id for d in candidates])
+        held = deductions._lock_rows()
+        for deduction in deductions - held:
+            report("skipped", _("Being cleared by another run."), deduction.transaction_id, deduction)
+
+        by_transaction = {}
+        for deduction in held:
+            account, promotion, fund_type = candidates[deduction]
+            vals = deduction._prepare_resolution_vals(
+                "promotion" if promotion else "write_off", deduction.open_amount,
+                promotion_id=promotion.id, fund_type_id=fund_type.id,
+                automated=True, rule=rule, run=self,
+            )
+            by_transaction.setdefault(deduction.transaction_id.id, []).append(vals)
+        groups = list(by_transaction.items())
+        for start in range(0, len(groups), TRANSACTION_CHUNK):
+            chunk = groups[start:start + TRANSACTION_CHUNK]
+            if self._clear_chunk([vals for _tid, vals_list in chunk for vals in vals_list]):
+                # find the culprits: one savepoint per transaction, only on failure
+                for transaction_id, vals_list in chunk:
+                    error = self._clear_chunk(vals_list)
+                    if error:
+                        transaction = self.env["recon.deduction.transaction"].browse(transaction_id)
+                        for vals in vals_list:
+                            report("refused", error, transaction,
+                                   self.env["recon.deduction"].browse(vals["deduction_id"]))
+            # keep memory flat on long runs: what is posted need not stay in the cache
+            self.env.invalidate_all(flush=True)
+        self._report(outcomes)
+
+    def _clear_chunk(self, vals_list):
+        """Clear one batch in a savepoint.
+
+        :return: None when it posted; otherwise why, and nothing of it stays
+        """
+        Line = self.env["recon.deduction.line"].with_context(tracking_disable=True)
+        try:
+            with self.env.cr.savepoint():
+                Line._create_and_post(vals_list, source=self)
+        except (UserError, ValidationError) as exc:
+            return exc.args[0]
+        except psycopg2.IntegrityError:
+            # the unique index: another run cleared one of them meanwhile
+            return self.env._("Already cleared by another run.")
+        return None
+
+    # ------------------------------------------------------------------
+    # Invoices
+    # ------------------------------------------------------------------
+    def _process_invoices(self, invoices):
+        """Clear the small open balances of posted customer invoices and
+        credit notes, each with its own entry reconciled with the invoice."""
+        self.ensure_one()
+        _ = self.env._
+        rule = self.rule_id
+        if not invoices:
+            return
+        active = self.env["account.move"]._recon_default_collection_status()
+        busy_invoices = self.env["recon.deduction"].search([
+            ("state", "=", "in_progress"), ("transaction_id.invoice_ids", "in", invoices.ids),
+        ]).transaction_id.invoice_ids
+        outcomes = []
+        candidates = {}
+
+        def report(result, reason, invoice, **extra):
+            outcomes.append(dict({
+                "result": result, "reason": reason, "invoice_id": invoice.id,
+                "currency_id": invoice.currency_id.id,
+                "amount": invoice.amount_residual * (-1 if invoice.move_type == "out_refund" else 1),
+            }, **extra))
+
+        for invoice in invoices:
+            day = invoice.invoice_date or invoice.date
+            if invoice.state != "posted" or invoice.move_type not in ("out_invoice", "out_refund"):
+                report("refused", _("%(name)s is not a posted customer invoice or credit note.",
+                                    name=invoice.display_name), invoice)
+            elif invoice.currency_id.is_zero(invoice.amount_residual):
+                report("skipped", _("Nothing is open."), invoice)
+            elif invoice.collection_status_id and invoice.collection_status_id != active:
+                report("skipped", _("Collection status is %(status)s.", status=invoice.collection_status_id.name),
+                       invoice)
+            elif invoice in busy_invoices:
+                report("skipped", _("A deduction on this invoice is in progress."), invoice)
+            elif not rule._is_below(invoice.amount_residual_signed, invoice.company_currency_id, day):
+                report("left", _("Not below the threshold."), invoice)
+            else:
+                counterpart = rule._get_counterpart(day, invoice.partner_id)
+                if counterpart is None:
+                    report("left", _("No Below Threshold promotion for %(month)s.",
+                                     month=rule._month_label(day)), invoice)
+                else:
+                    candidates[invoice] = counterpart
+        todo = self.env["account.move"].browse([i.id for i in candidates])
+        if todo:
+            todo.flush_recordset()
+            self.env.cr.execute(SQL(
+                "SELECT id FROM account_move WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED", list(todo.ids)))
+            locked_ids = {row[0] for row in self.env.cr.fetchall()}
+            held = todo.filtered(lambda i: i.id in locked_ids)
+            for invoice in todo - held:
+                report("skipped", _("Being cleared by another run."), invoice)
+            todo = held
+        self._report(outcomes)
+        if not todo:
+            return
+        RunLine = self.env["recon.threshold.run.line"]
+        run_lines = RunLine.create([{
+            "run_id": self.id,
+            "result": "cleared",
+            "reason": _("Below the threshold."),
+            "invoice_id": invoice.id,
+            "currency_id": invoice.currency_id.id,
+            "amount": invoice.amount_residual * (-1 if invoice.move_type == "out_refund" else 1),
+            "promotion_id": candidates[invoice][1].id,
+            "fund_type_id": candidates[invoice][2].id,
+            "account_id": candidates[invoice][0].id,
+        } for invoice in todo])
+        entries = [run_line._prepare_invoice_entry() for run_line in run_lines]
+        result = self.env["recon.ledger"]._post_entries(entries, isolate=True)
+        for run_line, move, error in zip(run_lines, result.moves, result.errors):
+            if error:
+                run_line.write({"result": "refused", "reason": error})
+            else:
+                run_line.move_id = move
+
+
+class ReconThresholdRunLine(models.Model):
+    _name = "recon.threshold.run.line"
+    _description = "Below-Threshold Run Outcome"
+    _order = "id"
+    _check_company_auto = True
+
+    run_id = fields.Many2one("recon.threshold.run", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="run_id.company_id", store=True, precompute=True)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    result = fields.Selection(RESULTS, required=True)
+    reason = fields.Char()
+    transaction_id = fields.Many2one("recon.deduction.transaction", ondelete="cascade", index="btree_not_null")
+    deduction_id = fields.Many2one("recon.deduction", ondelete="cascade")
+    invoice_id = fields.Many2one("account.move", string="Invoice", ondelete="cascade", index="btree_not_null")
+    partner_id = fields.Many2one("res.partner", string="Customer", compute="_compute_partner_id", store=True)
+    currency_id = fields.Many2one("res.currency")
+    amount = fields.Monetary(currency_field="currency_id")
+    amount_company = fields.Monetary(currency_field="company_currency_id", compute="_compute_amount_company",
+                                     store=True, string="Amount (Company Currency)")
+    promotion_id = fields.Many2one("recon.promotion", ondelete="restrict", index="btree_not_null")
+    fund_type_id = fields.Many2one("recon.fund.type", ondelete="restrict")
+    account_id = fields.Many2one("account.account", ondelete="restrict")
+    move_id = fields.Many2one("account.move", string="Entry", readonly=True)
+
+    @api.depends("transaction_id", "invoice_id")
+    def _compute_partner_id(self):
+        for line in self:
+            line.partner_id = (line.transaction_id.partner_id or line.invoice_id.partner_id).commercial_partner_id
+
+    @api.depends("amount", "currency_id", "move_id")
+    def _compute_amount_company(self):
+        for line in self:
+            counterpart = line.move_id.line_ids.filtered(lambda l: l.account_id == line.account_id)[:1]
+            if counterpart:
+                line.amount_company = counterpart.balance
+            elif not line.currency_id or line.currency_id == line.company_currency_id:
+                line.amount_company = line.amount
+            else:
+                line.amount_company = line.currency_id._convert(
+                    line.amount, line.company_currency_id, line.company_id, fields.Date.context_today(line))
+
+    def _prepare_invoice_entry(self):
+        """Close the invoice's open receivable items against the line's account."""
+        self.ensure_one()
+        invoice = self.invoice_id
+        items = invoice.line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
+            and not l.currency_id.is_zero(l.amount_residual_currency))
+        partner = invoice.commercial_partner_id
+        label = self.env._("Below threshold: %(invoice)s to %(target)s", invoice=invoice.name,
+                           target=self.promotion_id.name or self.fund_type_id.name)
+        lines = [LedgerLine(account=item.account_id, amount=-item.amount_residual_currency, partner=partner,
+                            name=label, reconcile_with=item) for item in items]
+        lines.append(LedgerLine(account=self.account_id, amount=sum(items.mapped("amount_residual_currency")),
+                                partner=partner, name=label))
+        return LedgerEntry(source=self, label=label, currency=invoice.currency_id, company=invoice.company_id,
+                           ref=invoice.name, lines=lines)
