@@ -11,3 +11,6 @@ from . import test_services_thresholds
 from . import test_deduction
 from . import test_threshold_rule
 from . import test_threshold_concurrency
+from . import test_deduction
+from . import test_threshold_rule
+from . import test_threshold_concurrency
