@@ -1,7 +1,8 @@
 """Deductions: one below-threshold run clearing 2,000 transactions x 5
 deductions, against Odoo's own one-by-one write-off path measured in the
-same run (per deduction: a miscellaneous entry, ``action_post()``, the
-manual reconciliation of its two receivable items, commit).
+same run (per deduction: a miscellaneous entry filled in its form, posted,
+matched with the deduction's receivable item, one transaction each; see
+``common.write_off_like_the_ui``).
 
 The baseline is measured on a sample (200 deductions; 50 with --quick):
 its cost per deduction does not depend on how many there are.
@@ -10,7 +11,7 @@ import resource
 import time
 from datetime import date
 
-from common import Timer, environment, make_company, row
+from common import Timer, environment, make_company, row, write_off_like_the_ui
 
 DEDUCTIONS_PER_TRANSACTION = 5
 AMOUNTS = [12.5, 25.0, 37.5, 50.0, 62.5]
@@ -62,30 +63,16 @@ def _make_transactions(env, company, partners, count, batch=250):
 
 def _odoo_path(registry, company_id, account_id, deduction_ids):
     """Odoo's one-by-one path, what a user clicking through does for each
-    deduction: a miscellaneous entry, post it, reconcile it, commit."""
-    with environment(registry) as env:
-        env = env(context=dict(env.context, allowed_company_ids=[company_id]))
-        journal = env["res.company"].browse(company_id).recon_journal_id
-        with Timer() as timer:
-            for deduction in env["recon.deduction"].browse(deduction_ids):
-                item = deduction.receivable_line_id
-                move = env["account.move"].create({
-                    "move_type": "entry",
-                    "journal_id": journal.id,
-                    "date": DAY,
-                    "ref": deduction.display_name,
-                    "line_ids": [
-                        (0, 0, {"account_id": account_id, "partner_id": item.partner_id.id,
-                                "name": "Write-off", "debit": item.amount_residual}),
-                        (0, 0, {"account_id": item.account_id.id, "partner_id": item.partner_id.id,
-                                "name": "Write-off", "credit": item.amount_residual}),
-                    ],
-                })
-                move.action_post()
-                counterpart = move.line_ids.filtered(lambda l: l.account_id == item.account_id)
-                (counterpart + item).reconcile()
-                env.cr.commit()
-        return timer.seconds
+    deduction: a miscellaneous entry filled in its form, posted, matched with
+    the deduction's receivable item, one transaction each."""
+    with Timer() as timer:
+        for deduction_id in deduction_ids:
+            with environment(registry, {"allowed_company_ids": [company_id]}) as env:
+                deduction = env["recon.deduction"].browse(deduction_id)
+                company = env["res.company"].browse(company_id)
+                write_off_like_the_ui(env, deduction.receivable_line_id, env["account.account"].browse(account_id),
+                                      company.recon_journal_id, DAY, deduction.display_name)
+    return timer.seconds
 
 
 def run(registry, args):
@@ -103,7 +90,7 @@ def run(registry, args):
 
     rss_before = _rss_mb()
     with environment(registry) as env:
-        env = env(context=dict(env.context, allowed_company_ids=[company_id], tracking_disable=True))
+        env = env(context=dict(env.context, allowed_company_ids=[company_id]))
         records = env["recon.deduction.transaction"].browse(run_ids)
         with Timer() as timer:
             action = records.action_run_below_threshold()

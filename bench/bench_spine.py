@@ -11,9 +11,7 @@ own path for the same work, in the same run on the same database.
 """
 from datetime import date
 
-from odoo.tests import Form
-
-from common import Timer, environment, make_company, make_invoices, receivable_line, row
+from common import Timer, environment, make_company, make_invoices, receivable_line, row, write_off_like_the_ui
 
 from odoo.addons.recon_addon.models.recon_ledger import Settlement
 
@@ -46,28 +44,10 @@ def settle_the_odoo_way(registry, company_id, invoice_ids):
     with Timer() as timer:
         for invoice_id in invoice_ids:
             with environment(registry, {"allowed_company_ids": [company_id]}) as env:
-                env = env(user=env.ref("base.user_admin"))
                 invoice = env["account.move"].browse(invoice_id)
                 company = invoice.company_id
-                line = receivable_line(invoice)
-                form = Form(env["account.move"].with_context(
-                    default_move_type="entry", default_journal_id=company.recon_journal_id.id))
-                form.date = SETTLE_DATE
-                form.ref = f"Write-off {invoice.name}"
-                with form.line_ids.new() as credit_line:
-                    credit_line.account_id = line.account_id
-                    credit_line.partner_id = invoice.partner_id
-                    credit_line.name = "Write-off"
-                    credit_line.credit = invoice.amount_residual
-                with form.line_ids.new() as debit_line:
-                    debit_line.account_id = company.recon_bad_debt_account_id
-                    debit_line.partner_id = invoice.partner_id
-                    debit_line.name = "Write-off"
-                    debit_line.debit = invoice.amount_residual
-                entry = form.save()
-                entry.action_post()
-                credit = entry.line_ids.filtered(lambda l: l.account_id == line.account_id)
-                invoice.js_assign_outstanding_line(credit.id)
+                write_off_like_the_ui(env, receivable_line(invoice), company.recon_bad_debt_account_id,
+                                      company.recon_journal_id, SETTLE_DATE, f"Write-off {invoice.name}")
     return timer.seconds
 
 

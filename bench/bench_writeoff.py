@@ -2,16 +2,16 @@
 file, against the same write-offs done one by one the way Odoo's UI does it.
 
 Odoo's path, per invoice: a miscellaneous entry (Dr bad-debt account /
-Cr receivable) created and posted, then the invoice's "Add" button on the
-outstanding credit (``js_assign_outstanding_line``), then commit — what an
-accountant clicking through Odoo does. It is measured on a sample and
+Cr receivable) filled in its form and posted, then the invoice's "Add" button
+on the outstanding credit, then commit — what an accountant clicking through
+Odoo does (``common.write_off_like_the_ui``). It is measured on a sample and
 reported per invoice.
 """
 import base64
 import time
 from datetime import date, timedelta
 
-from common import Timer, environment, make_company, make_invoices, receivable_line, row
+from common import Timer, environment, make_company, make_invoices, receivable_line, row, write_off_like_the_ui
 
 
 def run(registry, args):
@@ -74,20 +74,5 @@ def _write_off_like_the_ui(registry, company_id, invoice_id):
     with environment(registry, {"allowed_company_ids": [company_id]}) as env:
         invoice = env["account.move"].browse(invoice_id)
         company = invoice.company_id
-        line = receivable_line(invoice)
-        amount = invoice.amount_residual
-        entry = env["account.move"].create({
-            "move_type": "entry",
-            "journal_id": company.recon_journal_id.id,
-            "date": date.today(),
-            "ref": f"Write-off {invoice.name}",
-            "line_ids": [
-                (0, 0, {"account_id": company.recon_bad_debt_account_id.id, "partner_id": invoice.partner_id.id,
-                        "name": "Bad debt", "debit": amount}),
-                (0, 0, {"account_id": line.account_id.id, "partner_id": invoice.partner_id.id,
-                        "name": "Bad debt", "credit": amount}),
-            ],
-        })
-        entry.action_post()
-        credit = entry.line_ids.filtered(lambda l: l.account_id == line.account_id)
-        invoice.js_assign_outstanding_line(credit.id)
+        write_off_like_the_ui(env, receivable_line(invoice), company.recon_bad_debt_account_id,
+                              company.recon_journal_id, date.today(), f"Write-off {invoice.name}")
