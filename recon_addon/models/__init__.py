@@ -4,3 +4,6 @@ from . import res_config_settings
 from . import account_chart_template
 from . import account_move
 from . import recon_ledger
+from . import recon_adjustment_rule
+from . import recon_adjustment
+from . import recon_adjustment_run

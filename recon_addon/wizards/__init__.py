@@ -1,0 +1,1 @@
+from . import recon_adjustment_preview
