@@ -20,7 +20,9 @@
         "views/recon_adjustment_views.xml",
         "views/menus.xml",
     ],
-    "demo": [],
+    "demo": [
+        "demo/recon_adjustment_demo.xml",
+    ],
     "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,

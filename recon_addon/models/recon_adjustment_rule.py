@@ -7,12 +7,10 @@ value). Applying it is done by :class:`recon.adjustment.run`, one run per
 rule and date, in batches; every adjustment is a :class:`recon.adjustment`
 and a journal entry posted through the ledger spine.
 """
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytz
 from dateutil.relativedelta import relativedelta
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
@@ -226,7 +224,7 @@ class ReconAdjustmentRule(models.Model):
     def _local_today(self, now=None):
         """Today in the time zone of the rule's company (its partner's, UTC if unset)."""
         self.ensure_one()
-        now = now or datetime.utcnow()
+        now = now or fields.Datetime.now()
         tz = pytz.timezone(self.company_id.partner_id.tz or "UTC")
         return pytz.utc.localize(now).astimezone(tz).date()
 

@@ -115,6 +115,9 @@ class ReconAdjustmentRun(models.Model):
         return bool(self.env.cr.fetchone())
 
     def _start(self):
+        """Count the accounts and the reasons of exclusion. A reopened run
+        counts the accounts it adjusted before as qualifying, not as already
+        adjusted."""
         self.ensure_one()
         counts = self.rule_id._count_accounts(self.date)
         self.write({
@@ -123,8 +126,8 @@ class ReconAdjustmentRun(models.Model):
             "skipped_status_count": counts["status"],
             "skipped_overdue_count": counts["overdue"],
             "skipped_conditions_count": counts["conditions"],
-            "skipped_already_count": counts["already"],
-            "qualifying_count": counts["qualifying"],
+            "skipped_already_count": max(0, counts["already"] - self.adjusted_count),
+            "qualifying_count": counts["qualifying"] + self.adjusted_count,
             "skipped_zero_count": 0,
             "failed_count": 0,
             "failure_log": False,
@@ -190,6 +193,7 @@ class ReconAdjustmentRun(models.Model):
         self.ensure_one()
         if limit < 1 or self.state not in ("pending", "running") or not self._lock():
             return 0
+        self = self.with_company(self.company_id)  # noqa: PLW0642 - post as the rule's company
         if self.state == "pending":
             self._start()
         rule = self.rule_id
