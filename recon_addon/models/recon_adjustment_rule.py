@@ -24,6 +24,8 @@ from odoo.addons.recon_addon.services.schedules import Schedule, check_schedule,
 MAX_DEBTORS_LIMIT = 10_000_000_000
 #: accounts handled per cron call (one transaction); see ARCHITECTURE.md
 BATCH_SIZE = 50
+#: accounts "Run now" adjusts while the user waits; the scheduler does the rest
+RUN_NOW_LIMIT = 500
 
 WEEKDAYS = [
     ("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursday"),
@@ -458,13 +460,14 @@ class ReconAdjustmentRule(models.Model):
 
     def action_run_now(self):
         """Apply the rule today (company time zone), whatever its schedule,
-        and open the run's report."""
+        and open the run's report. The first accounts are adjusted at once,
+        the rest by the scheduler in its own batches."""
         self.ensure_one()
         if self.state != "enabled":
             raise UserError(self.env._(
                 "Rule %(rule)s is disabled. Enable it before running it.", rule=self.name))
         run = self.env["recon.adjustment.run"]._get_or_create(self, self._local_today(), trigger="manual")
-        run._process_all()
+        run._process_all(limit=RUN_NOW_LIMIT)
         return {
             "type": "ir.actions.act_window",
             "res_model": "recon.adjustment.run",

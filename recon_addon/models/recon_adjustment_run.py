@@ -225,11 +225,20 @@ class ReconAdjustmentRun(models.Model):
             self._finish()
         return len(invoices)
 
-    def _process_all(self, batch_size=BATCH_SIZE):
-        """Process this run to the end in the current transaction (Run now)."""
+    def _process_all(self, batch_size=BATCH_SIZE, limit=None):
+        """Process this run in the current transaction, to the end or until
+        ``limit`` accounts are walked; what is left is handed to the
+        scheduler, which continues in batches of their own transactions."""
         self.ensure_one()
-        while self._process_batch(batch_size):
-            pass
+        walked = 0
+        while limit is None or walked < limit:
+            done = self._process_batch(batch_size if limit is None else min(batch_size, limit - walked))
+            if not done:
+                break
+            walked += done
+        if self.state in ("pending", "running"):
+            self.env.ref("recon_addon.ir_cron_recon_adjustments")._trigger()
+        return walked
 
     def action_open_adjustments(self):
         self.ensure_one()

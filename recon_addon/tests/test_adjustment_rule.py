@@ -423,6 +423,18 @@ class TestAdjustmentRules(AdjustmentCommon):
                                        "date": rule._local_today()}])
         self.assertEqual(run.adjustment_ids.invoice_id, invoice)
 
+    def test_run_now_leaves_large_runs_to_the_scheduler(self):
+        rule = self._rule()
+        for __ in range(3):
+            self._account(100.0)
+        with patch("odoo.addons.recon_addon.models.recon_adjustment_rule.RUN_NOW_LIMIT", 2), \
+                patch.object(type(self.env["ir.cron"]), "_trigger") as trigger:
+            run = self.Run.browse(rule.action_run_now()["res_id"])
+        self.assertRecordValues(run, [{"state": "running", "adjusted_count": 2}])
+        trigger.assert_called_once()
+        self._cron(datetime(2024, 3, 1, 0, 10))  # not due that day: only finishes the open run
+        self.assertRecordValues(run, [{"state": "done", "adjusted_count": 3}])
+
     def test_preview_posts_nothing_and_explains_exclusions(self):
         rule = self._rule(excluded_status_ids=[Command.set(self.status_disputed.ids)], max_debtors=1)
         first = self._account(100.0, date="2024-01-10")
