@@ -350,8 +350,12 @@ class ReconAdjustmentRule(models.Model):
             account = invoice.fiscal_position_id.map_account(account)
         return account
 
-    def _prepare_adjustment_entry(self, adjustment, invoice, day):
-        """The journal entry of one adjustment (``adjustment.amount`` signed)."""
+    def _prepare_adjustment_entry(self, adjustment, invoice, day, adjustment_items=None):
+        """The journal entry of one adjustment (``adjustment.amount`` signed).
+
+        :param adjustment_items: the open receivable items of the account's
+            adjustments, when already read (decreases settle them)
+        """
         self.ensure_one()
         amount = adjustment.amount
         currency = invoice.currency_id
@@ -378,7 +382,8 @@ class ReconAdjustmentRule(models.Model):
         else:
             # reduce this code's open adjustments first, then the invoice's
             # installments (oldest first), then the other open adjustments
-            adjustment_items = invoice._recon_open_adjustment_items()
+            if adjustment_items is None:
+                adjustment_items = invoice._recon_open_adjustment_items()
             same_code = adjustment_items.filtered(lambda l: l.product_id == self.product_id)
             targets = same_code + open_items + (adjustment_items - same_code)
             left = -amount
@@ -420,7 +425,10 @@ class ReconAdjustmentRule(models.Model):
             "currency_id": invoice.currency_id.id,
             "amount": amounts[invoice],
         } for invoice in invoices])
-        entries = [self._prepare_adjustment_entry(adj, inv, day) for adj, inv in zip(adjustments, invoices)]
+        decreased = self.env["account.move"].concat(*[inv for inv in invoices if amounts[inv] < 0])
+        items = decreased._recon_open_adjustment_items_by_invoice() if decreased else {}
+        entries = [self._prepare_adjustment_entry(adj, inv, day, items.get(inv))
+                   for adj, inv in zip(adjustments, invoices)]
         result = self.env["recon.ledger"]._post_entries(entries, isolate=True)
         failed = Adjustment
         errors = []
@@ -495,11 +503,12 @@ class ReconAdjustmentRule(models.Model):
         some remain, each call in its own transaction."""
         Run = self.env["recon.adjustment.run"]
         Run._create_due_runs(now=now)
+        open_runs = [("state", "in", ("pending", "running")), ("rule_id.state", "=", "enabled")]
         done = 0
-        for run in Run.search([("state", "in", ("pending", "running"))], order="date, id"):
+        for run in Run.search(open_runs, order="date, id"):
             done += run._process_batch(batch_size - done)
             if done >= batch_size:
                 break
-        remaining = Run.search_count([("state", "in", ("pending", "running"))])
+        remaining = Run.search_count(open_runs)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done

@@ -472,6 +472,15 @@ class TestNightlyCron(AdjustmentCommon):
         self._cron(datetime(2024, 3, 1, 0, 10))
         self.assertFalse(rule.run_ids)
 
+    def test_disabling_a_rule_stops_its_run_in_progress(self):
+        rule = self._rule()
+        for __ in range(3):
+            self._account(100.0)
+        self.Rule._cron_run_adjustments(batch_size=2, now=datetime(2024, 3, 1, 0, 10))
+        rule.action_disable()
+        self._cron(datetime(2024, 3, 1, 0, 20))
+        self.assertRecordValues(rule.run_ids, [{"state": "running", "adjusted_count": 2}])
+
     def test_cron_works_in_batches_and_reports_progress(self):
         rule = self._rule()
         for __ in range(5):
