@@ -18,6 +18,7 @@
         "data/ir_cron_data.xml",
         "views/recon_adjustment_rule_views.xml",
         "views/recon_adjustment_views.xml",
+        "wizards/recon_adjustment_preview_views.xml",
         "views/menus.xml",
     ],
     "demo": [
