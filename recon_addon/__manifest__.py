@@ -30,12 +30,17 @@
         "data/recon_write_off_data.xml",
         "views/recon_write_off_views.xml",
         "wizards/bulk_write_off_views.xml",
+        "data/ir_cron_data.xml",
+        "views/recon_adjustment_rule_views.xml",
+        "views/recon_adjustment_views.xml",
+        "wizards/recon_adjustment_preview_views.xml",
         "views/menus.xml",
     ],
     "demo": [
         "demo/recon_deduction_demo.xml",
         "demo/recon_rewards_demo.xml",
         "demo/recon_write_off_demo.xml",
+        "demo/recon_adjustment_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -17,3 +17,6 @@ from . import recon_deduction
 from . import recon_threshold_rule
 from . import recon_threshold_run
 from . import account_move_threshold
+from . import recon_adjustment_rule
+from . import recon_adjustment
+from . import recon_adjustment_run

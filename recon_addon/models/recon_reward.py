@@ -4,7 +4,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
-from odoo.addons.recon_addon.services.balances import allocate_fifo
+from odoo.addons.recon_addon.services.owed_balances import allocate_fifo
 
 #: fields frozen once a reward is confirmed (its entry reflects them)
 LOCKED_FIELDS = {"partner_id", "date", "amount", "currency_id", "company_id", "recoverable"}

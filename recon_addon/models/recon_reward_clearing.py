@@ -2,7 +2,7 @@ from odoo import fields, models
 from odoo.tools.misc import formatLang
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
-from odoo.addons.recon_addon.services.balances import split_forgiveness
+from odoo.addons.recon_addon.services.owed_balances import split_forgiveness
 
 
 class ReconRewardClearing(models.Model):

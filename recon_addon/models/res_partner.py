@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from odoo.addons.recon_addon.services.balances import SEARCH_OPERATORS, balance_matches, owed_balance
+from odoo.addons.recon_addon.services.owed_balances import SEARCH_OPERATORS, balance_matches, owed_balance
 
 MANAGER_GROUP = "recon_addon.recon_addon_group_manager"
 

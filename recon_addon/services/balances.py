@@ -1,94 +1,115 @@
-"""Owed-balance arithmetic for recoverable rewards, without the ORM.
+"""The balance of an account per line item code, and the adjustment amount.
 
-A payee's owed balance is the sum of their recoverable rewards in company
-currency: advances and draws count positive, repayments negative::
+Plain Python, no ORM. Definitions (also in ``docs/adjustments.md``):
 
-    >>> owed_balance([(100.0, True), (-40.0, True), (25.0, False)], 0.01)
-    60.0
+**Balance per line item code.** An account is a posted customer invoice
+plus the adjustments posted on it. For each line item code (product):
 
-Clearing a balance posts its forgiveness against the payee's open advance
-items. When the ledger holds less than the balance (some rewards were
-confirmed while posting was off), only what is open can be reconciled::
+* *invoice part*: the code's share of the invoice (the sum of its invoice
+  lines, taxes included, divided by the sum of all invoice lines) times what
+  is still open on the invoice (its residual). Payments and credits on the
+  invoice therefore reduce every code pro rata. Lines without a product are
+  counted under ``None`` ("no code").
+* *adjustment part*: the open (unreconciled) receivable of the adjustments
+  of that code posted on the account.
 
-    >>> split_forgiveness(60.0, 45.0, 0.01)
-    (45.0, 15.0)
+The account balance is the sum over all codes: the invoice residual plus
+the open adjustments.
 
-A repayment settles the payee's oldest open advances first::
+>>> balances = line_item_balances([(1, 900.0), (2, 100.0)], 500.0, [(3, 10.0)])
+>>> balances == {1: 450.0, 2: 50.0, 3: 10.0}
+True
 
-    >>> allocate_fifo(70.0, {"jan": 50.0, "feb": 40.0}, 0.01)
-    {'jan': 50.0, 'feb': 20.0}
+**Adjustment amount.** A flat value, or a percentage of the balance of the
+chosen codes (all codes when none is chosen); a negative value decreases
+the account, never below zero.
+
+>>> compute_adjustment("percent", 10.0, {1: 900.0, 2: 100.0}, product_keys=[1])
+90.0
+>>> compute_adjustment("flat", -500.0, {1: 300.0})
+-300.0
 """
-import operator as py_operator
+from odoo.tools.float_utils import float_round
 
-from odoo.tools.float_utils import float_compare, float_is_zero, float_round
-
-#: operators ``res.partner.recoverable_balance`` can be searched with
-SEARCH_OPERATORS = {
-    "=": py_operator.eq,
-    "!=": py_operator.ne,
-    "<": py_operator.lt,
-    "<=": py_operator.le,
-    ">": py_operator.gt,
-    ">=": py_operator.ge,
-}
+ROUNDING = 0.01
 
 
-def owed_balance(rewards, rounding):
-    """Sum of the recoverable amounts.
+def _round(value, rounding):
+    return float_round(value, precision_rounding=rounding)
 
-    :param rewards: iterable of ``(amount_in_company_currency, recoverable)``
-    :param rounding: the company currency's rounding
-    :return: the owed balance, rounded
+
+def distribute(total, weights, rounding=ROUNDING):
+    """Split ``total`` in proportion to ``weights`` (a list of numbers),
+    rounded, the rounding remainder on the largest part, so the parts always
+    add up to ``total`` exactly. Zero weights get zero. When the weights sum
+    to zero, everything is returned as zeros."""
+    weight_sum = sum(weights)
+    if not weights or not weight_sum:
+        return [0.0] * len(weights)
+    parts = [_round(total * w / weight_sum, rounding) for w in weights]
+    gap = _round(total - sum(parts), rounding)
+    if gap:
+        biggest = max(range(len(parts)), key=lambda i: abs(weights[i]))
+        parts[biggest] = _round(parts[biggest] + gap, rounding)
+    return parts
+
+
+def line_item_balances(invoice_lines, invoice_residual, adjustments=(), rounding=ROUNDING):
+    """The open balance of an account per line item code.
+
+    :param invoice_lines: iterable of ``(code, amount)``: the invoice's
+        product lines, amounts taxes included, in the invoice currency
+    :param invoice_residual: what is still open on the invoice (positive)
+    :param adjustments: iterable of ``(code, open_amount)`` of the
+        adjustments posted on the account
+    :return: dict ``{code: balance}``, ordered by first appearance
     """
-    return float_round(sum(amount for amount, recoverable in rewards if recoverable),
-                       precision_rounding=rounding)
+    invoiced = {}
+    for code, amount in invoice_lines:
+        invoiced[code] = invoiced.get(code, 0.0) + amount
+    codes = list(invoiced)
+    shares = distribute(invoice_residual, [invoiced[c] for c in codes], rounding)
+    balances = dict(zip(codes, shares))
+    for code, open_amount in adjustments:
+        balances[code] = _round(balances.get(code, 0.0) + open_amount, rounding)
+    return balances
 
 
-def balance_matches(balance, operator, value, rounding):
-    """Whether ``balance`` satisfies ``balance <operator> value``, comparing
-    amounts at the currency's rounding (so 0.001 equals 0 for a cent currency).
+def compute_adjustment(adjustment_type, value, balances, product_keys=None, rounding=ROUNDING):
+    """The signed amount of an adjustment on an account.
 
-    :raises ValueError: for an operator not in :data:`SEARCH_OPERATORS`
+    :param adjustment_type: ``"flat"`` (``value`` is the amount) or
+        ``"percent"`` (``value`` percent of the balance of ``product_keys``,
+        or of the whole balance when ``product_keys`` is empty)
+    :param value: positive increases, negative decreases
+    :param balances: the account's balance per line item code
+    :return: the amount to post; a decrease is capped at the account
+        balance so it never goes below zero (0.0 when nothing is open)
     """
-    if operator not in SEARCH_OPERATORS:
-        raise ValueError(f"unsupported operator {operator!r}")
-    comparison = float_compare(balance or 0.0, value or 0.0, precision_rounding=rounding)
-    return SEARCH_OPERATORS[operator](comparison, 0)
+    total = _round(sum(balances.values()), rounding)
+    if adjustment_type == "flat":
+        amount = value
+    elif adjustment_type == "percent":
+        codes = list(product_keys or balances)
+        base = sum(balances.get(code, 0.0) for code in codes)
+        amount = base * value / 100.0 if base > 0 else 0.0
+    else:
+        raise ValueError(f"unknown adjustment type {adjustment_type!r}")
+    amount = _round(amount, rounding)
+    if amount < 0:
+        amount = -min(-amount, max(total, 0.0))
+    return amount + 0.0  # no negative zero
 
 
-def split_forgiveness(balance, open_amount, rounding):
-    """Split a forgiven ``balance`` into the part reconciled with the payee's
-    open advance items (net ``open_amount``) and the rest left open.
+def spread(amount, installments, rounding=ROUNDING):
+    """Spread ``amount`` over open installments in proportion to their open
+    amounts.
 
-    Both amounts are signed the same way (positive: the payee owes). Nothing
-    is reconciled when the open items point the other way.
-
-    :return: ``(reconciled, rest)`` with ``reconciled + rest == balance``
+    :param installments: list of ``(key, open_amount)`` (e.g. due date and
+        residual); installments with nothing open get nothing
+    :return: list of ``(key, part)`` for the installments that get a part;
+        the parts add up to ``amount`` exactly
     """
-    if float_is_zero(open_amount, precision_rounding=rounding) or (open_amount > 0) != (balance > 0):
-        return 0.0, balance
-    reconciled = min(abs(balance), abs(open_amount)) * (1 if balance > 0 else -1)
-    reconciled = float_round(reconciled, precision_rounding=rounding)
-    return reconciled, float_round(balance - reconciled, precision_rounding=rounding)
-
-
-def allocate_fifo(amount, open_amounts, rounding):
-    """Take ``amount`` from the open amounts, oldest first.
-
-    :param amount: positive amount to allocate
-    :param open_amounts: ordered mapping ``key -> open amount`` (positive);
-        the caller keeps it between calls and subtracts what was taken, so
-        two repayments never settle the same part of an advance
-    :return: ``{key: amount taken}`` in order; their sum is at most ``amount``
-    """
-    taken = {}
-    left = amount
-    for key, available in open_amounts.items():
-        if float_compare(left, 0.0, precision_rounding=rounding) <= 0:
-            break
-        if float_compare(available, 0.0, precision_rounding=rounding) <= 0:
-            continue
-        take = float_round(min(available, left), precision_rounding=rounding)
-        taken[key] = take
-        left = float_round(left - take, precision_rounding=rounding)
-    return taken
+    open_ones = [(key, open_amount) for key, open_amount in installments if open_amount > 0]
+    parts = distribute(amount, [open_amount for __, open_amount in open_ones], rounding)
+    return [(key, part) for (key, __), part in zip(open_ones, parts) if part]

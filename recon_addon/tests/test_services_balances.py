@@ -1,75 +1,82 @@
-from odoo.tests import BaseCase
+from odoo.tests import BaseCase, tagged
 
 from odoo.addons.recon_addon.services.balances import (
-    allocate_fifo,
-    balance_matches,
-    owed_balance,
-    split_forgiveness,
+    compute_adjustment, distribute, line_item_balances, spread,
 )
 
-
-class TestOwedBalance(BaseCase):
-
-    def test_owed_balance_sums_recoverable_advances_less_repayments(self):
-        rewards = [(1000.0, True), (250.5, True), (-300.25, True), (400.0, False), (-50.0, False)]
-        self.assertEqual(owed_balance(rewards, 0.01), 950.25)
-
-    def test_owed_balance_rounds_to_the_currency(self):
-        self.assertEqual(owed_balance([(0.1, True), (0.2, True)], 0.01), 0.3)
-        self.assertEqual(owed_balance([(10.004, True)], 0.01), 10.0)
-
-    def test_owed_balance_of_nothing_is_zero(self):
-        self.assertEqual(owed_balance([], 0.01), 0.0)
+PRINCIPAL, INTEREST, FEE = 1, 2, 3
 
 
-class TestBalanceMatches(BaseCase):
+@tagged("post_install", "-at_install")
+class TestBalances(BaseCase):
 
-    def test_amounts_below_the_rounding_count_as_zero(self):
-        self.assertTrue(balance_matches(0.001, "=", 0, 0.01))
-        self.assertFalse(balance_matches(0.001, "!=", 0, 0.01))
+    def test_unpaid_invoice_balance_is_its_lines(self):
+        balances = line_item_balances([(PRINCIPAL, 900.0), (INTEREST, 100.0)], 1000.0)
+        self.assertEqual(balances, {PRINCIPAL: 900.0, INTEREST: 100.0})
 
-    def test_each_operator(self):
-        cases = [("=", 5.0, True), ("!=", 5.0, False), ("<", 6.0, True), ("<=", 5.0, True),
-                 (">", 4.0, True), (">=", 6.0, False)]
-        for operator, value, expected in cases:
-            with self.subTest(operator=operator, value=value):
-                self.assertEqual(balance_matches(5.0, operator, value, 0.01), expected)
+    def test_partly_paid_invoice_is_pro_rated_by_what_is_open(self):
+        balances = line_item_balances([(PRINCIPAL, 900.0), (INTEREST, 100.0)], 250.0)
+        self.assertEqual(balances, {PRINCIPAL: 225.0, INTEREST: 25.0})
 
-    def test_unsupported_operator_is_refused(self):
+    def test_lines_of_one_code_are_summed(self):
+        balances = line_item_balances([(PRINCIPAL, 600.0), (INTEREST, 100.0), (PRINCIPAL, 300.0)], 1000.0)
+        self.assertEqual(balances, {PRINCIPAL: 900.0, INTEREST: 100.0})
+
+    def test_open_adjustments_add_to_their_code(self):
+        balances = line_item_balances(
+            [(PRINCIPAL, 900.0), (INTEREST, 100.0)], 1000.0, [(INTEREST, 10.0), (FEE, 5.0), (FEE, 5.0)])
+        self.assertEqual(balances, {PRINCIPAL: 900.0, INTEREST: 110.0, FEE: 10.0})
+
+    def test_pro_rating_keeps_the_exact_residual(self):
+        balances = line_item_balances([(PRINCIPAL, 1.0), (INTEREST, 1.0), (FEE, 1.0)], 100.0)
+        self.assertAlmostEqual(sum(balances.values()), 100.0)
+        self.assertEqual(sorted(balances.values()), [33.33, 33.33, 33.34])
+
+    def test_lines_without_code_are_counted_under_none(self):
+        self.assertEqual(line_item_balances([(None, 50.0), (PRINCIPAL, 50.0)], 100.0),
+                         {None: 50.0, PRINCIPAL: 50.0})
+
+    def test_ten_percent_of_the_balance_not_including_interest(self):
+        balances = {PRINCIPAL: 900.0, INTEREST: 100.0}
+        self.assertEqual(compute_adjustment("percent", 10.0, balances, product_keys=[PRINCIPAL]), 90.0)
+
+    def test_percent_of_the_whole_balance_when_no_code_is_chosen(self):
+        self.assertEqual(compute_adjustment("percent", 10.0, {PRINCIPAL: 900.0, INTEREST: 100.0}), 100.0)
+
+    def test_percent_of_a_code_the_account_does_not_carry_is_zero(self):
+        self.assertEqual(compute_adjustment("percent", 10.0, {PRINCIPAL: 900.0}, product_keys=[FEE]), 0.0)
+
+    def test_percent_is_rounded_to_the_currency(self):
+        self.assertEqual(compute_adjustment("percent", 1.5, {PRINCIPAL: 333.33}), 5.0)
+        self.assertEqual(compute_adjustment("percent", 1.0, {PRINCIPAL: 10.55}), 0.11)
+
+    def test_flat_increase_is_the_value(self):
+        self.assertEqual(compute_adjustment("flat", 10.0, {PRINCIPAL: 300.0}), 10.0)
+
+    def test_decrease_never_goes_below_zero(self):
+        self.assertEqual(compute_adjustment("flat", -500.0, {PRINCIPAL: 300.0}), -300.0)
+        self.assertEqual(compute_adjustment("flat", -50.0, {PRINCIPAL: 300.0}), -50.0)
+        self.assertEqual(compute_adjustment("percent", -200.0, {PRINCIPAL: 300.0}), -300.0)
+
+    def test_decrease_on_nothing_open_is_zero(self):
+        self.assertEqual(compute_adjustment("flat", -20.0, {PRINCIPAL: 0.0}), 0.0)
+
+    def test_unknown_type_is_refused(self):
         with self.assertRaises(ValueError):
-            balance_matches(5.0, "ilike", 5.0, 0.01)
+            compute_adjustment("double", 1.0, {PRINCIPAL: 1.0})
 
+    def test_spread_in_proportion_to_open_installments(self):
+        self.assertEqual(spread(30.0, [("2024-02-01", 100.0), ("2024-03-01", 200.0)]),
+                         [("2024-02-01", 10.0), ("2024-03-01", 20.0)])
 
-class TestSplitForgiveness(BaseCase):
+    def test_spread_skips_settled_installments_and_keeps_the_total(self):
+        parts = spread(10.0, [("a", 0.0), ("b", 1.0), ("c", 1.0), ("d", 1.0)])
+        self.assertEqual([key for key, __ in parts], ["b", "c", "d"])
+        self.assertAlmostEqual(sum(part for __, part in parts), 10.0)
 
-    def test_everything_reconciled_when_the_ledger_holds_the_balance(self):
-        self.assertEqual(split_forgiveness(600.0, 600.0, 0.01), (600.0, 0.0))
+    def test_spread_over_nothing_open_gives_nothing(self):
+        self.assertEqual(spread(10.0, [("a", 0.0)]), [])
 
-    def test_only_what_is_open_is_reconciled(self):
-        self.assertEqual(split_forgiveness(600.0, 450.0, 0.01), (450.0, 150.0))
-
-    def test_more_open_than_forgiven_reconciles_the_balance(self):
-        self.assertEqual(split_forgiveness(600.0, 900.0, 0.01), (600.0, 0.0))
-
-    def test_negative_balance_mirrors(self):
-        self.assertEqual(split_forgiveness(-80.0, -50.0, 0.01), (-50.0, -30.0))
-
-    def test_nothing_reconciled_when_open_items_point_the_other_way(self):
-        self.assertEqual(split_forgiveness(600.0, -100.0, 0.01), (0.0, 600.0))
-        self.assertEqual(split_forgiveness(600.0, 0.0, 0.01), (0.0, 600.0))
-
-
-class TestAllocateFifo(BaseCase):
-
-    def test_oldest_open_amounts_are_taken_first(self):
-        self.assertEqual(allocate_fifo(70.0, {"jan": 50.0, "feb": 40.0, "mar": 10.0}, 0.01),
-                         {"jan": 50.0, "feb": 20.0})
-
-    def test_exhausted_amounts_are_skipped(self):
-        self.assertEqual(allocate_fifo(30.0, {"jan": 0.0, "feb": 40.0}, 0.01), {"feb": 30.0})
-
-    def test_more_than_open_takes_everything(self):
-        self.assertEqual(allocate_fifo(100.0, {"jan": 50.0, "feb": 20.0}, 0.01), {"jan": 50.0, "feb": 20.0})
-
-    def test_nothing_open_takes_nothing(self):
-        self.assertEqual(allocate_fifo(100.0, {}, 0.01), {})
+    def test_distribute_puts_the_remainder_on_the_largest_part(self):
+        self.assertEqual(distribute(0.05, [1.0, 2.0]), [0.02, 0.03])
+        self.assertEqual(distribute(5.0, [0.0, 0.0]), [0.0, 0.0])

@@ -1,3 +1,4 @@
 from . import recon_reward_clear
 from . import bulk_write_off
 from . import recon_deduction_resolve
+from . import recon_adjustment_preview

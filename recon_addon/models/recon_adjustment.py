@@ -1,0 +1,123 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, formatLang
+
+
+class ReconAdjustment(models.Model):
+    """One adjustment a rule applied to one account (invoice) for one period.
+
+    The unique key (rule, invoice, period key) is what makes a rule apply at
+    most once per account and period, whatever happens to the process that
+    applies it: it is inserted in the same transaction as the posted entry.
+    Rules applied once per debtor add a unique (rule, debtor) index.
+    """
+
+    _name = "recon.adjustment"
+    _description = "Applied Adjustment"
+    _check_company_auto = True
+    _order = "date desc, id desc"
+
+    rule_id = fields.Many2one("recon.adjustment.rule", required=True, ondelete="restrict",
+                              index=True, check_company=True)
+    run_id = fields.Many2one("recon.adjustment.run", ondelete="set null", index="btree_not_null",
+                             check_company=True)
+    company_id = fields.Many2one("res.company", required=True, index=True,
+                                 default=lambda self: self.env.company)
+    invoice_id = fields.Many2one("account.move", string="Account", required=True, ondelete="restrict",
+                                 index=True, check_company=True)
+    partner_id = fields.Many2one("res.partner", string="Debtor", required=True, ondelete="restrict",
+                                 index=True)
+    period_key = fields.Char(required=True,
+                             help="The scheduled date for rules applied unlimited times, 'once' otherwise.")
+    apply_limit = fields.Selection(
+        [("unlimited", "Unlimited times"), ("once_per_account", "Only once per account"),
+         ("once_per_debtor", "Only once per debtor")],
+        required=True, help="The rule's apply limit when the adjustment was made.")
+    date = fields.Date(required=True)
+    product_id = fields.Many2one("product.product", string="Line Item Code", required=True,
+                                 ondelete="restrict")
+    currency_id = fields.Many2one("res.currency", required=True)
+    amount = fields.Monetary(currency_field="currency_id",
+                             help="Positive: the account was increased; negative: decreased.")
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    amount_company = fields.Monetary(
+        string="Amount (Company Currency)", currency_field="company_currency_id",
+        compute="_compute_amount_company", store=True,
+        help="The receivable the entry added (negative: removed), in the company currency.")
+    move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False,
+                              index="btree_not_null", check_company=True)
+
+    _sql_constraints = [
+        ("rule_invoice_period_unique", "UNIQUE(rule_id, invoice_id, period_key)",
+         "A rule adjusts an account at most once per period."),
+    ]
+
+    @api.depends("move_id")
+    def _compute_amount_company(self):
+        for adjustment in self:
+            adjustment.amount_company = sum(adjustment.move_id.line_ids.filtered(
+                lambda l: l.account_id.account_type == "asset_receivable").mapped("balance"))
+
+    def init(self):
+        super().init()
+        self.env.cr.execute(SQL(
+            "CREATE UNIQUE INDEX IF NOT EXISTS recon_adjustment_rule_debtor_once_unique "
+            "ON recon_adjustment (rule_id, partner_id) WHERE apply_limit = 'once_per_debtor'"
+        ))
+
+    @api.depends("rule_id", "invoice_id")
+    def _compute_display_name(self):
+        for adjustment in self:
+            adjustment.display_name = self.env._(
+                "%(rule)s on %(invoice)s",
+                rule=adjustment.rule_id.name or "", invoice=adjustment.invoice_id.name or "")
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_posted(self):
+        posted = self.filtered(lambda a: a.move_id.state == "posted")
+        if posted:
+            raise UserError(self.env._(
+                "Adjustment %(adjustment)s has a posted journal entry and cannot be deleted. "
+                "Reverse it with a decrease, or reset the entry to draft first.",
+                adjustment=posted[0].display_name))
+
+    def _set_zero_balance_status(self):
+        """Give accounts a decrease brought to zero their rule's status."""
+        decreases = self.filtered(lambda a: a.amount < 0 and a.rule_id.zero_balance_status_id)
+        if not decreases:
+            return
+        balances = decreases.invoice_id._recon_account_balance()
+        by_status = defaultdict(lambda: self.env["account.move"])
+        for adjustment in decreases:
+            invoice = adjustment.invoice_id
+            if invoice.currency_id.is_zero(balances[invoice]):
+                by_status[adjustment.rule_id.zero_balance_status_id] |= invoice
+        for status, invoices in by_status.items():
+            invoices.write({"collection_status_id": status.id})
+
+    def _log_on_chatter(self):
+        """A note on each account and each debtor naming the rule and the amount."""
+        if not self:
+            return
+        invoice_bodies = defaultdict(list)
+        partner_bodies = defaultdict(list)
+        for adjustment in self:
+            body = Markup(
+                "%(label)s <b>%(rule)s</b>: %(amount)s %(code)s (%(move)s)"
+            ) % {
+                "label": self.env._("Adjustment rule"),
+                "rule": adjustment.rule_id.name,
+                "amount": formatLang(self.env, adjustment.amount, currency_obj=adjustment.currency_id),
+                "code": adjustment.product_id.display_name,
+                "move": adjustment.move_id.name,
+            }
+            invoice_bodies[adjustment.invoice_id.id].append(body)
+            partner_bodies[adjustment.partner_id.id].append(
+                Markup("%s: %s") % (adjustment.invoice_id.name, body))
+        join = lambda bodies: Markup("<br/>").join(bodies)  # noqa: E731
+        self.invoice_id._message_log_batch({k: join(v) for k, v in invoice_bodies.items()})
+        self.partner_id._message_log_batch({k: join(v) for k, v in partner_bodies.items()})

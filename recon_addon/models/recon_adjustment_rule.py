@@ -1,0 +1,514 @@
+"""Auto-adjustment rules: fees, interest and credits applied to accounts.
+
+A rule says *when* (its schedule), *which accounts* (excluded statuses,
+minimum days overdue, a domain on the invoice), *how often* (apply limit,
+maximum debtors per run) and *what* (a line item code, a flat or percent
+value). Applying it is done by :class:`recon.adjustment.run`, one run per
+rule and date, in batches; every adjustment is a :class:`recon.adjustment`
+and a journal entry posted through the ledger spine.
+"""
+from datetime import timedelta
+
+import pytz
+from dateutil.relativedelta import relativedelta
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+from odoo.tools.safe_eval import datetime as safe_datetime, safe_eval
+
+from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+from odoo.addons.recon_addon.services import balances as balance_service
+from odoo.addons.recon_addon.services.schedules import Schedule, check_schedule, is_due, period_key
+
+#: the largest "maximum number of debtors" a rule accepts
+MAX_DEBTORS_LIMIT = 10_000_000_000
+#: accounts handled per cron call (one transaction); see ARCHITECTURE.md
+BATCH_SIZE = 50
+#: accounts "Run now" adjusts while the user waits; the scheduler does the rest
+RUN_NOW_LIMIT = 500
+
+WEEKDAYS = [
+    ("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursday"),
+    ("4", "Friday"), ("5", "Saturday"), ("6", "Sunday"),
+]
+MONTHS = [
+    ("1", "January"), ("2", "February"), ("3", "March"), ("4", "April"), ("5", "May"),
+    ("6", "June"), ("7", "July"), ("8", "August"), ("9", "September"), ("10", "October"),
+    ("11", "November"), ("12", "December"),
+]
+
+
+class ReconAdjustmentRule(models.Model):
+    _name = "recon.adjustment.rule"
+    _description = "Auto Adjustment Rule"
+    _inherit = ["mail.thread"]
+    _check_company_auto = True
+    _order = "sequence, id"
+
+    name = fields.Char(string="Description", required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    state = fields.Selection(
+        [("disabled", "Disabled"), ("enabled", "Enabled")],
+        default="disabled", required=True, tracking=True,
+        help="Only enabled rules are applied by the nightly process.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    # A whole number up to 10,000,000,000 does not fit PostgreSQL's int4 (an
+    # Odoo Integer): a numeric(16, 0) column holds it exactly.
+    max_debtors = fields.Float(
+        string="Maximum Debtors per Run",
+        digits=(16, 0),
+        required=True,
+        default=MAX_DEBTORS_LIMIT,
+        tracking=True,
+        help="At most this many debtors are adjusted per run: those with the oldest "
+        "due dates first. Any whole number from 1 to 10,000,000,000.",
+    )
+    excluded_status_ids = fields.Many2many(
+        "recon.collection.status",
+        "recon_adjustment_rule_excluded_status_rel", "rule_id", "status_id",
+        string="Excluded Account Statuses",
+        help="Accounts in any of these statuses never qualify.",
+    )
+    # schedule
+    frequency = fields.Selection(
+        [("once", "One time"), ("weekly", "Weekly"), ("monthly", "Monthly"), ("yearly", "Yearly")],
+        required=True, default="monthly", tracking=True,
+    )
+    once_date = fields.Date(string="Date")
+    weekday = fields.Selection(WEEKDAYS)
+    month_day = fields.Integer(
+        string="Day of Month", default=1,
+        help="1 to 31; a day the month does not have falls on its last day.",
+    )
+    month = fields.Selection(MONTHS)
+    apply_limit = fields.Selection(
+        [
+            ("unlimited", "Unlimited times"),
+            ("once_per_account", "Only once per account"),
+            ("once_per_debtor", "Only once per debtor"),
+        ],
+        string="Apply", required=True, default="unlimited", tracking=True,
+        help="Unlimited: each time the rule is due, at most once per account per date. "
+        "Once per debtor: one account per debtor, the one with the oldest due date.",
+    )
+    # amount
+    product_id = fields.Many2one(
+        "product.product", string="Line Item Code", required=True, check_company=True,
+        domain="[('type', '=', 'service')]",
+        help="Service product of the adjustment; its income account receives the entry.",
+    )
+    adjustment_type = fields.Selection(
+        [("flat", "Flat fee"), ("percent", "% of balance")],
+        string="Amount Type", required=True, default="flat",
+    )
+    value = fields.Float(
+        required=True, digits=(16, 4), tracking=True,
+        help="Flat: amount in the company currency. Percent: percentage of the balance. "
+        "Negative values decrease the account, never below zero.",
+    )
+    zero_balance_status_id = fields.Many2one(
+        "recon.collection.status", string="Status When Balance Reaches Zero",
+        help="Account status set when a decrease brings the account's balance to zero.",
+    )
+    balance_product_ids = fields.Many2many(
+        "product.product",
+        "recon_adjustment_rule_balance_product_rel", "rule_id", "product_id",
+        string="Line Item Codes in Balance", check_company=True,
+        help="For a percentage: the line item codes whose balance counts. Empty: the whole balance.",
+    )
+    # conditions
+    min_days_overdue = fields.Integer(
+        string="Minimum Days Overdue",
+        help="Only accounts with an installment open at least this many days past its "
+        "due date qualify. 0: no overdue condition.",
+    )
+    domain = fields.Char(
+        string="Conditions", default="[]",
+        help="Which invoices qualify (partner category, amount, journal, due date...).",
+    )
+    recalculate_payment_plan = fields.Boolean(
+        string="Recalculate Payment Plans upon Adjustment",
+        help="Spread an increase over the account's open installments, in proportion to "
+        "their open amounts, instead of making it due on the adjustment date.",
+    )
+    run_ids = fields.One2many("recon.adjustment.run", "rule_id", string="Runs")
+    adjustment_ids = fields.One2many("recon.adjustment", "rule_id", string="Adjustments")
+    adjustment_count = fields.Integer(compute="_compute_adjustment_count")
+    run_count = fields.Integer(compute="_compute_adjustment_count")
+
+    @api.depends("adjustment_ids", "run_ids")
+    def _compute_adjustment_count(self):
+        adjustments = dict(self.env["recon.adjustment"]._read_group(
+            [("rule_id", "in", self.ids)], ["rule_id"], ["__count"]))
+        runs = dict(self.env["recon.adjustment.run"]._read_group(
+            [("rule_id", "in", self.ids)], ["rule_id"], ["__count"]))
+        for rule in self:
+            rule.adjustment_count = adjustments.get(rule, 0)
+            rule.run_count = runs.get(rule, 0)
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+    @api.constrains("max_debtors")
+    def _check_max_debtors(self):
+        for rule in self:
+            value = rule.max_debtors
+            if value != int(value) or not 1 <= value <= MAX_DEBTORS_LIMIT:
+                raise ValidationError(self.env._(
+                    "Rule %(rule)s: the maximum number of debtors must be a whole number "
+                    "from 1 to 10,000,000,000 (got %(value)s).",
+                    rule=rule.name, value=value,
+                ))
+
+    @api.constrains("frequency", "once_date", "weekday", "month_day", "month")
+    def _check_schedule(self):
+        for rule in self:
+            error = check_schedule(rule._get_schedule())
+            if error:
+                raise ValidationError(self.env._(
+                    "Rule %(rule)s: the schedule is not valid (%(error)s).", rule=rule.name, error=error,
+                ))
+
+    @api.constrains("value", "adjustment_type")
+    def _check_value(self):
+        for rule in self:
+            if not rule.value:
+                raise ValidationError(self.env._(
+                    "Rule %(rule)s: the value cannot be zero. Use a positive value to increase "
+                    "accounts and a negative one to decrease them.", rule=rule.name,
+                ))
+
+    @api.constrains("min_days_overdue")
+    def _check_min_days_overdue(self):
+        for rule in self:
+            if rule.min_days_overdue < 0:
+                raise ValidationError(self.env._(
+                    "Rule %(rule)s: the minimum days overdue cannot be negative.", rule=rule.name,
+                ))
+
+    @api.constrains("domain", "company_id")
+    def _check_domain(self):
+        for rule in self:
+            try:
+                domain = rule._get_condition_domain()
+                self.env["account.move"]._search(domain)
+            except Exception as exc:  # noqa: BLE001 - reported to the user with the rule's name
+                raise ValidationError(self.env._(
+                    "Rule %(rule)s: the conditions are not a valid domain on invoices (%(error)s). "
+                    "Edit them with the domain editor.", rule=rule.name, error=exc,
+                )) from exc
+
+    # ------------------------------------------------------------------
+    # Schedule and conditions
+    # ------------------------------------------------------------------
+    def _get_schedule(self):
+        self.ensure_one()
+        return Schedule(
+            frequency=self.frequency,
+            once_date=self.once_date or None,
+            weekday=int(self.weekday) if self.weekday else None,
+            month_day=self.month_day or None,
+            month=int(self.month) if self.month else None,
+        )
+
+    def _is_due(self, day):
+        self.ensure_one()
+        return is_due(self._get_schedule(), day)
+
+    def _get_period_key(self, day):
+        self.ensure_one()
+        return period_key(self.apply_limit, day)
+
+    def _local_today(self, now=None):
+        """Today in the time zone of the rule's company (its partner's, UTC if unset)."""
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        tz = pytz.timezone(self.company_id.partner_id.tz or "UTC")
+        return pytz.utc.localize(now).astimezone(tz).date()
+
+    def _get_condition_domain(self):
+        """The rule's conditions as a domain on ``account.move``: parsed with
+        ``safe_eval`` (literals, ``context_today()``, ``relativedelta``), never
+        executed as code, and searched with the ORM."""
+        self.ensure_one()
+        context = {
+            "context_today": lambda: fields.Date.context_today(self),
+            "datetime": safe_datetime,
+            "relativedelta": relativedelta,
+        }
+        domain = safe_eval(self.domain or "[]", context)
+        if not isinstance(domain, (list, tuple)):
+            raise ValueError(self.env._("a domain must be a list"))
+        return list(domain)
+
+    def _get_open_domain(self):
+        """Accounts of the rule's company: posted customer invoices with an open balance."""
+        self.ensure_one()
+        return [
+            ("company_id", "=", self.company_id.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("amount_residual", ">", 0),
+        ]
+
+    def _get_status_domain(self):
+        self.ensure_one()
+        if not self.excluded_status_ids:
+            return []
+        return [("collection_status_id", "not in", self.excluded_status_ids.ids)]
+
+    def _get_overdue_domain(self, day):
+        self.ensure_one()
+        if not self.min_days_overdue:
+            return []
+        cutoff = day - timedelta(days=self.min_days_overdue)
+        return [("line_ids", "any", [
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("date_maturity", "<=", cutoff),
+        ])]
+
+    def _get_fresh_domain(self, day):
+        """Accounts (and debtors) the rule has not adjusted yet for this period."""
+        self.ensure_one()
+        if self.apply_limit == "once_per_debtor":
+            return [("commercial_partner_id", "not in", SQL(
+                "(SELECT partner_id FROM recon_adjustment WHERE rule_id = %s)", self.id))]
+        if self.apply_limit == "once_per_account":
+            return [("id", "not in", SQL(
+                "(SELECT invoice_id FROM recon_adjustment WHERE rule_id = %s)", self.id))]
+        return [("id", "not in", SQL(
+            "(SELECT invoice_id FROM recon_adjustment WHERE rule_id = %s AND period_key = %s)",
+            self.id, self._get_period_key(day)))]
+
+    def _get_qualifying_domain(self, day):
+        """Accounts the rule adjusts on ``day``, before the debtor limits."""
+        self.ensure_one()
+        return [
+            *self._get_open_domain(),
+            *self._get_status_domain(),
+            *self._get_overdue_domain(day),
+            *self._get_condition_domain(),
+            *self._get_fresh_domain(day),
+        ]
+
+    def _account_env(self):
+        """The invoice model as the rule's company sees it."""
+        self.ensure_one()
+        return self.env["account.move"].with_company(self.company_id).with_context(
+            allowed_company_ids=[self.company_id.id])
+
+    def _count_accounts(self, day):
+        """How many open accounts there are, and why those that do not qualify
+        are left out, for the run's report and the preview."""
+        self.ensure_one()
+        Move = self._account_env()
+        domain = self._get_open_domain()
+        previous = Move.search_count(domain)
+        counts = {"examined": previous}
+        for key, step in [
+            ("status", self._get_status_domain()),
+            ("overdue", self._get_overdue_domain(day)),
+            ("conditions", self._get_condition_domain()),
+            ("already", self._get_fresh_domain(day)),
+        ]:
+            count = previous
+            if step:
+                domain = domain + step
+                count = Move.search_count(domain)
+            counts[key] = previous - count
+            previous = count
+        counts["qualifying"] = previous
+        return counts
+
+    # ------------------------------------------------------------------
+    # Amounts and postings
+    # ------------------------------------------------------------------
+    def _compute_amounts(self, invoices, day):
+        """``{invoice: signed amount}`` the rule adjusts each account by (0.0 when nothing)."""
+        self.ensure_one()
+        balances = invoices._recon_line_item_balances()
+        keys = self.balance_product_ids.ids
+        amounts = {}
+        for invoice in invoices:
+            currency = invoice.currency_id
+            value = self.value
+            if self.adjustment_type == "flat" and currency != self.company_id.currency_id:
+                value = self.company_id.currency_id._convert(value, currency, self.company_id, day)
+            amounts[invoice] = balance_service.compute_adjustment(
+                self.adjustment_type, value, balances[invoice], keys, currency.rounding)
+        return amounts, balances
+
+    def _get_income_account(self, invoice):
+        self.ensure_one()
+        account = self.product_id.product_tmpl_id.with_company(self.company_id)._get_product_accounts()["income"]
+        if account and invoice.fiscal_position_id:
+            account = invoice.fiscal_position_id.map_account(account)
+        return account
+
+    def _prepare_adjustment_entry(self, adjustment, invoice, day, adjustment_items=None):
+        """The journal entry of one adjustment (``adjustment.amount`` signed).
+
+        :param adjustment_items: the open receivable items of the account's
+            adjustments, when already read (decreases settle them)
+        """
+        self.ensure_one()
+        amount = adjustment.amount
+        currency = invoice.currency_id
+        partner = invoice.commercial_partner_id
+        label = self.env._("%(rule)s on %(invoice)s", rule=self.name, invoice=invoice.name)
+        open_items = invoice.line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
+            and l.amount_residual_currency > 0
+        ).sorted(lambda l: (l.date_maturity or day, l.id))
+        receivable = (open_items or invoice.line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable"))[:1].account_id
+        income = LedgerLine(account=self._get_income_account(invoice), amount=-amount,
+                            partner=partner, name=label, product=self.product_id)
+        lines = []
+        if amount > 0:
+            schedule = [(day, amount)]
+            if self.recalculate_payment_plan and len(open_items) > 1:
+                schedule = balance_service.spread(
+                    amount, [(l.date_maturity, l.amount_residual_currency) for l in open_items],
+                    currency.rounding) or schedule
+            for due, part in schedule:
+                lines.append(LedgerLine(account=receivable, amount=part, partner=partner, name=label,
+                                        date_maturity=due, product=self.product_id))
+        else:
+            # reduce this code's open adjustments first, then the invoice's
+            # installments (oldest first), then the other open adjustments
+            if adjustment_items is None:
+                adjustment_items = invoice._recon_open_adjustment_items()
+            same_code = adjustment_items.filtered(lambda l: l.product_id == self.product_id)
+            targets = same_code + open_items + (adjustment_items - same_code)
+            left = -amount
+            for target in targets:
+                if currency.is_zero(left):
+                    break
+                part = min(left, target.amount_residual_currency)
+                lines.append(LedgerLine(account=target.account_id, amount=-part, partner=partner,
+                                        name=label, reconcile_with=target, product=self.product_id))
+                left = currency.round(left - part)
+        lines.append(income)
+        return LedgerEntry(source=adjustment, lines=lines, label=label, date=day,
+                           currency=currency, company=self.company_id)
+
+    def _apply_adjustments(self, amounts, day, run=None):
+        """Record and post the adjustments ``{invoice: amount}`` on ``day``.
+
+        The ``recon.adjustment`` rows are inserted first, in the transaction
+        of their moves: their unique keys make a second worker wait, then
+        fail, instead of adjusting an account twice.
+
+        :return: ``(adjustments, errors)``: the posted adjustments, and the
+            error message of each account that could not be posted
+        """
+        self.ensure_one()
+        key = self._get_period_key(day)
+        invoices = list(amounts)
+        Adjustment = self.env["recon.adjustment"]
+        adjustments = Adjustment.create([{
+            "rule_id": self.id,
+            "run_id": run.id if run else False,
+            "company_id": self.company_id.id,
+            "invoice_id": invoice.id,
+            "partner_id": invoice.commercial_partner_id.id,
+            "period_key": key,
+            "apply_limit": self.apply_limit,
+            "date": day,
+            "product_id": self.product_id.id,
+            "currency_id": invoice.currency_id.id,
+            "amount": amounts[invoice],
+        } for invoice in invoices])
+        decreased = self.env["account.move"].concat(*[inv for inv in invoices if amounts[inv] < 0])
+        items = decreased._recon_open_adjustment_items_by_invoice() if decreased else {}
+        entries = [self._prepare_adjustment_entry(adj, inv, day, items.get(inv))
+                   for adj, inv in zip(adjustments, invoices)]
+        result = self.env["recon.ledger"]._post_entries(entries, isolate=True)
+        failed = Adjustment
+        errors = []
+        for adjustment, move, error in zip(adjustments, result.moves, result.errors):
+            if error:
+                failed |= adjustment
+                errors.append(error)
+            else:
+                adjustment.move_id = move
+        posted = adjustments - failed
+        failed.unlink()
+        posted._set_zero_balance_status()
+        posted._log_on_chatter()
+        return posted, errors
+
+    # ------------------------------------------------------------------
+    # Actions and the nightly process
+    # ------------------------------------------------------------------
+    def action_enable(self):
+        self.write({"state": "enabled"})
+
+    def action_disable(self):
+        self.write({"state": "disabled"})
+
+    def action_preview(self):
+        self.ensure_one()
+        wizard = self.env["recon.adjustment.preview"].create({"rule_id": self.id})
+        wizard._compute_preview()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Preview of %(rule)s", rule=self.name),
+            "res_model": "recon.adjustment.preview",
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def action_run_now(self):
+        """Apply the rule today (company time zone), whatever its schedule,
+        and open the run's report. The first accounts are adjusted at once,
+        the rest by the scheduler in its own batches."""
+        self.ensure_one()
+        if self.state != "enabled":
+            raise UserError(self.env._(
+                "Rule %(rule)s is disabled. Enable it before running it.", rule=self.name))
+        run = self.env["recon.adjustment.run"]._get_or_create(self, self._local_today(), trigger="manual")
+        run._process_all(limit=RUN_NOW_LIMIT)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "recon.adjustment.run",
+            "res_id": run.id,
+            "view_mode": "form",
+        }
+
+    def action_open_adjustments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_adjustment_action")
+        action["domain"] = [("rule_id", "=", self.id)]
+        return action
+
+    def action_open_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_adjustment_run_action")
+        action["domain"] = [("rule_id", "=", self.id)]
+        return action
+
+    @api.model
+    def _cron_run_adjustments(self, batch_size=BATCH_SIZE, now=None):
+        """Nightly: start a run for every enabled rule due today (in its
+        company's time zone), then process up to ``batch_size`` accounts of
+        the open runs and report progress; the scheduler calls again while
+        some remain, each call in its own transaction."""
+        Run = self.env["recon.adjustment.run"]
+        Run._create_due_runs(now=now)
+        open_runs = [("state", "in", ("pending", "running")), ("rule_id.state", "=", "enabled")]
+        done = 0
+        for run in Run.search(open_runs, order="date, id"):
+            done += run._process_batch(batch_size - done)
+            if done >= batch_size:
+                break
+        remaining = Run.search_count(open_runs)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done

@@ -1,0 +1,247 @@
+import logging
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.tools import SQL, mute_logger
+
+from .recon_adjustment_rule import BATCH_SIZE
+
+_logger = logging.getLogger(__name__)
+
+
+class ReconAdjustmentRun(models.Model):
+    """One application of a rule on one date: what was examined, adjusted
+    and skipped (by reason), and where the process stands.
+
+    Accounts are walked in order of due date (oldest first) and id; the run
+    keeps its position (``cursor_date``, ``cursor_id``) in the same
+    transaction as the adjustments of each batch, so a process killed
+    mid-run resumes after the last committed batch. The unique keys of
+    ``recon.adjustment`` guarantee exactly one adjustment per account and
+    period even if the position were lost.
+    """
+
+    _name = "recon.adjustment.run"
+    _description = "Auto Adjustment Run"
+    _check_company_auto = True
+    _order = "date desc, id desc"
+
+    rule_id = fields.Many2one("recon.adjustment.rule", required=True, ondelete="cascade",
+                              index=True, check_company=True)
+    company_id = fields.Many2one("res.company", required=True, index=True,
+                                 default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    date = fields.Date(required=True, readonly=True)
+    trigger = fields.Selection([("cron", "Nightly"), ("manual", "Run now")], default="cron",
+                               required=True, readonly=True)
+    state = fields.Selection(
+        [("pending", "Pending"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+        default="pending", required=True, readonly=True, index=True)
+    examined_count = fields.Integer(string="Accounts Examined", readonly=True)
+    skipped_status_count = fields.Integer(string="Skipped: Excluded Status", readonly=True)
+    skipped_overdue_count = fields.Integer(string="Skipped: Not Overdue Enough", readonly=True)
+    skipped_conditions_count = fields.Integer(string="Skipped: Conditions Not Met", readonly=True)
+    skipped_already_count = fields.Integer(string="Skipped: Already Adjusted", readonly=True)
+    qualifying_count = fields.Integer(string="Accounts Qualifying", readonly=True)
+    skipped_zero_count = fields.Integer(string="Skipped: Nothing to Adjust", readonly=True)
+    skipped_limit_count = fields.Integer(
+        string="Skipped: Debtor Limits", readonly=True,
+        help="Qualifying accounts left out by the maximum debtors per run or by 'once per debtor'.")
+    failed_count = fields.Integer(string="Failed", readonly=True)
+    adjusted_count = fields.Integer(string="Accounts Adjusted", readonly=True)
+    debtor_count = fields.Integer(string="Debtors Adjusted", readonly=True)
+    amount_total = fields.Monetary(currency_field="currency_id", readonly=True,
+                                   help="Sum of the adjustments, in the company currency.")
+    adjustment_ids = fields.One2many("recon.adjustment", "run_id", string="Adjustments")
+    failure_log = fields.Text(readonly=True)
+    cursor_date = fields.Date(readonly=True, copy=False)
+    cursor_id = fields.Integer(readonly=True, copy=False)
+
+    _sql_constraints = [
+        ("rule_date_unique", "UNIQUE(rule_id, date)", "A rule runs once per date."),
+    ]
+
+    @api.depends("rule_id", "date")
+    def _compute_display_name(self):
+        for run in self:
+            run.display_name = f"{run.rule_id.name or ''} ({run.date or ''})"
+
+    # ------------------------------------------------------------------
+    # Creation
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_or_create(self, rule, day, trigger="cron"):
+        """The run of ``rule`` on ``day``; a finished run is reopened so that
+        accounts that qualified since are adjusted (the others are not: their
+        adjustments exist)."""
+        run = self.search([("rule_id", "=", rule.id), ("date", "=", day)], limit=1)
+        if not run:
+            return self.create({"rule_id": rule.id, "company_id": rule.company_id.id,
+                                "date": day, "trigger": trigger})
+        if run.state in ("done", "failed"):
+            run.write({"state": "pending", "cursor_date": False, "cursor_id": 0, "trigger": trigger})
+        return run
+
+    @api.model
+    def _create_due_runs(self, now=None):
+        """A pending run for each enabled rule due today in its company's time
+        zone that has none yet. Two workers doing this at once create one run:
+        the second insert hits the unique (rule, date) key and is skipped."""
+        rules = self.env["recon.adjustment.rule"].search([("state", "=", "enabled")])
+        created = self
+        for rule in rules:
+            day = rule._local_today(now)
+            if not rule._is_due(day) or self.search_count(
+                    [("rule_id", "=", rule.id), ("date", "=", day)], limit=1):
+                continue
+            try:
+                with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                    created |= self.create({"rule_id": rule.id, "company_id": rule.company_id.id,
+                                            "date": day})
+            except psycopg2.IntegrityError:
+                _logger.info("Run of rule %s on %s already created by another worker", rule.id, day)
+        return created
+
+    # ------------------------------------------------------------------
+    # Processing
+    # ------------------------------------------------------------------
+    def _lock(self):
+        """Lock this run for the transaction; False if another worker holds it."""
+        self.ensure_one()
+        self.flush_recordset()
+        self.env.cr.execute(SQL(
+            "SELECT id FROM recon_adjustment_run WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", self.id))
+        return bool(self.env.cr.fetchone())
+
+    def _start(self):
+        """Count the accounts and the reasons of exclusion. A reopened run
+        counts the accounts it adjusted before as qualifying, not as already
+        adjusted."""
+        self.ensure_one()
+        counts = self.rule_id._count_accounts(self.date)
+        self.write({
+            "state": "running",
+            "examined_count": counts["examined"],
+            "skipped_status_count": counts["status"],
+            "skipped_overdue_count": counts["overdue"],
+            "skipped_conditions_count": counts["conditions"],
+            "skipped_already_count": max(0, counts["already"] - self.adjusted_count),
+            "qualifying_count": counts["qualifying"] + self.adjusted_count,
+            "skipped_zero_count": 0,
+            "failed_count": 0,
+            "failure_log": False,
+        })
+
+    def _finish(self):
+        self.ensure_one()
+        self.write({
+            "state": "done",
+            "skipped_limit_count": max(0, self.qualifying_count - self.adjusted_count
+                                       - self.skipped_zero_count - self.failed_count),
+        })
+
+    def _get_batch_domain(self):
+        """Qualifying accounts after the cursor, within the debtor limit."""
+        self.ensure_one()
+        rule = self.rule_id
+        domain = rule._get_qualifying_domain(self.date)
+        if self.cursor_date:
+            domain = domain + [
+                "|", ("invoice_date_due", ">", self.cursor_date),
+                "&", ("invoice_date_due", "=", self.cursor_date), ("id", ">", self.cursor_id),
+            ]
+        if self.debtor_count >= rule.max_debtors:
+            domain = domain + [("commercial_partner_id", "in", SQL(
+                "(SELECT partner_id FROM recon_adjustment WHERE run_id = %s)", self.id))]
+        return domain
+
+    def _select_accounts(self, invoices):
+        """Apply the debtor limits to a batch in due-date order: at most
+        ``max_debtors`` debtors per run, one account per debtor when the rule
+        is once per debtor."""
+        self.ensure_one()
+        rule = self.rule_id
+        partners = invoices.commercial_partner_id
+        self.env["recon.adjustment"].flush_model()
+        self.env.cr.execute(SQL(
+            "SELECT DISTINCT partner_id FROM recon_adjustment WHERE run_id = %s AND partner_id IN %s",
+            self.id, tuple(partners.ids)))
+        known = {row[0] for row in self.env.cr.fetchall()}
+        debtors = set(known)
+        capacity = rule.max_debtors - self.debtor_count
+        seen, selected = set(), []
+        for invoice in invoices:
+            partner_id = invoice.commercial_partner_id.id
+            if rule.apply_limit == "once_per_debtor" and partner_id in seen:
+                continue
+            if partner_id not in debtors:
+                if capacity < 1:
+                    continue
+                capacity -= 1
+                debtors.add(partner_id)
+            seen.add(partner_id)
+            selected.append(invoice)
+        return selected, known
+
+    def _process_batch(self, limit=BATCH_SIZE):
+        """Adjust the next ``limit`` qualifying accounts of this run.
+
+        :return: the number of accounts walked (0 when the run is finished
+            or another worker holds it)
+        """
+        self.ensure_one()
+        if limit < 1 or self.state not in ("pending", "running") or not self._lock():
+            return 0
+        self = self.with_company(self.company_id)  # noqa: PLW0642 - post as the rule's company
+        if self.state == "pending":
+            self._start()
+        rule = self.rule_id
+        invoices = rule._account_env().search(self._get_batch_domain(), order="invoice_date_due, id",
+                                              limit=limit)
+        if not invoices:
+            self._finish()
+            return 0
+        selected, known = self._select_accounts(invoices)
+        amounts, __ = rule._compute_amounts(self.env["account.move"].concat(*selected), self.date)
+        to_apply = {inv: amount for inv, amount in amounts.items() if not inv.currency_id.is_zero(amount)}
+        posted, errors = self.env["recon.adjustment"], []
+        if to_apply:
+            posted, errors = rule._apply_adjustments(to_apply, self.date, run=self)
+        last = invoices[-1]
+        vals = {
+            "adjusted_count": self.adjusted_count + len(posted),
+            "debtor_count": self.debtor_count + len(set(posted.partner_id.ids) - known),
+            "amount_total": self.amount_total + sum(posted.mapped("amount_company")),
+            "cursor_date": last.invoice_date_due,
+            "cursor_id": last.id,
+            "skipped_zero_count": self.skipped_zero_count + len(amounts) - len(to_apply),
+            "failed_count": self.failed_count + len(errors),
+        }
+        if errors:
+            vals["failure_log"] = "\n".join(filter(None, [self.failure_log, *errors]))
+        self.write(vals)
+        if len(invoices) < limit:
+            self._finish()
+        return len(invoices)
+
+    def _process_all(self, batch_size=BATCH_SIZE, limit=None):
+        """Process this run in the current transaction, to the end or until
+        ``limit`` accounts are walked; what is left is handed to the
+        scheduler, which continues in batches of their own transactions."""
+        self.ensure_one()
+        walked = 0
+        while limit is None or walked < limit:
+            done = self._process_batch(batch_size if limit is None else min(batch_size, limit - walked))
+            if not done:
+                break
+            walked += done
+        if self.state in ("pending", "running"):
+            self.env.ref("recon_addon.ir_cron_recon_adjustments")._trigger()
+        return walked
+
+    def action_open_adjustments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_adjustment_action")
+        action["domain"] = [("run_id", "=", self.id)]
+        return action

@@ -1,0 +1,100 @@
+"""When an auto-adjustment rule is due, and which period a run belongs to.
+
+Plain Python, no ORM. A rule is due on a date according to its frequency:
+
+* ``once``: on its one date;
+* ``weekly``: on its weekday (0 = Monday … 6 = Sunday);
+* ``monthly``: on its day of month; a day the month does not have (29, 30,
+  31) falls on the month's last day;
+* ``yearly``: on its month and day; 29 February falls on 28 February in
+  years that are not leap years.
+
+>>> from datetime import date
+>>> monthly_31 = Schedule("monthly", month_day=31)
+>>> is_due(monthly_31, date(2023, 2, 28)), is_due(monthly_31, date(2023, 3, 30))
+(True, False)
+
+The *period key* names what "at most once" means for a rule applied on a
+date: ``unlimited`` rules adjust an account at most once per scheduled
+date, the other limits at most once ever (per account or per debtor).
+
+>>> period_key("unlimited", date(2024, 3, 1)), period_key("once_per_account", date(2024, 3, 1))
+('2024-03-01', 'once')
+"""
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+FREQUENCIES = ("once", "weekly", "monthly", "yearly")
+APPLY_LIMITS = ("unlimited", "once_per_account", "once_per_debtor")
+
+#: the period key of the rules applied at most once (per account or debtor)
+ONCE_KEY = "once"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A rule's frequency and the one parameter it uses."""
+
+    frequency: str
+    once_date: date | None = None
+    weekday: int | None = None
+    month_day: int | None = None
+    month: int | None = None
+
+
+def scheduled_day(year, month, day):
+    """The date ``day`` of ``month`` falls on: the month's last day when the
+    month is shorter."""
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def check_schedule(schedule):
+    """Return why ``schedule`` is incomplete or impossible, or None."""
+    freq = schedule.frequency
+    if freq not in FREQUENCIES:
+        return f"unknown frequency {freq!r}"
+    if freq == "once" and not schedule.once_date:
+        return "a one-time rule needs its date"
+    if freq == "weekly" and schedule.weekday not in range(7):
+        return "a weekly rule needs a weekday"
+    if freq in ("monthly", "yearly") and schedule.month_day not in range(1, 32):
+        return "the day of month must be between 1 and 31"
+    if freq == "yearly":
+        if schedule.month not in range(1, 13):
+            return "a yearly rule needs a month"
+        # 29 February is allowed (falls on the 28th); 30 February is not
+        if schedule.month_day > calendar.monthrange(2024, schedule.month)[1]:
+            return "that month has no such day"
+    return None
+
+
+def is_due(schedule, day):
+    """Whether a rule with ``schedule`` applies on ``day``."""
+    freq = schedule.frequency
+    if freq == "once":
+        return schedule.once_date == day
+    if freq == "weekly":
+        return schedule.weekday == day.weekday()
+    if freq == "monthly":
+        return bool(schedule.month_day) and scheduled_day(day.year, day.month, schedule.month_day) == day
+    if freq == "yearly":
+        if schedule.month != day.month or not schedule.month_day:
+            return False
+        return scheduled_day(day.year, schedule.month, schedule.month_day) == day
+    raise ValueError(f"unknown frequency {freq!r}")
+
+
+def period_key(apply_limit, day):
+    """The key that, with the rule and the account (or the debtor), may
+    appear at most once among applied adjustments.
+
+    ``unlimited``: the scheduled date (ISO), so one adjustment per account
+    per date however often the rule runs that day; ``once_per_account`` and
+    ``once_per_debtor``: a constant, so never twice.
+    """
+    if apply_limit == "unlimited":
+        return day.isoformat()
+    if apply_limit in ("once_per_account", "once_per_debtor"):
+        return ONCE_KEY
+    raise ValueError(f"unknown apply limit {apply_limit!r}")
