@@ -167,6 +167,9 @@ class AccountMove(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_write_off_action")
         action["domain"] = [("invoice_id", "=", self.id)]
         action["context"] = {"create": False}
+        return action
+
+    # ------------------------------------------------------------------
     # Auto-adjustments: the account's balance per line item code
     # ------------------------------------------------------------------
     recon_adjustment_ids = fields.One2many("recon.adjustment", "invoice_id", string="Adjustments",
