@@ -5,6 +5,8 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.tools import SQL, mute_logger
 
+from odoo.addons.recon_addon.services.debtor_limits import select_within_debtor_limits
+
 from .recon_adjustment_rule import BATCH_SIZE
 
 _logger = logging.getLogger(__name__)
@@ -168,21 +170,10 @@ class ReconAdjustmentRun(models.Model):
             "SELECT DISTINCT partner_id FROM recon_adjustment WHERE run_id = %s AND partner_id IN %s",
             self.id, tuple(partners.ids)))
         known = {row[0] for row in self.env.cr.fetchall()}
-        debtors = set(known)
-        capacity = rule.max_debtors - self.debtor_count
-        seen, selected = set(), []
-        for invoice in invoices:
-            partner_id = invoice.commercial_partner_id.id
-            if rule.apply_limit == "once_per_debtor" and partner_id in seen:
-                continue
-            if partner_id not in debtors:
-                if capacity < 1:
-                    continue
-                capacity -= 1
-                debtors.add(partner_id)
-            seen.add(partner_id)
-            selected.append(invoice)
-        return selected, known
+        positions = select_within_debtor_limits(
+            [invoice.commercial_partner_id.id for invoice in invoices],
+            rule.max_debtors - self.debtor_count, rule.apply_limit == "once_per_debtor", known)
+        return [invoices[i] for i in positions], known
 
     def _process_batch(self, limit=BATCH_SIZE):
         """Adjust the next ``limit`` qualifying accounts of this run.

@@ -14,3 +14,4 @@ from . import test_threshold_concurrency
 from . import test_services_schedules
 from . import test_services_balances
 from . import test_adjustment_rule
+from . import test_services_debtor_limits

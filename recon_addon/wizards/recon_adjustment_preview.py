@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.osv import expression
 
+from odoo.addons.recon_addon.services.debtor_limits import select_within_debtor_limits
+
 #: qualifying accounts listed in a preview (the counts cover all of them)
 PREVIEW_LIMIT = 1000
 #: examples listed per reason of exclusion
@@ -79,20 +81,10 @@ class ReconAdjustmentPreview(models.TransientModel):
     def _simulate_limits(self, invoices):
         """The debtor limits of a run, applied in memory to ``invoices``."""
         rule = self.rule_id
-        capacity = rule.max_debtors
-        debtors, seen, selected = set(), set(), []
-        for invoice in invoices:
-            partner_id = invoice.commercial_partner_id.id
-            if rule.apply_limit == "once_per_debtor" and partner_id in seen:
-                continue
-            if partner_id not in debtors:
-                if capacity < 1:
-                    continue
-                capacity -= 1
-                debtors.add(partner_id)
-            seen.add(partner_id)
-            selected.append(invoice)
-        return selected
+        positions = select_within_debtor_limits(
+            [invoice.commercial_partner_id.id for invoice in invoices],
+            rule.max_debtors, rule.apply_limit == "once_per_debtor")
+        return [invoices[i] for i in positions]
 
     @api.model
     def _prepare_line_vals(self, invoice, amount, reason):
