@@ -8,14 +8,7 @@ class AccountMove(models.Model):
     def action_run_below_threshold(self):
         """Clear the small open balances of the selected customer invoices and
         credit notes with the company's enabled below-threshold rule."""
-        runs = self.env["recon.threshold.run"]
-        for company, invoices in self.grouped("company_id").items():
-            rule = self.env["recon.threshold.rule"]._get_enabled_rule(company)
-            run = runs._start(rule, origin="manual")
-            run._process_invoices(invoices)
-            run._finish()
-            runs |= run
-        return runs._action_open()
+        return self.env["recon.threshold.run"]._run_manually(self, "_process_invoices")
 
     def action_record_deductions(self):
         """Open a new deduction transaction for this invoice's open balance."""

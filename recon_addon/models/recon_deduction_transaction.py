@@ -117,14 +117,7 @@ class ReconDeductionTransaction(models.Model):
             error = self._get_breakout_refusal()
             if error and self.state == "draft":
                 raise UserError(error)
-        runs = self.env["recon.threshold.run"]
-        for company, transactions in self.grouped("company_id").items():
-            rule = self.env["recon.threshold.rule"]._get_enabled_rule(company)
-            run = runs._start(rule, origin="manual")
-            run._process_transactions(transactions)
-            run._finish()
-            runs |= run
-        return runs._action_open()
+        return self.env["recon.threshold.run"]._run_manually(self, "_process_transactions")
 
     def action_open_deductions(self):
         return {

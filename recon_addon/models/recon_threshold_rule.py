@@ -161,14 +161,7 @@ class ReconThresholdRule(models.Model):
     def _check_one_enabled(self):
         """The unique index guarantees it; this gives the error its words."""
         for rule in self.filtered(lambda r: r.state == "enabled"):
-            other = self.search([("company_id", "=", rule.company_id.id), ("state", "=", "enabled"),
-                                 ("id", "not in", self.ids)], limit=1)
-            if other:
-                raise ValidationError(self.env._(
-                    "Company %(company)s already has an enabled below-threshold rule (%(other)s). "
-                    "Disable it before enabling %(rule)s.",
-                    company=rule.company_id.name, other=other.name, rule=rule.name,
-                ))
+            rule._check_no_other_enabled(excluded=self)
 
     @api.model
     def _month_label(self, day):
@@ -201,14 +194,19 @@ class ReconThresholdRule(models.Model):
         if len(self.company_id) < len(self):
             raise ValidationError(self.env._("Enable one below-threshold rule per company at a time."))
         for rule in self:
-            other = self.search([("company_id", "=", rule.company_id.id), ("state", "=", "enabled"),
-                                 ("id", "!=", rule.id)], limit=1)
-            if other:
-                raise ValidationError(self.env._(
-                    "Company %(company)s already has an enabled below-threshold rule (%(other)s). "
-                    "Disable it before enabling %(rule)s.",
-                    company=rule.company_id.name, other=other.name, rule=rule.name,
-                ))
+            rule._check_no_other_enabled(excluded=rule)
+
+    def _check_no_other_enabled(self, excluded):
+        """Refuse this rule being enabled beside another enabled rule of its
+        company (other than the ``excluded`` rules)."""
+        other = self.search([("company_id", "=", self.company_id.id), ("state", "=", "enabled"),
+                             ("id", "not in", excluded.ids)], limit=1)
+        if other:
+            raise ValidationError(self.env._(
+                "Company %(company)s already has an enabled below-threshold rule (%(other)s). "
+                "Disable it before enabling %(rule)s.",
+                company=self.company_id.name, other=other.name, rule=self.name,
+            ))
 
     def action_disable(self):
         self.write({"state": "disabled"})

@@ -81,6 +81,20 @@ class ReconThresholdRun(models.Model):
             "threshold": rule.threshold,
         })
 
+    @api.model
+    def _run_manually(self, records, process):
+        """One run per company of ``records`` (transactions or invoices),
+        each processed by the run method named ``process``; returns the
+        action that shows the run summaries."""
+        runs = self
+        for company, company_records in records.grouped("company_id").items():
+            rule = self.env["recon.threshold.rule"]._get_enabled_rule(company)
+            run = self._start(rule, origin="manual")
+            getattr(run, process)(company_records)
+            run._finish()
+            runs |= run
+        return runs._action_open()
+
     def _finish(self):
         """Count the outcomes and tell the rule's followers."""
         for run in self:
