@@ -87,22 +87,16 @@ def write_off_like_the_ui(env, item, account, journal, entry_date, label="Write-
     form = Form(env["account.move"].with_context(default_move_type="entry", default_journal_id=journal.id))
     form.date = entry_date
     form.ref = label
-    with form.line_ids.new() as line:
-        line.account_id = item.account_id
-        line.partner_id = item.partner_id
-        line.name = label
-        if amount > 0:
-            line.credit = amount
-        else:
-            line.debit = -amount
-    with form.line_ids.new() as line:
-        line.account_id = account
-        line.partner_id = item.partner_id
-        line.name = label
-        if amount > 0:
-            line.debit = amount
-        else:
-            line.credit = -amount
+    # the item's side first (settling it), then the counterpart
+    for line_account, balance in ((item.account_id, -amount), (account, amount)):
+        with form.line_ids.new() as line:
+            line.account_id = line_account
+            line.partner_id = item.partner_id
+            line.name = label
+            if balance > 0:
+                line.debit = balance
+            else:
+                line.credit = -balance
     entry = form.save()
     entry.action_post()
     counterpart = entry.line_ids.filtered(lambda l: l.account_id == item.account_id)

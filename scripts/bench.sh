@@ -9,11 +9,8 @@ CONF=${RECON_CONF:-$here/.odoo.conf}
 DB=${RECON_BENCH_DB:-recon_bench_$$}
 bash scripts/prepare.sh
 
-conf() { awk -F' = ' -v k="$1" '$1 == k {print $2}' "$CONF"; }
-drop() {
-    PGPASSWORD=$(conf db_password) dropdb --if-exists -h "$(conf db_host)" \
-        -p "$(conf db_port)" -U "$(conf db_user)" "$DB" || true
-}
+source scripts/lib.sh
+drop() { drop_db "$DB"; }
 trap drop EXIT
 
 echo "[bench] installing recon_addon in a fresh database '$DB'"

@@ -10,13 +10,13 @@ DB=${RECON_DEMO_DB:-recon_demo}
 PORT=${RECON_HTTP_PORT:-8069}
 bash scripts/prepare.sh
 
-conf() { awk -F' = ' -v k="$1" '$1 == k {print $2}' "$CONF"; }
+source scripts/lib.sh
 export PGPASSWORD=$(conf db_password)
 pg=(-h "$(conf db_host)" -p "$(conf db_port)" -U "$(conf db_user)")
 
 if [ "${1:-}" = reset ]; then
     echo "[demo] dropping '$DB'"
-    dropdb --if-exists "${pg[@]}" "$DB"
+    drop_db "$DB"
     exit 0
 fi
 
@@ -24,7 +24,7 @@ if ! psql "${pg[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname =
     echo "[demo] creating '$DB' with recon_addon and its demo data (a few minutes)"
     if ! "$PYTHON" -m odoo -c "$CONF" -d "$DB" -i recon_addon \
             --stop-after-init --no-http --log-level=warn; then
-        dropdb --if-exists "${pg[@]}" "$DB"
+        drop_db "$DB"
         echo "[demo] installing the addon failed; the database was removed. See the log above." >&2
         exit 1
     fi

@@ -19,12 +19,8 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/nul
     fi || { echo "[test] could not install Chromium: install the 'chromium' package and retry." >&2; exit 5; }
 fi
 
-drop() {
-    PGPASSWORD=$(awk -F' = ' '/^db_password/ {print $2}' "$CONF") \
-        dropdb --if-exists -h "$(awk -F' = ' '/^db_host/ {print $2}' "$CONF")" \
-        -p "$(awk -F' = ' '/^db_port/ {print $2}' "$CONF")" \
-        -U "$(awk -F' = ' '/^db_user/ {print $2}' "$CONF")" "$DB" || true
-}
+source scripts/lib.sh
+drop() { drop_db "$DB"; }
 trap drop EXIT
 
 echo "[test] installing recon_addon in a fresh database '$DB'"
