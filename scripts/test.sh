@@ -20,8 +20,13 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/nul
 fi
 
 source scripts/lib.sh
-drop() { drop_db "$DB"; }
-trap drop EXIT
+# The browser tests serve the test database on a port of their own, so that
+# `make test` runs beside `make demo` (port 8069) or another test run.
+TEST_CONF=$(mktemp "${TMPDIR:-/tmp}/recon-test-XXXXXX.conf")
+port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+{ cat "$CONF"; echo "http_port = $port"; echo "http_interface = 127.0.0.1"; } > "$TEST_CONF"
+cleanup() { drop_db "$DB"; rm -f "$TEST_CONF"; }
+trap cleanup EXIT
 
 echo "[test] installing recon_addon in a fresh database '$DB'"
 "$PYTHON" -m odoo -c "$CONF" -d "$DB" -i recon_addon --without-demo=all \
@@ -30,5 +35,5 @@ echo "[test] installing recon_addon in a fresh database '$DB'"
 targets=(recon_addon/tests)
 [ -n "$(find tests -name 'test_*.py' 2>/dev/null)" ] && targets+=(tests)
 echo "[test] running pytest-odoo on ${targets[*]}"
-"$PYTHON" -m pytest --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
+"$PYTHON" -m pytest --odoo-config="$TEST_CONF" --odoo-database="$DB" --odoo-http \
     -p no:cacheprovider "${targets[@]}" "$@"
