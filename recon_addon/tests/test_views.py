@@ -7,6 +7,33 @@ from .deduction_common import DeductionCommon
 
 
 @tagged("post_install", "-at_install")
+class TestAnalysisViews(DeductionCommon):
+    """Pivots, graphs, the transactions' kanban and activities: the views an
+    accountant opens instead of reading lists."""
+
+    def _assert_views_load(self, action_xmlid, view_types):
+        action = self.env.ref(action_xmlid)
+        self.assertEqual(action.view_mode.split(",")[0], "list")
+        self.assertLessEqual({*view_types, "list", "form"} - {"search"}, set(action.view_mode.split(",")))
+        result = self.env[action.res_model].get_views([(False, view_type) for view_type in view_types])
+        for view_type in view_types:
+            self.assertIn(f"<{view_type}", result["views"][view_type]["arch"])
+
+    def test_pivot_and_graph_views_load_from_their_actions(self):
+        for action in ("recon_addon.recon_deduction_action", "recon_addon.recon_adjustment_action",
+                       "recon_addon.recon_write_off_action", "recon_addon.recon_reward_action"):
+            with self.subTest(action=action):
+                self._assert_views_load(action, ["pivot", "graph", "search"])
+
+    def test_graph_and_pivot_measures_are_in_company_currency(self):
+        for model in ("recon.deduction", "recon.adjustment", "recon.write.off", "recon.reward"):
+            with self.subTest(model=model):
+                views = self.env[model].get_views([(False, "pivot"), (False, "graph")])["views"]
+                for view_type in ("pivot", "graph"):
+                    self.assertIn('name="amount_company" type="measure"', views[view_type]["arch"])
+
+
+@tagged("post_install", "-at_install")
 class TestDeductionAmounts(DeductionCommon):
     """The company-currency amounts and amount range of a deduction, that the
     pivot, the graph and the rule's chart read."""
