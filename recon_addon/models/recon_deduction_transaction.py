@@ -16,7 +16,7 @@ class ReconDeductionTransaction(models.Model):
     """
 
     _name = "recon.deduction.transaction"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Deduction Transaction"
     _order = "date desc, id desc"
     _check_company_auto = True

@@ -25,6 +25,12 @@ class TestAnalysisViews(DeductionCommon):
             with self.subTest(action=action):
                 self._assert_views_load(action, ["pivot", "graph", "search"])
 
+    def test_transaction_kanban_and_activity_views_load(self):
+        self._assert_views_load("recon_addon.recon_deduction_transaction_action", ["kanban", "activity"])
+        arch = self.env["recon.deduction.transaction"].get_views([(False, "kanban")])["views"]["kanban"]["arch"]
+        self.assertIn('default_group_by="state"', arch)
+        self.assertIn('widget="kanban_activity"', arch)
+
     def test_graph_and_pivot_measures_are_in_company_currency(self):
         for model in ("recon.deduction", "recon.adjustment", "recon.write.off", "recon.reward"):
             with self.subTest(model=model):
@@ -185,3 +191,29 @@ class TestThresholdAmountChart(DeductionCommon):
         groups = self.env["recon.deduction"]._read_group(action["domain"], ["amount_bucket"],
                                                          ["__count", "amount_size:sum"])
         self.assertEqual(groups, [("01_10", 30, 300.0), ("06_500", 10, 5000.0)])
+
+
+@tagged("post_install", "-at_install")
+class TestTransactionActivities(DeductionCommon):
+
+    def test_user_of_the_reconciliation_group_schedules_a_follow_up(self):
+        user = self.env["res.users"].create({
+            "name": "Deduction Analyst", "login": "analyst_activities",
+            "groups_id": [Command.set([self.env.ref("recon_addon.recon_addon_group_user").id])],
+            "company_id": self.company.id, "company_ids": [Command.set(self.company.ids)],
+        })
+        transaction = self._transaction([40.0, 60.0]).with_user(user)
+        deadline = fields.Date.add(fields.Date.context_today(transaction), days=-1)
+        activity = transaction.activity_schedule(
+            "mail.mail_activity_data_todo", date_deadline=deadline,
+            summary="Ask Harbour Foods for the promotion proof", user_id=user.id)
+        self.assertRecordValues(transaction, [{
+            "activity_ids": activity.ids, "activity_state": "overdue",
+            "activity_summary": "Ask Harbour Foods for the promotion proof", "activity_user_id": user.id,
+        }])
+        Transaction = self.env["recon.deduction.transaction"].with_user(user)
+        self.assertEqual(Transaction.search([("activity_user_id", "=", user.id)]), transaction)
+        self.assertEqual(Transaction.search([("my_activity_date_deadline", "<", fields.Date.today())]), transaction)
+        activity.with_user(user).action_feedback(feedback="Proof received")
+        self.assertFalse(transaction.activity_ids)
+        self.assertIn("Proof received", transaction.message_ids[0].body)
