@@ -56,6 +56,7 @@ class ReconDeductionTransaction(models.Model):
     state = fields.Selection(
         [("draft", "Draft"), ("posted", "Broken Out")],
         default="draft", required=True, readonly=True, copy=False, tracking=True, index=True,
+        group_expand=True,
     )
     move_id = fields.Many2one("account.move", string="Breakout Entry", readonly=True, copy=False,
                               check_company=True)

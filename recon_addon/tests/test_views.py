@@ -31,6 +31,12 @@ class TestAnalysisViews(DeductionCommon):
         self.assertIn('default_group_by="state"', arch)
         self.assertIn('widget="kanban_activity"', arch)
 
+    def test_transaction_board_has_a_column_per_status_even_when_empty(self):
+        transaction = self._transaction([40.0])
+        groups = self.env["recon.deduction.transaction"].web_read_group(
+            [("id", "=", transaction.id)], ["state"], ["state"])["groups"]
+        self.assertEqual([(g["state"], g["state_count"]) for g in groups], [("draft", 1), ("posted", 0)])
+
     def test_graph_and_pivot_measures_are_in_company_currency(self):
         for model in ("recon.deduction", "recon.adjustment", "recon.write.off", "recon.reward"):
             with self.subTest(model=model):
