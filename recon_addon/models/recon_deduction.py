@@ -3,6 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine, Settlement
+from odoo.addons.recon_addon.services import thresholds
 
 
 class ReconDeduction(models.Model):
@@ -45,20 +46,60 @@ class ReconDeduction(models.Model):
         [("new", "New"), ("in_progress", "In Progress"), ("resolved", "Resolved"), ("void", "Void")],
         compute="_compute_state", store=True, index=True, default="new",
     )
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    amount_company = fields.Monetary(
+        string="Amount (Company Currency)", currency_field="company_currency_id",
+        compute="_compute_amount_company", store=True,
+        help="Once broken out, the balance of the deduction's receivable item; before, the amount "
+             "converted at the transaction date.",
+    )
+    amount_size = fields.Monetary(
+        string="Size (Company Currency)", currency_field="company_currency_id",
+        compute="_compute_amount_company", store=True,
+        help="The amount in company currency without its sign: what the below-threshold rule "
+             "compares with its threshold.",
+    )
+    amount_bucket = fields.Selection(
+        thresholds.bucket_selection(), compute="_compute_amount_company", store=True,
+        help="The size range of the deduction, in company currency.",
+    )
+    open_amount_company = fields.Monetary(
+        string="Open Amount (Company Currency)", currency_field="company_currency_id",
+        compute="_compute_open_amount", store=True,
+    )
 
     _sql_constraints = [
         ("amount_not_zero", "CHECK(amount <> 0)", "A deduction amount cannot be zero."),
     ]
 
-    @api.depends("amount", "voided", "receivable_line_id.amount_residual_currency")
+    @api.depends("amount", "amount_company", "voided", "receivable_line_id.amount_residual_currency",
+                 "receivable_line_id.amount_residual")
     def _compute_open_amount(self):
         for deduction in self:
             if deduction.voided:
-                deduction.open_amount = 0.0
+                deduction.open_amount = deduction.open_amount_company = 0.0
             elif deduction.receivable_line_id:
                 deduction.open_amount = deduction.receivable_line_id.amount_residual_currency
+                deduction.open_amount_company = deduction.receivable_line_id.amount_residual
             else:
                 deduction.open_amount = deduction.amount
+                deduction.open_amount_company = deduction.amount_company
+
+    @api.depends("amount", "currency_id", "date", "company_id", "receivable_line_id.balance")
+    def _compute_amount_company(self):
+        for deduction in self:
+            company = deduction.company_id or self.env.company
+            if deduction.receivable_line_id:
+                amount = deduction.receivable_line_id.balance
+            elif deduction.currency_id and deduction.currency_id != company.currency_id:
+                amount = deduction.currency_id._convert(
+                    deduction.amount, company.currency_id, company,
+                    deduction.date or fields.Date.context_today(self))
+            else:
+                amount = deduction.amount
+            deduction.amount_company = amount
+            deduction.amount_size = abs(amount)
+            deduction.amount_bucket = thresholds.bucket_key(amount) if amount else False
 
     @api.depends("voided", "open_amount", "receivable_line_id", "line_ids")
     def _compute_state(self):

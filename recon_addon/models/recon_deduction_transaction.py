@@ -16,7 +16,7 @@ class ReconDeductionTransaction(models.Model):
     """
 
     _name = "recon.deduction.transaction"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Deduction Transaction"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -56,6 +56,7 @@ class ReconDeductionTransaction(models.Model):
     state = fields.Selection(
         [("draft", "Draft"), ("posted", "Broken Out")],
         default="draft", required=True, readonly=True, copy=False, tracking=True, index=True,
+        group_expand=True,
     )
     move_id = fields.Many2one("account.move", string="Breakout Entry", readonly=True, copy=False,
                               check_company=True)

@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, format_date, formatLang
 
 from odoo.addons.recon_addon.services import thresholds
 
@@ -37,6 +37,11 @@ class ReconThresholdRule(models.Model):
              "at least 4% of the deducted dollars.",
     )
     recommendation_note = fields.Text(compute="_compute_recommended_threshold")
+    amount_chart = fields.Html(
+        string="Deduction Dollars by Amount", compute="_compute_amount_chart", sanitize=False,
+        help="The deduction dollars of the last 3 months per amount range (company currency), with "
+             "the ranges holding the recommended and the current threshold marked.",
+    )
     clearing_method = fields.Selection(
         [("promotion", "Clear to Promotion"), ("write_off", "Write Off")],
         required=True, default="promotion", tracking=True,
@@ -72,23 +77,24 @@ class ReconThresholdRule(models.Model):
     # Recommendation
     # ------------------------------------------------------------------
     @api.model
-    def _get_recommendation(self, company=None):
-        company = company or self.env.company
+    def _get_deduction_samples(self, company):
+        """``(samples, oldest, today)``: the ``(date, amount in company
+        currency)`` of the company's non-void deductions of the last 3
+        months, the date of its oldest non-void deduction (``None`` when
+        none) and today: what the recommendation and the amount chart read."""
         today = fields.Date.context_today(self)
         Deduction = self.env["recon.deduction"]
         domain = [("company_id", "=", company.id), ("state", "!=", "void")]
         oldest = Deduction.search(domain, order="date asc", limit=1).date or None
         rows = Deduction.search_read(
             domain + [("date", ">=", thresholds.window_start(today)), ("date", "<=", today)],
-            ["date", "amount", "currency_id"],
+            ["date", "amount_company"],
         )
-        samples = []
-        for row in rows:
-            amount = row["amount"]
-            if row["currency_id"] and row["currency_id"][0] != company.currency_id.id:
-                currency = self.env["res.currency"].browse(row["currency_id"][0])
-                amount = currency._convert(amount, company.currency_id, company, row["date"])
-            samples.append((row["date"], amount))
+        return [(row["date"], row["amount_company"]) for row in rows], oldest, today
+
+    @api.model
+    def _get_recommendation(self, company=None):
+        samples, oldest, today = self._get_deduction_samples(company or self.env.company)
         return thresholds.recommend_threshold(samples, today, oldest=oldest)
 
     @api.model
@@ -127,6 +133,30 @@ class ReconThresholdRule(models.Model):
             for rule in rules:
                 rule.recommended_threshold = recommendation.threshold
                 rule.recommendation_note = note
+
+    @api.depends("company_id", "threshold")
+    def _compute_amount_chart(self):
+        for company, rules in self.grouped("company_id").items():
+            company = company or self.env.company
+            samples, oldest, today = self._get_deduction_samples(company)
+            recommendation = thresholds.recommend_threshold(samples, today, oldest=oldest)
+            buckets = thresholds.bucket_amounts(samples, today)
+            for rule in rules:
+                rule.amount_chart = rule._render_amount_chart(buckets, recommendation, company)
+
+    def _render_amount_chart(self, buckets, recommendation, company):
+        """The SVG bar chart of ``buckets`` (QWeb escapes every value)."""
+        labels = dict(self.env["recon.deduction"]._fields["amount_bucket"]._description_selection(self.env))
+        return self.env["ir.qweb"]._render("recon_addon.recon_threshold_rule_amount_chart", {
+            "chart": thresholds.chart_layout(
+                buckets, recommended=recommendation.threshold, current=self.threshold),
+            "labels": labels,
+            "since": recommendation.since,
+            "format_amount": lambda amount: formatLang(self.env, amount, currency_obj=company.currency_id),
+            "format_whole": lambda amount: formatLang(self.env, amount, currency_obj=company.currency_id,
+                                                      rounding_unit="units"),
+            "format_date": lambda day: format_date(self.env, day),
+        })
 
     def _compute_run_count(self):
         counts = dict(self.env["recon.threshold.run"]._read_group(
@@ -216,6 +246,23 @@ class ReconThresholdRule(models.Model):
         for rule in self:
             rule.threshold = rule.recommended_threshold
         return True
+
+    def action_open_deduction_chart(self):
+        """The deductions of the last 3 months in a graph by amount range:
+        the figures behind the chart of the rule's form."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Deductions since %(date)s", date=format_date(self.env, thresholds.window_start(today))),
+            "res_model": "recon.deduction",
+            "view_mode": "graph,pivot,list,form",
+            "views": [(self.env.ref("recon_addon.recon_deduction_view_graph_bucket").id, "graph"),
+                      (False, "pivot"), (False, "list"), (False, "form")],
+            "domain": [("company_id", "=", self.company_id.id), ("state", "!=", "void"),
+                       ("date", ">=", thresholds.window_start(today)), ("date", "<=", today)],
+            "context": {"pivot_row_groupby": ["amount_bucket"], "pivot_measures": ["__count", "amount_size"]},
+        }
 
     def action_open_runs(self):
         self.ensure_one()

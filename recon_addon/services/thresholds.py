@@ -12,6 +12,7 @@ three months.
 >>> rec.threshold
 11
 """
+import bisect
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +29,9 @@ DEFAULT_THRESHOLD = 100
 FEW_DEDUCTIONS = 30
 #: one deduction holding more than this share of the dollars drives the figure
 OUTLIER_SHARE = 0.25
+#: lower edges (company currency, absolute amounts) of the amount buckets the
+#: deductions are shown in; the first bucket starts at 0, the last has no top
+BUCKET_EDGES = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
 
 
 @dataclass
@@ -96,3 +100,179 @@ def recommend_threshold(samples, today, oldest=None):
 def month_key(day):
     """``(year, month)`` of a date, the period of a below-threshold promotion."""
     return (day.year, day.month)
+
+
+# ----------------------------------------------------------------------
+# Amount buckets
+# ----------------------------------------------------------------------
+@dataclass
+class Bucket:
+    """Deductions whose size (``|amount|``, company currency) is at least
+    ``lower`` and below ``upper`` (``None``: no upper bound): ``count`` of
+    them, holding ``total`` of the dollars."""
+
+    key: str
+    lower: float
+    upper: float | None
+    count: int = 0
+    total: float = 0.0
+
+    def contains(self, size):
+        return self.lower <= size and (self.upper is None or size < self.upper)
+
+
+def _edge_label(edge):
+    return f"{edge:,}"
+
+
+def bucket_selection(edges=BUCKET_EDGES):
+    """``[(key, label)]`` of the buckets, smallest first: the selection of
+    the stored bucket of a deduction. A key is the bucket's rank and lower
+    edge, so that keys sort in amount order (read_group orders by key).
+
+    >>> bucket_selection((10, 100))
+    [('00_0', 'Under 10'), ('01_10', '10 to 100'), ('02_100', '100 and more')]
+    """
+    bounds = (0, *edges)
+    selection = []
+    for rank, (lower, upper) in enumerate(zip(bounds, (*edges, None))):
+        key = f"{rank:02d}_{lower}"
+        if upper is None:
+            selection.append((key, f"{_edge_label(lower)} and more"))
+        elif not lower:
+            selection.append((key, f"Under {_edge_label(upper)}"))
+        else:
+            selection.append((key, f"{_edge_label(lower)} to {_edge_label(upper)}"))
+    return selection
+
+
+def bucket_key(amount, edges=BUCKET_EDGES):
+    """Key of the bucket of ``amount`` (its size counts: a repayment of -30
+    is in the bucket of 30). An amount on an edge belongs to the bucket the
+    edge starts, as the rule clears amounts *strictly* below its threshold.
+
+    >>> bucket_key(9.99), bucket_key(-10), bucket_key(100000)
+    ('00_0', '01_10', '09_5000')
+    """
+    return bucket_selection(edges)[bisect.bisect_right(edges, abs(amount))][0]
+
+
+def bucket_amounts(samples, today, edges=BUCKET_EDGES):
+    """Count and sum the deductions of the recommendation's window (the last
+    three months up to ``today``) per amount bucket.
+
+    :param samples: iterable of ``(transaction_date, amount)`` of the
+        non-void deductions, amounts in the company currency, as given to
+        :func:`recommend_threshold`
+    :param date today: the last day of the window
+    :return: list of :class:`Bucket`, one per bucket, smallest first,
+        empty buckets included
+
+    >>> buckets = bucket_amounts([(date(2024, 3, 1), 12.0), (date(2024, 3, 2), -20.0)],
+    ...                          today=date(2024, 4, 2), edges=(10, 100))
+    >>> [(b.key, b.count, b.total) for b in buckets]
+    [('00_0', 0, 0.0), ('01_10', 2, 32.0), ('02_100', 0, 0.0)]
+    """
+    bounds = (0, *edges)
+    buckets = [
+        Bucket(key=key, lower=lower, upper=upper)
+        for (key, _label), lower, upper in zip(bucket_selection(edges), bounds, (*edges, None))
+    ]
+    start = window_start(today)
+    sizes = [[] for _bucket in buckets]
+    for day, amount in samples:
+        if amount and start <= day <= today:
+            size = abs(amount)
+            sizes[bisect.bisect_right(edges, size)].append(size)
+    for bucket, bucket_sizes in zip(buckets, sizes):
+        bucket.count = len(bucket_sizes)
+        bucket.total = math.fsum(bucket_sizes)
+    return buckets
+
+
+def bucket_of(buckets, threshold):
+    """The bucket of ``buckets`` holding ``threshold`` (the one a marker for
+    it is drawn in), or ``None`` for a threshold of zero or less."""
+    if not threshold or threshold <= 0:
+        return None
+    return next((bucket for bucket in buckets if bucket.contains(threshold)), None)
+
+
+#: size of the amount chart (SVG user units) and of its plot area
+CHART_WIDTH = 640
+CHART_HEIGHT = 300
+PLOT_TOP = 44
+PLOT_BOTTOM = 220
+PLOT_LEFT = 14
+PLOT_RIGHT = 626
+
+
+def _marker_x(bar, bucket, threshold):
+    """Where ``threshold`` falls in ``bar``: in proportion to the bucket's
+    range, at the bar's left edge in the open-ended last bucket."""
+    if bucket.upper is None:
+        return bar["x"]
+    share = (threshold - bucket.lower) / (bucket.upper - bucket.lower)
+    return round(bar["x"] + share * bar["width"], 1)
+
+
+def chart_layout(buckets, recommended, current):
+    """Geometry of the bar chart of ``buckets`` (one bar per bucket, its
+    height the bucket's dollars), with the bucket holding the recommended
+    threshold and the one holding the current threshold marked.
+
+    :param buckets: list of :class:`Bucket`, from :func:`bucket_amounts`
+    :param recommended: the recommended threshold
+    :param current: the rule's threshold (``0`` or ``None`` when not set)
+    :return: dict with ``ticks`` (``x``, ``label``: the lower edge of each
+        bucket, on the axis), ``bars`` (``key``, ``count``,
+        ``total``, ``x``, ``y``, ``width``, ``height``, ``marks``: a subset
+        of ``{"recommended", "current"}``, ``cleared``: the whole bucket is
+        below the current threshold), ``markers`` (``kind``, ``threshold``,
+        ``x``) and ``empty`` (no deduction in any bucket)
+
+    >>> layout = chart_layout(bucket_amounts([(date(2024, 3, 1), 30.0)], date(2024, 4, 2)),
+    ...                       recommended=31, current=100)
+    >>> [(bar["key"], sorted(bar["marks"])) for bar in layout["bars"] if bar["marks"]]
+    [('02_25', ['recommended']), ('04_100', ['current'])]
+    """
+    slot = (PLOT_RIGHT - PLOT_LEFT) / len(buckets)
+    width = round(slot - 2, 1)
+    top = max((bucket.total for bucket in buckets), default=0.0)
+    marked = {"recommended": bucket_of(buckets, recommended), "current": bucket_of(buckets, current)}
+    bars = []
+    markers = []
+    for index, bucket in enumerate(buckets):
+        height = round((PLOT_BOTTOM - PLOT_TOP) * bucket.total / top, 1) if top else 0.0
+        bar = {
+            "key": bucket.key,
+            "count": bucket.count,
+            "total": bucket.total,
+            "x": round(PLOT_LEFT + index * slot + 1, 1),
+            "center": round(PLOT_LEFT + (index + 0.5) * slot, 1),
+            "width": width,
+            "height": height,
+            "y": round(PLOT_BOTTOM - height, 1),
+            "marks": {kind for kind, marked_bucket in marked.items() if marked_bucket is bucket},
+            "cleared": bool(current) and bucket.upper is not None and bucket.upper <= current,
+        }
+        bars.append(bar)
+        for kind in sorted(bar["marks"], reverse=True):
+            threshold = recommended if kind == "recommended" else current
+            x = _marker_x(bar, bucket, threshold)
+            anchor = "start" if x < 80 else "end" if x > CHART_WIDTH - 80 else "middle"
+            markers.append({"kind": kind, "threshold": threshold, "x": x, "anchor": anchor})
+    ticks = [{"x": round(PLOT_LEFT + index * slot, 1), "label": _edge_label(bucket.lower)}
+             for index, bucket in enumerate(buckets)]
+    return {
+        "bars": bars,
+        "ticks": ticks,
+        "markers": markers,
+        "empty": not any(bucket.count for bucket in buckets),
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "plot_top": PLOT_TOP,
+        "plot_bottom": PLOT_BOTTOM,
+        "plot_left": PLOT_LEFT,
+        "plot_right": PLOT_RIGHT,
+    }

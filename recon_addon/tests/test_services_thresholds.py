@@ -2,7 +2,20 @@ from datetime import date
 
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.recon_addon.services.thresholds import DEFAULT_THRESHOLD, month_key, recommend_threshold
+from odoo.addons.recon_addon.services.thresholds import (
+    BUCKET_EDGES,
+    DEFAULT_THRESHOLD,
+    PLOT_BOTTOM,
+    PLOT_TOP,
+    bucket_amounts,
+    bucket_key,
+    bucket_of,
+    bucket_selection,
+    chart_layout,
+    month_key,
+    recommend_threshold,
+    window_start,
+)
 
 TODAY = date(2024, 6, 15)
 OLD = date(2024, 1, 10)
@@ -56,3 +69,78 @@ class TestRecommendThreshold(BaseCase):
 
     def test_month_key(self):
         self.assertEqual(month_key(date(2024, 3, 17)), (2024, 3))
+
+
+@tagged("post_install", "-at_install")
+class TestAmountBuckets(BaseCase):
+    """The deduction dollars per amount range shown beside the rule."""
+
+    def test_an_amount_on_an_edge_is_in_the_bucket_the_edge_starts(self):
+        self.assertEqual([bucket_key(a) for a in (0.01, 9.99, 10, 24.99, 25, 4999.99, 5000, 10 ** 7)],
+                         ["00_0", "00_0", "01_10", "01_10", "02_25", "08_2500", "09_5000", "09_5000"])
+
+    def test_a_repayment_is_in_the_bucket_of_its_size(self):
+        self.assertEqual(bucket_key(-30.0), bucket_key(30.0))
+
+    def test_buckets_cover_every_size_once_smallest_first(self):
+        selection = bucket_selection()
+        self.assertEqual(len(selection), len(BUCKET_EDGES) + 1)
+        self.assertEqual([key for key, _label in selection], sorted(key for key, _label in selection))
+        self.assertEqual((selection[0][1], selection[3][1], selection[-1][1]),
+                         ("Under 10", "50 to 100", "5,000 and more"))
+
+    def test_buckets_count_and_sum_the_sizes_in_the_recommendation_window(self):
+        samples = [
+            (date(2024, 3, 14), 1000.0),   # the day before the window: left out
+            (date(2024, 3, 15), 12.0),     # first day of the window
+            (date(2024, 5, 1), -20.0),     # a repayment counts by its size
+            (date(2024, 6, 15), 60.0),     # today
+            (date(2024, 6, 16), 70.0),     # tomorrow: left out
+        ]
+        buckets = bucket_amounts(samples, TODAY)
+        self.assertEqual(window_start(TODAY), date(2024, 3, 15))
+        self.assertEqual([(b.key, b.count, b.total) for b in buckets if b.count],
+                         [("01_10", 2, 32.0), ("03_50", 1, 60.0)])
+        self.assertEqual(len(buckets), len(BUCKET_EDGES) + 1)
+
+    def test_buckets_hold_the_dollars_the_recommendation_reads(self):
+        samples = [(date(2024, 5, 1), 10.0)] * 30 + [(date(2024, 6, 1), -500.0)] * 10 + [(date(2024, 1, 1), 9.0)]
+        buckets = bucket_amounts(samples, TODAY)
+        rec = recommend_threshold(samples, TODAY, oldest=OLD)
+        self.assertEqual(sum(b.count for b in buckets), rec.count)
+        self.assertAlmostEqual(sum(b.total for b in buckets), rec.total)
+
+    def test_empty_history_gives_empty_buckets(self):
+        buckets = bucket_amounts([], TODAY)
+        self.assertEqual({(b.count, b.total) for b in buckets}, {(0, 0.0)})
+        self.assertTrue(chart_layout(buckets, recommended=DEFAULT_THRESHOLD, current=100)["empty"])
+
+    def test_bucket_of_a_threshold(self):
+        buckets = bucket_amounts([], TODAY)
+        self.assertEqual(bucket_of(buckets, 11).key, "01_10")
+        self.assertEqual(bucket_of(buckets, 100).key, "04_100")
+        self.assertEqual(bucket_of(buckets, 9000).key, "09_5000")
+        self.assertIsNone(bucket_of(buckets, 0))
+
+    def test_chart_marks_the_recommended_and_the_current_threshold(self):
+        samples = [(date(2024, 5, 1), 10.0)] * 30 + [(date(2024, 6, 1), 500.0)] * 10
+        layout = chart_layout(bucket_amounts(samples, TODAY), recommended=11, current=100)
+        bars = {bar["key"]: bar for bar in layout["bars"]}
+        self.assertEqual({key: bar["marks"] for key, bar in bars.items() if bar["marks"]},
+                         {"01_10": {"recommended"}, "04_100": {"current"}})
+        self.assertEqual([key for key, bar in bars.items() if bar["cleared"]], ["00_0", "01_10", "02_25", "03_50"])
+        # the tallest bar fills the plot, the others in proportion to their dollars
+        self.assertEqual(bars["06_500"]["height"], PLOT_BOTTOM - PLOT_TOP)
+        self.assertEqual(bars["01_10"]["height"], round((PLOT_BOTTOM - PLOT_TOP) * 300 / 5000, 1))
+        # 11 is a fifteenth of the way into 10-25; 100 is the left edge of 100-250
+        recommended, current = (next(m for m in layout["markers"] if m["kind"] == kind)
+                                for kind in ("recommended", "current"))
+        bar = bars["01_10"]
+        self.assertEqual(recommended["x"], round(bar["x"] + bar["width"] / 15, 1))
+        self.assertEqual(current["x"], bars["04_100"]["x"])
+        self.assertFalse(layout["empty"])
+
+    def test_one_bucket_can_hold_both_thresholds(self):
+        layout = chart_layout(bucket_amounts([(date(2024, 5, 1), 30.0)], TODAY), recommended=31, current=40)
+        self.assertEqual([bar["marks"] for bar in layout["bars"] if bar["marks"]], [{"recommended", "current"}])
+        self.assertEqual(len(layout["markers"]), 2)
