@@ -1,10 +1,57 @@
-from odoo import fields
-from odoo.tests import HttpCase, tagged
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
 class TestTours(HttpCase):
-    """What an accountant clicks through, in a real browser."""
+    """What an accountant clicks through, in a real browser; the ledger is
+    checked afterwards the way an accountant would check it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.today = fields.Date.context_today(cls.env["res.partner"])
+        # The accountant who configures the rules (Accounting > Configuration
+        # needs the accounting administrators' group).
+        cls.chief = new_test_user(
+            cls.env, login="chief_accountant", name="Chief Accountant", company_id=cls.company.id,
+            groups="base.group_user,account.group_account_manager,recon_addon.recon_addon_group_manager",
+        )
+        # The collections / payroll side: a reconciliation manager only.
+        cls.recon_manager = new_test_user(
+            cls.env, login="recon_manager", name="Reconciliation Manager", company_id=cls.company.id,
+            groups="base.group_user,recon_addon.recon_addon_group_manager",
+        )
+
+    def _invoice(self, partner, amount, invoice_date, journal=None, name=None, post=True):
+        """A posted customer invoice without taxes, due on its date."""
+        vals = {
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": invoice_date,
+            "invoice_date_due": invoice_date,
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": amount,
+                                                 "tax_ids": [Command.clear()]})],
+        }
+        if journal:
+            vals["journal_id"] = journal.id
+        if name:
+            vals["name"] = name
+        invoice = self.env["account.move"].create(vals)
+        if post:
+            invoice.action_post()
+        return invoice
+
+    def _balance(self, account, moves=None):
+        domain = [("account_id", "=", account.id), ("parent_state", "=", "posted")]
+        if moves is not None:
+            domain.append(("move_id", "in", moves.ids))
+        return sum(self.env["account.move.line"].search(domain).mapped("balance"))
 
     def test_foundation_tour(self):
         partner = self.env["res.partner"].create({"name": "Harbour Foods"})
@@ -16,3 +63,60 @@ class TestTours(HttpCase):
         })
         invoice.action_post()
         self.start_tour("/web", "recon_foundation_tour", login="admin")
+
+    def test_deductions_tour(self):
+        """Build and enable a below-threshold rule, run it on a broken-out
+        transaction: its deductions clear to this month's promotion."""
+        promo_account = self.env["account.account"].create({
+            "name": "Trade Promotions", "code": "612900", "account_type": "expense",
+        })
+        month_start = self.today.replace(day=1)
+        promotion = self.env["recon.promotion"].create({
+            "name": "Below Threshold Promotion",
+            "date_from": month_start,
+            "date_to": month_start + relativedelta(months=1, days=-1),
+            "below_threshold": True,
+            "account_id": promo_account.id,
+        })
+        customer = self.env["res.partner"].create({"name": "Harbour Foods"})
+        transaction = self.env["recon.deduction.transaction"].create({
+            "partner_id": customer.id,
+            "date": self.today,
+            "ref": "CHQ-4410",
+            "original_amount": 75.5,
+            "deduction_ids": [
+                Command.create({"ref": "CLM-1", "reason": "Promotion", "amount": 45.5}),
+                Command.create({"ref": "CLM-2", "reason": "Short shipment", "amount": 30.0}),
+            ],
+        })
+        transaction.action_breakout()
+        deductions = transaction.deduction_ids
+        self.assertEqual(transaction.open_amount, 75.5)
+
+        self.start_tour("/web", "recon_deductions_tour", login=self.chief.login)
+
+        rule = self.env["recon.threshold.rule"].search([("name", "=", "Small claims to the monthly promotion")])
+        self.assertRecordValues(rule, [{
+            "threshold": 100.0, "clearing_method": "promotion", "promotion_ids": promotion.ids,
+            "state": "enabled",
+        }])
+        self.assertRecordValues(deductions, [
+            {"state": "resolved", "open_amount": 0.0},
+            {"state": "resolved", "open_amount": 0.0},
+        ])
+        self.assertEqual(deductions.receivable_line_id.mapped("amount_residual"), [0.0, 0.0])
+        self.assertEqual(deductions.receivable_line_id.mapped("reconciled"), [True, True])
+        self.assertRecordValues(deductions.line_ids.sorted("amount"), [
+            {"kind": "promotion", "promotion_id": promotion.id, "amount": 30.0, "automated": True},
+            {"kind": "promotion", "promotion_id": promotion.id, "amount": 45.5, "automated": True},
+        ])
+        self.assertEqual(deductions.line_ids.move_id.state, "posted")
+        self.assertAlmostEqual(self._balance(promo_account), 75.5)
+        run = self.env["recon.threshold.run"].search([("rule_id", "=", rule.id)])
+        self.assertRecordValues(run, [{
+            "origin": "manual", "user_id": self.chief.id, "threshold": 100.0,
+            "cleared_count": 2, "cleared_amount": 75.5, "left_count": 0, "refused_count": 0,
+            "skipped_count": 0,
+        }])
+        self.assertEqual(run.deduction_line_ids, deductions.line_ids)
+
