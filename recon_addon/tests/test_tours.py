@@ -120,3 +120,57 @@ class TestTours(HttpCase):
         }])
         self.assertEqual(run.deduction_line_ids, deductions.line_ids)
 
+    def test_adjustments_tour(self):
+        """Create a fee rule in its form and preview it: the preview lists
+        the overdue account and why the others are left out; nothing is
+        posted."""
+        fee_income = self.env["account.account"].create({
+            "name": "Fees Income", "code": "709900", "account_type": "income",
+        })
+        late_fee = self.env["product.product"].create({
+            "name": "Late fee", "type": "service", "lst_price": 0.0, "taxes_id": [Command.clear()],
+            "property_account_income_id": fee_income.id,
+        })
+        disputed = self.env.ref("recon_addon.recon_collection_status_disputed")
+        overdue_date = self.today - timedelta(days=60)
+        overdue = self._invoice(self.env["res.partner"].create({"name": "Overdue Bakery"}), 400.0, overdue_date)
+        in_dispute = self._invoice(self.env["res.partner"].create({"name": "Disputing Diner"}), 250.0,
+                                   overdue_date)
+        in_dispute.collection_status_id = disputed
+        recent = self._invoice(self.env["res.partner"].create({"name": "Fresh Market"}), 90.0,
+                               self.today - timedelta(days=5))
+        invoices = overdue + in_dispute + recent
+        open_company_invoices = self.env["account.move"].search_count([
+            ("company_id", "=", self.company.id), ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"), ("amount_residual", "!=", 0),
+        ])
+        self.assertEqual(open_company_invoices, 3, "the preview's counts below assume only this test's accounts")
+        moves_before = self.env["account.move"].search_count([])
+
+        self.start_tour("/web", "recon_adjustments_tour", login=self.chief.login)
+
+        rule = self.env["recon.adjustment.rule"].search([("name", "=", "Late fee on overdue accounts")])
+        self.assertRecordValues(rule, [{
+            "state": "disabled", "frequency": "monthly", "month_day": 1, "apply_limit": "unlimited",
+            "product_id": late_fee.id, "adjustment_type": "flat", "value": 25.0,
+            "excluded_status_ids": disputed.ids, "min_days_overdue": 30, "company_id": self.company.id,
+        }])
+        preview = self.env["recon.adjustment.preview"].search([("rule_id", "=", rule.id)])
+        self.assertRecordValues(preview, [{
+            "examined_count": 3, "skipped_status_count": 1, "skipped_overdue_count": 1,
+            "skipped_conditions_count": 0, "skipped_already_count": 0, "qualifying_count": 1,
+            "adjust_count": 1,
+        }])
+        self.assertRecordValues(preview.line_ids.sorted(lambda l: (not l.will_adjust, l.invoice_id.id)), [
+            {"invoice_id": overdue.id, "will_adjust": True, "amount": 25.0, "reason": False},
+            {"invoice_id": in_dispute.id, "will_adjust": False, "amount": 0.0,
+             "reason": "Excluded account status"},
+            {"invoice_id": recent.id, "will_adjust": False, "amount": 0.0, "reason": "Not overdue enough"},
+        ])
+        # previewing posts nothing
+        self.assertFalse(self.env["recon.adjustment"].search([("rule_id", "=", rule.id)]))
+        self.assertFalse(rule.run_ids)
+        self.assertEqual(self.env["account.move"].search_count([]), moves_before)
+        self.assertEqual(invoices.mapped("amount_residual"), [400.0, 250.0, 90.0])
+        self.assertAlmostEqual(self._balance(fee_income), 0.0)
+
