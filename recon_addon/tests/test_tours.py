@@ -174,3 +174,56 @@ class TestTours(HttpCase):
         self.assertEqual(invoices.mapped("amount_residual"), [400.0, 250.0, 90.0])
         self.assertAlmostEqual(self._balance(fee_income), 0.0)
 
+    def test_bulk_write_off_tour(self):
+        """Upload a list of accounts, preview, write off the eligible ones
+        and read the batch's failure list."""
+        journal = self.env["account.journal"].create({
+            "name": "Archived Sales", "code": "ARCH", "type": "sale", "company_id": self.company.id,
+            "default_account_id": self.env["account.journal"].search([
+                ("type", "=", "sale"), ("company_id", "=", self.company.id)], limit=1).default_account_id.id,
+        })
+        harbour = self.env["res.partner"].create({"name": "Harbour Foods Ltd"})
+        mill = self.env["res.partner"].create({"name": "Mill Street Grocers"})
+        deli = self.env["res.partner"].create({"name": "Corner Deli"})
+        old = self._invoice(harbour, 1250.0, self.today - timedelta(days=400), journal, "ARCH/00001")
+        defaulted = self._invoice(mill, 480.5, self.today - timedelta(days=200), journal, "ARCH/00002")
+        recent = self._invoice(deli, 300.0, self.today - timedelta(days=10), journal, "ARCH/00003")
+        cancelled = self._invoice(deli, 75.0, self.today - timedelta(days=300), journal, "ARCH/00004")
+        cancelled.button_draft()
+        cancelled.button_cancel()
+        bad_debt = self.company.recon_bad_debt_account_id
+        bad_debt_before = self._balance(bad_debt)
+
+        self.start_tour("/web", "recon_bulk_write_off_tour", login=self.recon_manager.login)
+
+        batch = self.env["recon.write.off.batch"].search([("filename", "=", "defaulted_accounts.csv")])
+        self.assertRecordValues(batch, [{
+            "state": "done", "user_id": self.recon_manager.id, "count_listed": 5,
+            "count_written_off": 2, "count_failed": 3, "amount_total": 1730.5,
+        }])
+        self.assertRecordValues(batch.write_off_ids.sorted("amount"), [
+            {"invoice_id": defaulted.id, "origin": "bulk", "state": "posted", "amount": 480.5},
+            {"invoice_id": old.id, "origin": "bulk", "state": "posted", "amount": 1250.0},
+        ])
+        self.assertRecordValues(old + defaulted, [
+            {"amount_residual": 0.0, "payment_state": "paid"},
+            {"amount_residual": 0.0, "payment_state": "paid"},
+        ])
+        receivables = (old + defaulted).line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        self.assertEqual(receivables.mapped("reconciled"), [True, True])
+        self.assertAlmostEqual(self._balance(bad_debt) - bad_debt_before, 1730.5)
+        self.assertAlmostEqual(self._balance(bad_debt, batch.write_off_ids.move_id), 1730.5)
+        self.assertRecordValues(recent + cancelled, [
+            {"state": "posted", "amount_residual": 300.0, "payment_state": "not_paid"},
+            {"state": "cancel", "amount_residual": 75.0, "payment_state": "not_paid"},
+        ])
+        self.assertFalse(self.env["recon.write.off"].search([("invoice_id", "in", (recent + cancelled).ids)]))
+        self.assertRecordValues(batch.failure_ids.sorted("account_ref"), [
+            {"account_ref": "ARCH/00003", "invoice_id": recent.id, "stage": "preview",
+             "reason": "Account is not in default"},
+            {"account_ref": "ARCH/00004", "invoice_id": cancelled.id, "stage": "preview",
+             "reason": "Account has already been terminated"},
+            {"account_ref": "ARCH/09999", "invoice_id": False, "stage": "preview",
+             "reason": "Account ID doesn't exist"},
+        ])
+
