@@ -227,3 +227,43 @@ class TestTours(HttpCase):
              "reason": "Account ID doesn't exist"},
         ])
 
+    def test_rewards_tour(self):
+        """Open a payee who owes advances back and clear the balance: the
+        balance is zero, the rewards stay, the forgiveness entry is posted."""
+        rep = self.env["res.partner"].create({"name": "Northern Rep"})
+        rewards = self.env["recon.reward"]
+        for name, amount, days in (("January draw", 1000.0, 90), ("February draw", 500.0, 60),
+                                   ("March repayment", -300.0, 30)):
+            rewards |= self.env["recon.reward"].create({
+                "name": name, "partner_id": rep.id, "amount": amount,
+                "date": self.today - timedelta(days=days), "recoverable": True,
+            })
+        rewards.action_confirm()
+        self.assertEqual(rep.recoverable_balance, 1200.0)
+
+        self.start_tour("/web", "recon_rewards_tour", login=self.recon_manager.login)
+
+        rep.invalidate_recordset(["recoverable_balance"])
+        self.assertEqual(rep.recoverable_balance, 0.0)
+        clearing = self.env["recon.reward.clearing"].search([("partner_id", "=", rep.id)])
+        self.assertRecordValues(clearing, [{
+            "amount": 1200.0, "user_id": self.recon_manager.id, "company_id": self.company.id,
+        }])
+        self.assertEqual(clearing.reward_ids, rewards)
+        self.assertRecordValues(rewards, [
+            {"state": "confirmed", "recoverable": False, "clearing_id": clearing.id},
+        ] * 3)
+        advance = self.company.recon_advance_account_id
+        forgiven = self.company.recon_forgiven_account_id
+        self.assertRecordValues(clearing.move_id, [{
+            "state": "posted", "journal_id": self.company.recon_journal_id.id,
+        }])
+        self.assertRecordValues(clearing.move_id.line_ids.sorted("balance"), [
+            {"account_id": advance.id, "partner_id": rep.id, "balance": -1200.0, "reconciled": True},
+            {"account_id": forgiven.id, "partner_id": rep.id, "balance": 1200.0, "reconciled": False},
+        ])
+        advance_items = rewards.move_id.line_ids.filtered(lambda l: l.account_id == advance)
+        self.assertEqual(advance_items.mapped("reconciled"), [True, True, True])
+        self.assertAlmostEqual(sum(self.env["account.move.line"].search([
+            ("account_id", "=", advance.id), ("partner_id", "=", rep.id), ("parent_state", "=", "posted"),
+        ]).mapped("balance")), 0.0)
