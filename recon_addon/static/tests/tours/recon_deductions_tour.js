@@ -70,16 +70,16 @@ registry.category("web_tour.tours").add("recon_deductions_tour", {
         {
             content: "Look for this month's Below Threshold promotion",
             trigger: '.o_field_widget[name="promotion_ids"] input',
-            run: "edit Below Threshold Promotion",
+            run: "edit Below Threshold",
         },
         {
             content: "Choose it",
-            trigger: '.o-autocomplete--dropdown-item:not(.o_m2o_dropdown_option) a:contains("Below Threshold Promotion")',
+            trigger: '.o-autocomplete--dropdown-item:not(.o_m2o_dropdown_option) a:contains("Below Threshold")',
             run: "click",
         },
         {
             content: "The promotion is on the rule",
-            trigger: '.o_field_widget[name="promotion_ids"] .o_tag:contains("Below Threshold Promotion")',
+            trigger: '.o_field_widget[name="promotion_ids"] .o_tag:contains("Below Threshold")',
         },
         {
             content: "Save the rule",
