@@ -155,9 +155,14 @@ class Chrome:
             f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}", f"--user-data-dir={self.profile}",
             "--remote-debugging-address=127.0.0.1", f"--remote-debugging-port={port}", "about:blank",
         ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        pages = until(lambda: self._targets(port), "Chromium's DevTools")
-        self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=TIMEOUT,
-                                              suppress_origin=True)
+        self.ws = None
+        try:
+            pages = until(lambda: self._targets(port), "Chromium's DevTools")
+            self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=TIMEOUT,
+                                                  suppress_origin=True)
+        except Exception:
+            self.close()
+            raise
         self.ids = 0
         self.send("Page.enable")
         self.send("Emulation.setDeviceMetricsOverride", width=VIEWPORT[0], height=VIEWPORT[1],
@@ -216,10 +221,11 @@ class Chrome:
         return base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"])
 
     def close(self):
-        try:
-            self.send("Browser.close")
-        except Exception:  # noqa: BLE001 - closing anyway
-            pass
+        if self.ws:
+            try:
+                self.send("Browser.close")
+            except Exception:  # noqa: BLE001 - closing anyway
+                pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
