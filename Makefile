@@ -24,3 +24,8 @@ bench:
 ## Start PostgreSQL, create the role, write .odoo.conf
 prepare:
 	@bash scripts/prepare.sh
+
+## The README's screenshots (docs/screenshots/) from the demo database
+.PHONY: screenshots
+screenshots:
+	@bash scripts/screenshots.sh $(ARGS)

@@ -11,24 +11,13 @@ PORT=${RECON_HTTP_PORT:-8069}
 bash scripts/prepare.sh
 
 source scripts/lib.sh
-export PGPASSWORD=$(conf db_password)
-pg=(-h "$(conf db_host)" -p "$(conf db_port)" -U "$(conf db_user)")
-
 if [ "${1:-}" = reset ]; then
     echo "[demo] dropping '$DB'"
     drop_db "$DB"
     exit 0
 fi
 
-if ! psql "${pg[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
-    echo "[demo] creating '$DB' with recon_addon and its demo data (a few minutes)"
-    if ! "$PYTHON" -m odoo -c "$CONF" -d "$DB" -i recon_addon \
-            --stop-after-init --no-http --log-level=warn; then
-        drop_db "$DB"
-        echo "[demo] installing the addon failed; the database was removed. See the log above." >&2
-        exit 1
-    fi
-fi
+ensure_demo_db "$DB"
 
 cat <<MSG
 [demo] Odoo is starting at http://localhost:$PORT

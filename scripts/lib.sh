@@ -9,3 +9,23 @@ drop_db() {
     PGPASSWORD=$(conf db_password) dropdb --if-exists -h "$(conf db_host)" \
         -p "$(conf db_port)" -U "$(conf db_user)" "$1" || true
 }
+
+# db_exists NAME: whether the database NAME exists
+db_exists() {
+    PGPASSWORD=$(conf db_password) psql -h "$(conf db_host)" -p "$(conf db_port)" \
+        -U "$(conf db_user)" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'" | grep -q 1
+}
+
+# ensure_demo_db NAME: create the demo database NAME (the addon and its demo
+# data) unless it exists; a failed install leaves no database behind.
+# Expects PYTHON to be set.
+ensure_demo_db() {
+    db_exists "$1" && return 0
+    echo "[demo] creating '$1' with recon_addon and its demo data (a few minutes)"
+    if ! "$PYTHON" -m odoo -c "$CONF" -d "$1" -i recon_addon \
+            --stop-after-init --no-http --log-level=warn; then
+        drop_db "$1"
+        echo "[demo] installing the addon failed; the database was removed. See the log above." >&2
+        return 1
+    fi
+}
