@@ -15,3 +15,4 @@ from . import test_services_schedules
 from . import test_services_balances
 from . import test_adjustment_rule
 from . import test_services_debtor_limits
+from . import test_run_progress
