@@ -43,6 +43,9 @@
         "demo/recon_adjustment_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "recon_addon/static/src/**/*",
+        ],
         "web.assets_tests": [
             "recon_addon/static/tests/tours/**/*",
         ],
