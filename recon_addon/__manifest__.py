@@ -49,6 +49,9 @@
         "web.assets_tests": [
             "recon_addon/static/tests/tours/**/*",
         ],
+        "web.assets_unit_tests": [
+            "recon_addon/static/tests/*.test.js",
+        ],
     },
     "post_init_hook": "post_init_hook",
     "installable": True,
