@@ -43,8 +43,14 @@
         "demo/recon_adjustment_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "recon_addon/static/src/**/*",
+        ],
         "web.assets_tests": [
             "recon_addon/static/tests/tours/**/*",
+        ],
+        "web.assets_unit_tests": [
+            "recon_addon/static/tests/*.test.js",
         ],
     },
     "post_init_hook": "post_init_hook",

@@ -9,6 +9,7 @@ from . import recon_reward_clearing
 from . import recon_reward_balance
 from . import res_partner
 from . import res_users
+from . import recon_progress_mixin
 from . import recon_write_off
 from . import recon_fund_type
 from . import recon_promotion

@@ -506,7 +506,10 @@ class ReconAdjustmentRule(models.Model):
         open_runs = [("state", "in", ("pending", "running")), ("rule_id.state", "=", "enabled")]
         done = 0
         for run in Run.search(open_runs, order="date, id"):
-            done += run._process_batch(batch_size - done)
+            walked = run._process_batch(batch_size - done)
+            if walked or run.state == "done":
+                run._send_progress(announce=True)
+            done += walked
             if done >= batch_size:
                 break
         remaining = Run.search_count(open_runs)

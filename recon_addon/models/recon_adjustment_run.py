@@ -22,9 +22,14 @@ class ReconAdjustmentRun(models.Model):
     mid-run resumes after the last committed batch. The unique keys of
     ``recon.adjustment`` guarantee exactly one adjustment per account and
     period even if the position were lost.
+
+    Progress counts the qualifying accounts walked so far; the user who
+    pressed "Run now" is told after each background batch, and when the run
+    is done.
     """
 
     _name = "recon.adjustment.run"
+    _inherit = ["recon.progress.mixin"]
     _description = "Auto Adjustment Run"
     _check_company_auto = True
     _order = "date desc, id desc"
@@ -58,6 +63,9 @@ class ReconAdjustmentRun(models.Model):
     adjustment_ids = fields.One2many("recon.adjustment", "run_id", string="Adjustments")
     failure_log = fields.Text(readonly=True)
     cursor_date = fields.Date(readonly=True, copy=False)
+    user_id = fields.Many2one("res.users", string="Started By", readonly=True,
+                              help="Who pressed Run now; empty for the nightly process.")
+    summary = fields.Text(compute="_compute_summary")
     cursor_id = fields.Integer(readonly=True, copy=False)
 
     _sql_constraints = [
@@ -69,6 +77,33 @@ class ReconAdjustmentRun(models.Model):
         for run in self:
             run.display_name = f"{run.rule_id.name or ''} ({run.date or ''})"
 
+    @api.depends("state", "processed_count", "total_count", "adjusted_count", "debtor_count", "amount_total",
+                 "examined_count", "qualifying_count", "failed_count")
+    def _compute_summary(self):
+        for run in self:
+            amount = run.currency_id.format(run.amount_total)
+            if run.state in ("pending", "running"):
+                run.summary = self.env._(
+                    "Running: %(processed)s of %(total)s qualifying accounts walked so far; "
+                    "%(adjusted)s adjusted for %(amount)s.",
+                    processed=run.processed_count, total=run.total_count, adjusted=run.adjusted_count,
+                    amount=amount)
+            else:
+                run.summary = self.env._(
+                    "Adjusted %(adjusted)s accounts of %(debtors)s debtors for %(amount)s; %(examined)s "
+                    "examined, %(qualifying)s qualifying, %(failed)s failed.",
+                    adjusted=run.adjusted_count, debtors=run.debtor_count, amount=amount,
+                    examined=run.examined_count, qualifying=run.qualifying_count, failed=run.failed_count)
+
+    def _get_done_notification(self):
+        self.ensure_one()
+        return {
+            "type": "warning" if self.failed_count else "success",
+            "title": self.env._("Adjustment run done: %(run)s", run=self.display_name),
+            "message": self.summary,
+            "sticky": bool(self.failed_count),
+        }
+
     # ------------------------------------------------------------------
     # Creation
     # ------------------------------------------------------------------
@@ -78,11 +113,15 @@ class ReconAdjustmentRun(models.Model):
         accounts that qualified since are adjusted (the others are not: their
         adjustments exist)."""
         run = self.search([("rule_id", "=", rule.id), ("date", "=", day)], limit=1)
+        user = self.env.user if trigger == "manual" else self.env["res.users"]
         if not run:
             return self.create({"rule_id": rule.id, "company_id": rule.company_id.id,
-                                "date": day, "trigger": trigger})
+                                "date": day, "trigger": trigger, "user_id": user.id})
         if run.state in ("done", "failed"):
-            run.write({"state": "pending", "cursor_date": False, "cursor_id": 0, "trigger": trigger})
+            run.write({"state": "pending", "cursor_date": False, "cursor_id": 0, "trigger": trigger,
+                       "user_id": user.id})
+        elif user:
+            run.user_id = user
         return run
 
     @api.model
@@ -133,12 +172,15 @@ class ReconAdjustmentRun(models.Model):
             "skipped_zero_count": 0,
             "failed_count": 0,
             "failure_log": False,
+            "total_count": counts["qualifying"] + self.adjusted_count,
+            "processed_count": self.adjusted_count,
         })
 
     def _finish(self):
         self.ensure_one()
         self.write({
             "state": "done",
+            "processed_count": self.total_count,
             "skipped_limit_count": max(0, self.qualifying_count - self.adjusted_count
                                        - self.skipped_zero_count - self.failed_count),
         })
@@ -208,6 +250,7 @@ class ReconAdjustmentRun(models.Model):
             "cursor_id": last.id,
             "skipped_zero_count": self.skipped_zero_count + len(amounts) - len(to_apply),
             "failed_count": self.failed_count + len(errors),
+            "processed_count": self.processed_count + len(invoices),
         }
         if errors:
             vals["failure_log"] = "\n".join(filter(None, [self.failure_log, *errors]))
@@ -229,6 +272,7 @@ class ReconAdjustmentRun(models.Model):
             walked += done
         if self.state in ("pending", "running"):
             self.env.ref("recon_addon.ir_cron_recon_adjustments")._trigger()
+        self._send_progress()
         return walked
 
     def action_open_adjustments(self):

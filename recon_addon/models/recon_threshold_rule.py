@@ -366,9 +366,8 @@ class ReconThresholdRule(models.Model):
             if not transactions and not invoices:
                 continue
             run = self.env["recon.threshold.run"]._start(rule, origin="cron")
-            run._process_transactions(transactions[:batch_size])
-            run._process_invoices(invoices[:batch_size])
-            run._finish()
+            run._queue(transactions=transactions[:batch_size], invoices=invoices[:batch_size])
+            run._process_pending(batch_size)
             handled = len(transactions[:batch_size]) + len(invoices[:batch_size])
             done += handled
             if run.cleared_count:

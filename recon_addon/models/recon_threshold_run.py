@@ -1,6 +1,6 @@
 import psycopg2
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
@@ -8,6 +8,11 @@ from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
 
 #: transactions whose deductions are cleared by one call to the ledger spine
 TRANSACTION_CHUNK = 50
+#: transactions or invoices a manual run processes per transaction: the
+#: request processes the first chunk, the scheduler the others, one per call.
+#: At about 6 ms per deduction a chunk stays a few seconds, well under the
+#: request's CPU limit.
+RUN_CHUNK = 200
 
 RESULTS = [
     ("cleared", "Cleared"),
@@ -20,9 +25,22 @@ RESULTS = [
 class ReconThresholdRun(models.Model):
     """One run of the below-threshold rule: who, when, what it cleared,
     what it left and why. Cleared deductions are its resolution lines;
-    every other outcome is a line of the run."""
+    every other outcome is a line of the run.
+
+    A run keeps the transactions and invoices it has still to process
+    (``pending_transaction_ids``, ``pending_invoice_ids``). It processes
+    them in chunks of :data:`RUN_CHUNK`: a manual run over more than one
+    chunk processes the first in the request and leaves the rest to the
+    scheduler, a chunk per call, each in its own transaction. A chunk's
+    entries and its removal from the pending records commit together, so an
+    interrupted run resumes where its last committed chunk ended; a record
+    processed twice clears nothing twice (resolved deductions are passed
+    over, and the unique key of automated resolution lines refuses a second
+    one).
+    """
 
     _name = "recon.threshold.run"
+    _inherit = ["recon.progress.mixin"]
     _description = "Below-Threshold Run"
     _order = "id desc"
     _check_company_auto = True
@@ -47,6 +65,14 @@ class ReconThresholdRun(models.Model):
     deduction_line_ids = fields.One2many("recon.deduction.line", "run_id", string="Cleared Deductions",
                                          readonly=True)
     summary = fields.Text(compute="_compute_summary")
+    state = fields.Selection([("running", "Running"), ("done", "Done")], required=True, readonly=True,
+                             default="running", index=True)
+    pending_transaction_ids = fields.Many2many(
+        "recon.deduction.transaction", "recon_threshold_run_pending_transaction_rel", "run_id", "transaction_id",
+        string="Transactions to Process", readonly=True, copy=False)
+    pending_invoice_ids = fields.Many2many(
+        "account.move", "recon_threshold_run_pending_invoice_rel", "run_id", "move_id",
+        string="Invoices to Process", readonly=True, copy=False)
 
     @api.depends("cleared_count", "left_count", "refused_count", "skipped_count")
     def _compute_display_name(self):
@@ -54,10 +80,20 @@ class ReconThresholdRun(models.Model):
             run.display_name = self.env._("%(rule)s run of %(date)s", rule=run.rule_id.name,
                                           date=fields.Datetime.to_string(run.date))
 
-    @api.depends("cleared_count", "cleared_amount", "left_count", "left_amount", "refused_count", "skipped_count")
+    @api.depends("cleared_count", "cleared_amount", "left_count", "left_amount", "refused_count", "skipped_count",
+                 "state", "processed_count", "total_count")
     def _compute_summary(self):
         for run in self:
             fmt = run.currency_id.format
+            if run.state == "running":
+                run.summary = self.env._(
+                    "Running: %(processed)s of %(total)s processed so far. Cleared %(cleared)s for "
+                    "%(cleared_amount)s; left open %(left)s; refused %(refused)s; skipped %(skipped)s.",
+                    processed=run.processed_count, total=run.total_count,
+                    cleared=run.cleared_count, cleared_amount=fmt(run.cleared_amount),
+                    left=run.left_count, refused=run.refused_count, skipped=run.skipped_count,
+                )
+                continue
             run.summary = self.env._(
                 "Cleared %(cleared)s for %(cleared_amount)s; left open %(left)s for %(left_amount)s; "
                 "refused %(refused)s; skipped %(skipped)s.",
@@ -83,20 +119,98 @@ class ReconThresholdRun(models.Model):
 
     @api.model
     def _run_manually(self, records, process):
-        """One run per company of ``records`` (transactions or invoices),
-        each processed by the run method named ``process``; returns the
-        action that shows the run summaries."""
+        """One run per company of ``records`` (transactions or invoices,
+        ``process`` names the run method for them: ``_process_transactions``
+        or ``_process_invoices``); returns the action that shows the run
+        summaries.
+
+        The first :data:`RUN_CHUNK` records of each run are processed now;
+        a run with more continues in the background and shows its progress.
+        """
         runs = self
         for company, company_records in records.grouped("company_id").items():
             rule = self.env["recon.threshold.rule"]._get_enabled_rule(company)
             run = self._start(rule, origin="manual")
-            getattr(run, process)(company_records)
-            run._finish()
+            if process == "_process_transactions":
+                run._queue(transactions=company_records)
+            else:
+                run._queue(invoices=company_records)
+            run._process_pending(RUN_CHUNK)
             runs |= run
+        if "running" in runs.mapped("state"):
+            self.env.ref("recon_addon.ir_cron_recon_threshold_runs")._trigger()
         return runs._action_open()
 
-    def _finish(self):
-        """Count the outcomes and tell the rule's followers."""
+    def _queue(self, transactions=None, invoices=None):
+        """Keep ``transactions`` and ``invoices`` on the run, to process."""
+        self.ensure_one()
+        transactions = transactions or self.env["recon.deduction.transaction"]
+        invoices = invoices or self.env["account.move"]
+        self.write({
+            "pending_transaction_ids": [Command.link(t.id) for t in transactions],
+            "pending_invoice_ids": [Command.link(i.id) for i in invoices],
+            "total_count": self.total_count + len(transactions) + len(invoices),
+        })
+
+    def _process_pending(self, limit, announce=False):
+        """Process the next ``limit`` pending transactions and the next
+        ``limit`` pending invoices, count the outcomes so far, and finish the
+        run when nothing is left.
+
+        :param announce: tell the user with a notification when the run is
+            done (the scheduler finished it, not the user's request)
+        :return: how many records were processed
+        """
+        self.ensure_one()
+        transactions = self.env["recon.deduction.transaction"].search(
+            [("id", "in", self.pending_transaction_ids.ids)], order="date, id", limit=limit)
+        invoices = self.env["account.move"].search(
+            [("id", "in", self.pending_invoice_ids.ids)], order="id", limit=limit)
+        if transactions:
+            self._process_transactions(transactions)
+        if invoices:
+            self._process_invoices(invoices)
+        self.write({
+            "pending_transaction_ids": [Command.unlink(t.id) for t in transactions],
+            "pending_invoice_ids": [Command.unlink(i.id) for i in invoices],
+            "processed_count": self.processed_count + len(transactions) + len(invoices),
+        })
+        if self.pending_transaction_ids or self.pending_invoice_ids:
+            self._count_outcomes()
+            self._send_progress()
+        else:
+            self._finish(announce=announce)
+        return len(transactions) + len(invoices)
+
+    def _lock(self):
+        """Lock this run for the transaction; False if another worker holds it."""
+        self.ensure_one()
+        self.flush_recordset()
+        self.env.cr.execute(SQL(
+            "SELECT id FROM recon_threshold_run WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", self.id))
+        return bool(self.env.cr.fetchone())
+
+    @api.model
+    def _cron_continue_runs(self, limit=RUN_CHUNK):
+        """Process the next chunk of the oldest running run, as the user who
+        started it, report progress and return; the scheduler calls again
+        while records are left, each call in its own transaction."""
+        done = 0
+        for run in self.search([("state", "=", "running")], order="id"):
+            if run._lock():
+                run = run.with_user(run.user_id).with_company(run.company_id)
+                done = run._process_pending(limit, announce=True)
+                break
+        self.flush_model(["pending_transaction_ids", "pending_invoice_ids"])
+        self.env.cr.execute(SQL(
+            """SELECT (SELECT COUNT(*) FROM recon_threshold_run_pending_transaction_rel)
+                    + (SELECT COUNT(*) FROM recon_threshold_run_pending_invoice_rel)"""))
+        remaining = self.env.cr.fetchone()[0]
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    def _count_outcomes(self):
+        """Count the outcomes so far."""
         for run in self:
             groups = dict(
                 ((result,), (count, amount)) for result, count, amount in self.env["recon.threshold.run.line"]._read_group(
@@ -113,7 +227,24 @@ class ReconThresholdRun(models.Model):
                 "refused_count": groups.get(("refused",), (0, 0.0))[0],
                 "skipped_count": groups.get(("skipped",), (0, 0.0))[0],
             })
+
+    def _finish(self, announce=False):
+        """Count the outcomes, mark the runs done and tell the rule's
+        followers and the user."""
+        self._count_outcomes()
+        for run in self:
+            run.write({"state": "done", "processed_count": run.total_count})
             run.rule_id._message_log(body=run.summary)
+        self._send_progress(announce=announce)
+
+    def _get_done_notification(self):
+        self.ensure_one()
+        return {
+            "type": "warning" if self.refused_count else "success",
+            "title": self.env._("Below-threshold run done: %(run)s", run=self.display_name),
+            "message": self.summary,
+            "sticky": bool(self.refused_count),
+        }
 
     def _action_open(self):
         if len(self) == 1:

@@ -282,11 +282,13 @@ class ReconWriteOffBatch(models.Model):
     eligible account (which reserves the invoice) and posts the first
     :data:`POST_CHUNK_SIZE` of them at once; the scheduler posts the rest,
     a chunk per transaction, then the batch is done and its user notified.
+    Its progress counts the listed accounts handled (written off, or not
+    with a reason) out of all the accounts of the file.
     """
 
     _name = "recon.write.off.batch"
     _description = "Write-off Batch"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "recon.progress.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 
@@ -313,6 +315,9 @@ class ReconWriteOffBatch(models.Model):
     count_pending = fields.Integer(compute="_compute_totals", store=True, string="Still to Post")
     amount_total = fields.Monetary(compute="_compute_totals", store=True, currency_field="currency_id",
                                    string="Total Written Off")
+    total_count = fields.Integer(compute="_compute_progress_counts", store=True, string="To Process")
+    processed_count = fields.Integer(compute="_compute_progress_counts", store=True, string="Processed")
+    summary = fields.Text(compute="_compute_summary")
     failure_file = fields.Binary(string="Failure List", readonly=True, attachment=True)
     failure_filename = fields.Char(readonly=True)
 
@@ -324,6 +329,25 @@ class ReconWriteOffBatch(models.Model):
             batch.amount_total = sum(posted.mapped("amount_company"))
             batch.count_failed = len(batch.failure_ids)
             batch.count_pending = len(batch.write_off_ids.filtered(lambda w: w.state == "draft"))
+
+    @api.depends("count_listed", "count_pending")
+    def _compute_progress_counts(self):
+        for batch in self:
+            batch.total_count = batch.count_listed
+            batch.processed_count = max(0, batch.count_listed - batch.count_pending)
+
+    @api.depends("state", "count_listed", "count_written_off", "count_failed", "count_pending", "amount_total")
+    def _compute_summary(self):
+        for batch in self:
+            amount = format_amount(self.env, batch.amount_total, batch.currency_id)
+            if batch.state == "queued":
+                batch.summary = _("Posting: %(done)s accounts written off so far (%(amount)s), %(pending)s to go; "
+                                  "%(failed)s not written off.", done=batch.count_written_off, amount=amount,
+                                  pending=batch.count_pending, failed=batch.count_failed)
+            else:
+                batch.summary = _("%(done)s of %(listed)s accounts written off (%(amount)s); %(failed)s not "
+                                  "written off.", done=batch.count_written_off, listed=batch.count_listed,
+                                  amount=amount, failed=batch.count_failed)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -353,16 +377,20 @@ class ReconWriteOffBatch(models.Model):
     # ------------------------------------------------------------------
     # Posting, in chunks
     # ------------------------------------------------------------------
-    def _process_pending(self, limit=None):
+    def _process_pending(self, limit=None, announce=False):
         """Post up to ``limit`` draft write-offs of these batches, as their
-        users, and finish the batches that have nothing left to post.
+        users, finish the batches that have nothing left to post, and tell
+        their users how far they are.
 
+        :param announce: tell the user with a notification when a batch is
+            done (the scheduler finished it, not the user's request)
         :return: how many write-offs were handled (posted or failed)
         """
         drafts = self.env["recon.write.off"].search(
             [("batch_id", "in", self.ids), ("state", "=", "draft")],
             limit=limit or POST_CHUNK_SIZE, order="batch_id, id",
         )
+        touched = drafts.batch_id
         for batch in self:
             mine = drafts.filtered(lambda w: w.batch_id == batch)
             if not mine:
@@ -374,6 +402,7 @@ class ReconWriteOffBatch(models.Model):
             } for invoice, reason in failures])
         self.flush_recordset(["count_pending"])
         self.filtered(lambda b: b.state == "queued" and not b.count_pending)._finish()
+        touched._send_progress(announce=announce)
         return len(drafts)
 
     @api.model
@@ -383,7 +412,7 @@ class ReconWriteOffBatch(models.Model):
         batches = self.search([("state", "=", "queued")], order="id")
         if not batches:
             return
-        done = batches._process_pending(limit=POST_CHUNK_SIZE)
+        done = batches._process_pending(limit=POST_CHUNK_SIZE, announce=True)
         remaining = sum(batches.mapped("count_pending"))
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
@@ -412,12 +441,6 @@ class ReconWriteOffBatch(models.Model):
                 )
             batch.write(values)
         self._post_summary()
-        for batch in self:
-            params = batch._get_done_notification()
-            batch.user_id._bus_send("simple_notification", {
-                "type": params["type"], "title": params["title"], "message": params["message"],
-                "sticky": params["sticky"],
-            })
 
     def _post_summary(self):
         """The batch's own record of what happened, on its chatter."""

@@ -16,3 +16,5 @@ from . import test_services_balances
 from . import test_adjustment_rule
 from . import test_services_debtor_limits
 from . import test_views
+from . import test_run_progress
+from . import test_js

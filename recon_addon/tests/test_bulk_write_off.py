@@ -388,10 +388,12 @@ class TestBulkWriteOffInTheBackground(WriteOffCommon):
         self.assertEqual(self.invoices.mapped("amount_residual"), [0.0, 0.0, 0.0])
         self.assertEqual(batch.write_off_ids.move_id.mapped("create_uid"), self.manager,
                          "entries are posted as the user who confirmed the batch")
-        calls = [c for c in bus_send.call_args_list if batch.name in c.args[1]["title"]]
+        calls = [c for c in bus_send.call_args_list if c.args[1].get("notification")]
         self.assertEqual(len(calls), 1)
-        self.assertEqual(calls[0].args[0], "simple_notification")
-        self.assertIn("3 accounts written off", calls[0].args[1]["message"])
+        self.assertEqual(calls[0].args[0], "recon_addon.run_progress")
+        self.assertRecordValues(batch, [{"id": calls[0].args[1]["id"]}])
+        self.assertIn(batch.name, calls[0].args[1]["notification"]["title"])
+        self.assertIn("3 accounts written off", calls[0].args[1]["notification"]["message"])
         self.assertIn("3 of 3 accounts of big.txt written off", batch.message_ids[:1].body)
 
     def test_second_scheduler_run_changes_nothing(self):
