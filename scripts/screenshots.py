@@ -59,9 +59,15 @@ PAGES = [
     # Deductions and the below-threshold rule
     Page("deduction_transaction", "recon_addon.recon_deduction_transaction_action",
          record="recon_addon.demo_transaction_t01", wait=".o_form_view .o_field_one2many .o_data_row"),
+    Page("deduction_board", "recon_addon.recon_deduction_transaction_action", view="kanban",
+         wait=".o_kanban_view .o_kanban_record"),
     Page("threshold_rule", "recon_addon.recon_threshold_rule_action",
          record="recon_addon.demo_threshold_rule",
-         wait=".o_form_view .o_field_widget[name=recommendation_note]"),
+         wait=".o_form_view .o_field_widget[name=amount_chart] svg"),
+    Page("deductions_by_amount", "recon_addon.recon_threshold_rule_action",
+         record="recon_addon.demo_threshold_rule",
+         steps=(("click", ".o_form_view button[name=action_open_deduction_chart]"),),
+         wait=".o_graph_view canvas"),
     Page("threshold_run", "recon_addon.recon_threshold_run_action",
          steps=(("click", ".o_list_view .o_data_row .o_data_cell"),
                 ("click", ".o_form_view .o_notebook a[name=cleared]")),
@@ -85,6 +91,8 @@ PAGES = [
     # Recoverable rewards
     Page("recoverable_balances", "recon_addon.recon_reward_balance_action",
          wait=".o_list_view .o_data_row"),
+    Page("rewards_pivot", "recon_addon.recon_reward_action", view="pivot",
+         wait=".o_pivot_view .o_pivot table"),
     Page("clear_balance", "recon_addon.recon_reward_balance_action",
          steps=(("click", ".o_list_view .o_data_row .o_list_record_selector input"),
                 ("click", "button[name=action_clear_recoverable_balance]")),
@@ -96,14 +104,20 @@ STILL_CSS = """
 *, *::before, *::after { caret-color: transparent !important; transition: none !important;
     animation: none !important; scrollbar-width: none !important; }
 """
-# The web client is ready when the element is there, visible, and nothing is
-# loading or blocking the screen.
+# The web client is ready when the element is there, visible, nothing is
+# loading or blocking the screen, and no chart is still drawing its bars.
 READY_JS = """
 (selector) => {
     const el = document.querySelector(selector);
     if (!el || !el.getClientRects().length) return false;
     if (document.querySelector('.o_loading_indicator, .o_blockUI')) return false;
     if (document.body.classList.contains('o_ui_blocked')) return false;
+    if (window.Chart) {
+        for (const canvas of document.querySelectorAll('canvas')) {
+            const chart = Chart.getChart(canvas);
+            if (chart && Chart.animator.running(chart)) return false;
+        }
+    }
     return document.readyState === 'complete' && document.fonts.status === 'loaded';
 }
 """
