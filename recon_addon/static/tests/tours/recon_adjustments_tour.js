@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { openAccounting, openMenu } from "./recon_tour_steps";
 
 /**
  * A chief accountant creates an auto-adjustment rule (Configuration > Auto
@@ -9,26 +10,11 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("recon_adjustments_tour", {
     url: "/web",
     steps: () => [
-        {
-            content: "Open the apps menu",
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            content: "Open Accounting",
-            trigger: '.o_app[data-menu-xmlid="account.menu_finance"]',
-            run: "click",
-        },
-        {
-            content: "Open Configuration",
-            trigger: '.o_menu_sections [data-menu-xmlid="account.menu_finance_configuration"]',
-            run: "click",
-        },
-        {
-            content: "Open Auto Adjustment Rules",
-            trigger: '.dropdown-item[data-menu-xmlid="recon_addon.recon_menu_config_adjustment_rules"]',
-            run: "click",
-        },
+        ...openAccounting(),
+        ...openMenu(
+            ["Configuration", "account.menu_finance_configuration"],
+            ["Auto Adjustment Rules", "recon_addon.recon_menu_config_adjustment_rules"]
+        ),
         {
             content: "Create a rule",
             trigger: ".o_list_button_add",

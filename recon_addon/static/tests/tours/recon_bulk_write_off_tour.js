@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { openAccounting, openMenu } from "./recon_tour_steps";
 
 /** The file a collections manager uploads: two accounts in default, one
  * too recent, one cancelled, one that does not exist. */
@@ -19,26 +20,11 @@ const ACCOUNTS_CSV = [
 registry.category("web_tour.tours").add("recon_bulk_write_off_tour", {
     url: "/web",
     steps: () => [
-        {
-            content: "Open the apps menu",
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            content: "Open Accounting",
-            trigger: '.o_app[data-menu-xmlid="account.menu_finance"]',
-            run: "click",
-        },
-        {
-            content: "Open Collections",
-            trigger: '.o_menu_sections [data-menu-xmlid="recon_addon.recon_menu_collections"]',
-            run: "click",
-        },
-        {
-            content: "Open Bulk Write-off",
-            trigger: '.dropdown-item[data-menu-xmlid="recon_addon.recon_menu_bulk_write_off"]',
-            run: "click",
-        },
+        ...openAccounting(),
+        ...openMenu(
+            ["Collections", "recon_addon.recon_menu_collections"],
+            ["Bulk Write-off", "recon_addon.recon_menu_bulk_write_off"]
+        ),
         {
             content: "Upload the list of accounts",
             trigger: '.modal .o_field_widget[name="file"] .o_select_file_button',

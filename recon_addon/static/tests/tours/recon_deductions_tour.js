@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { openAccounting, openMenu } from "./recon_tour_steps";
 
 /**
  * A chief accountant builds the below-threshold rule (Configuration >
@@ -10,26 +11,11 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("recon_deductions_tour", {
     url: "/web",
     steps: () => [
-        {
-            content: "Open the apps menu",
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            content: "Open Accounting",
-            trigger: '.o_app[data-menu-xmlid="account.menu_finance"]',
-            run: "click",
-        },
-        {
-            content: "Open Configuration",
-            trigger: '.o_menu_sections [data-menu-xmlid="account.menu_finance_configuration"]',
-            run: "click",
-        },
-        {
-            content: "Open Deduction Automations",
-            trigger: '.dropdown-item[data-menu-xmlid="recon_addon.recon_menu_config_deduction_automations"]',
-            run: "click",
-        },
+        ...openAccounting(),
+        ...openMenu(
+            ["Configuration", "account.menu_finance_configuration"],
+            ["Deduction Automations", "recon_addon.recon_menu_config_deduction_automations"]
+        ),
         {
             content: "Create a rule",
             trigger: ".o_list_button_add",
@@ -99,16 +85,10 @@ registry.category("web_tour.tours").add("recon_deductions_tour", {
             content: "The rule is enabled",
             trigger: '.o_statusbar_status button[data-value="enabled"].o_arrow_button_current',
         },
-        {
-            content: "Open Deductions",
-            trigger: '.o_menu_sections [data-menu-xmlid="recon_addon.recon_menu_deductions"]',
-            run: "click",
-        },
-        {
-            content: "Open Transactions",
-            trigger: '.dropdown-item[data-menu-xmlid="recon_addon.recon_menu_deduction_transactions"]',
-            run: "click",
-        },
+        ...openMenu(
+            ["Deductions", "recon_addon.recon_menu_deductions"],
+            ["Transactions", "recon_addon.recon_menu_deduction_transactions"]
+        ),
         {
             content: "Open the broken-out remittance CHQ-4410",
             trigger: '.o_list_view .o_data_row td[name="ref"]:contains("CHQ-4410")',

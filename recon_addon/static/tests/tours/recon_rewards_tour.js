@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { openAccounting, openMenu } from "./recon_tour_steps";
 
 /**
  * A payroll manager opens a payee who owes advances back (from one of the
@@ -9,40 +10,19 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("recon_rewards_tour", {
     url: "/web",
     steps: () => [
-        {
-            content: "Open the apps menu",
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            content: "Open Accounting",
-            trigger: '.o_app[data-menu-xmlid="account.menu_finance"]',
-            run: "click",
-        },
-        {
-            content: "Open Rewards",
-            trigger: '.o_menu_sections [data-menu-xmlid="recon_addon.recon_menu_rewards"]',
-            run: "click",
-        },
-        {
-            content: "Open Recoverable Balances",
-            trigger: '.dropdown-item[data-menu-xmlid="recon_addon.recon_menu_reward_balances"]',
-            run: "click",
-        },
+        ...openAccounting(),
+        ...openMenu(
+            ["Rewards", "recon_addon.recon_menu_rewards"],
+            ["Recoverable Balances", "recon_addon.recon_menu_reward_balances"]
+        ),
         {
             content: "Northern Rep owes 1,200.00",
             trigger: '.o_list_view .o_data_row:has(td[name="partner_id"]:contains("Northern Rep")) td[name="balance"]:contains("1,200.00")',
         },
-        {
-            content: "Open Rewards",
-            trigger: '.o_menu_sections [data-menu-xmlid="recon_addon.recon_menu_rewards"]',
-            run: "click",
-        },
-        {
-            content: "Open the rewards list",
-            trigger: '.dropdown-item[data-menu-xmlid="recon_addon.recon_menu_reward_rewards"]',
-            run: "click",
-        },
+        ...openMenu(
+            ["Rewards", "recon_addon.recon_menu_rewards"],
+            ["the rewards list", "recon_addon.recon_menu_reward_rewards"]
+        ),
         {
             content: "Open Northern Rep's January draw",
             trigger: '.o_list_view .o_data_row td[name="name"]:contains("January draw")',
