@@ -147,14 +147,6 @@ class ReconAdjustmentRun(models.Model):
     # ------------------------------------------------------------------
     # Processing
     # ------------------------------------------------------------------
-    def _lock(self):
-        """Lock this run for the transaction; False if another worker holds it."""
-        self.ensure_one()
-        self.flush_recordset()
-        self.env.cr.execute(SQL(
-            "SELECT id FROM recon_adjustment_run WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", self.id))
-        return bool(self.env.cr.fetchone())
-
     def _start(self):
         """Count the accounts and the reasons of exclusion. A reopened run
         counts the accounts it adjusted before as qualifying, not as already

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 #: the bus notification type the web client listens to (recon_run_progress_service.js)
 PROGRESS_NOTIFICATION = "recon_addon.run_progress"
@@ -38,6 +39,14 @@ class ReconProgressMixin(models.AbstractModel):
                 run.progress = round(100.0 * min(run.processed_count, run.total_count) / run.total_count, 1)
             else:
                 run.progress = 100.0 if run._is_progress_done() else 0.0
+
+    def _lock(self):
+        """Lock this run for the transaction; False if another worker holds it."""
+        self.ensure_one()
+        self.flush_recordset()
+        self.env.cr.execute(SQL("SELECT id FROM %s WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+                                SQL.identifier(self._table), self.id))
+        return bool(self.env.cr.fetchone())
 
     def _is_progress_done(self):
         self.ensure_one()

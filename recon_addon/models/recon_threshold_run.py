@@ -182,14 +182,6 @@ class ReconThresholdRun(models.Model):
             self._finish(announce=announce)
         return len(transactions) + len(invoices)
 
-    def _lock(self):
-        """Lock this run for the transaction; False if another worker holds it."""
-        self.ensure_one()
-        self.flush_recordset()
-        self.env.cr.execute(SQL(
-            "SELECT id FROM recon_threshold_run WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", self.id))
-        return bool(self.env.cr.fetchone())
-
     @api.model
     def _cron_continue_runs(self, limit=RUN_CHUNK):
         """Process the next chunk of the oldest running run, as the user who
