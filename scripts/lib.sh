@@ -29,3 +29,20 @@ ensure_demo_db() {
         return 1
     fi
 }
+
+# free_port: a free local TCP port. Expects PYTHON to be set.
+free_port() {
+    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# ensure_chromium: install Debian's chromium package when no Chromium is found
+# (the browser tests and the screenshots drive it headless).
+ensure_chromium() {
+    command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 && return 0
+    echo "[chromium] installing Chromium for the browser tests and screenshots"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi || { echo "[chromium] could not install Chromium: install the 'chromium' package and retry." >&2; return 5; }
+}

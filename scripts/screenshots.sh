@@ -11,15 +11,11 @@ CONF=${RECON_CONF:-$here/.odoo.conf}
 DB=${RECON_DEMO_DB:-recon_demo}
 bash scripts/prepare.sh
 
-if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
-    echo "[screenshots] Chromium is needed: install the 'chromium' package (make test installs it)." >&2
-    exit 5
-fi
-
 source scripts/lib.sh
+ensure_chromium || exit 5
 ensure_demo_db "$DB"
 
-port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 server_log=$(mktemp "${TMPDIR:-/tmp}/recon-screenshots-XXXXXX.log")
 echo "[screenshots] serving '$DB' on 127.0.0.1:$port"
 "$PYTHON" -m odoo -c "$CONF" -d "$DB" --db-filter="^$DB\$" --http-interface=127.0.0.1 \

@@ -9,21 +9,14 @@ CONF=${RECON_CONF:-$here/.odoo.conf}
 DB=${RECON_TEST_DB:-recon_test_$$}
 bash scripts/prepare.sh
 
-# Browser tests (Odoo tours) need a headless Chromium.
-if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
-    echo "[test] installing Chromium for the browser tests"
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    else
-        sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    fi || { echo "[test] could not install Chromium: install the 'chromium' package and retry." >&2; exit 5; }
-fi
-
 source scripts/lib.sh
+# Browser tests (Odoo tours) need a headless Chromium.
+ensure_chromium || exit 5
+
 # The browser tests serve the test database on a port of their own, so that
 # `make test` runs beside `make demo` (port 8069) or another test run.
 TEST_CONF=$(mktemp "${TMPDIR:-/tmp}/recon-test-XXXXXX.conf")
-port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 { cat "$CONF"; echo "http_port = $port"; echo "http_interface = 127.0.0.1"; } > "$TEST_CONF"
 cleanup() { drop_db "$DB"; rm -f "$TEST_CONF"; }
 trap cleanup EXIT
