@@ -102,17 +102,18 @@ class ReconThresholdRule(models.Model):
         """The recommendation in words, with its warnings."""
         _ = self.env._
         fmt = company.currency_id.format
+        since = format_date(self.env, rec.since)
         if rec.basis == "short_history":
             lines = [_("Less than 3 months of deductions (none dated on or before %(date)s): "
                        "%(threshold)s is recommended until there is more history.",
-                       date=rec.since, threshold=rec.threshold)]
+                       date=since, threshold=rec.threshold)]
         elif rec.basis == "no_recent":
             lines = [_("No deduction since %(date)s: %(threshold)s is recommended.",
-                       date=rec.since, threshold=rec.threshold)]
+                       date=since, threshold=rec.threshold)]
         else:
             lines = [_("Deductions under %(threshold)s hold at least 4%% of the %(total)s deducted in "
                        "%(count)s deductions since %(date)s.",
-                       threshold=rec.threshold, total=fmt(rec.total), count=rec.count, date=rec.since)]
+                       threshold=rec.threshold, total=fmt(rec.total), count=rec.count, date=since)]
         if rec.few:
             lines.append(_("Only %(count)s deductions in the last 3 months: the figure may move a lot.",
                            count=rec.count))

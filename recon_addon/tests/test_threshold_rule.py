@@ -53,6 +53,7 @@ class TestThresholdRuleConfiguration(ThresholdCommon):
         void.deduction_ids.action_void()
         self.assertEqual(self.rule.recommended_threshold, 11.0)
         self.assertIn("Deductions under 11 hold at least 4% of the", self.rule.recommendation_note)
+        self.assertIn("deductions since 03/15/2024.", self.rule.recommendation_note)  # the user's date format
         self.rule.action_apply_recommended_threshold()
         self.assertEqual(self.rule.threshold, 11.0)
 
