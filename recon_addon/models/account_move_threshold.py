@@ -8,7 +8,7 @@ class AccountMove(models.Model):
     def action_run_below_threshold(self):
         """Clear the small open balances of the selected customer invoices and
         credit notes with the company's enabled below-threshold rule."""
-        return self.env["recon.threshold.run"]._run_manually(self, "_process_invoices")
+        return self.env["recon.threshold.run"]._run_manually(self)
 
     def action_record_deductions(self):
         """Open a new deduction transaction for this invoice's open balance."""

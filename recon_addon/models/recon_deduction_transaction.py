@@ -118,7 +118,7 @@ class ReconDeductionTransaction(models.Model):
             error = self._get_breakout_refusal()
             if error and self.state == "draft":
                 raise UserError(error)
-        return self.env["recon.threshold.run"]._run_manually(self, "_process_transactions")
+        return self.env["recon.threshold.run"]._run_manually(self)
 
     def action_open_deductions(self):
         return {

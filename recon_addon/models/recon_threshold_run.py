@@ -118,11 +118,9 @@ class ReconThresholdRun(models.Model):
         })
 
     @api.model
-    def _run_manually(self, records, process):
-        """One run per company of ``records`` (transactions or invoices,
-        ``process`` names the run method for them: ``_process_transactions``
-        or ``_process_invoices``); returns the action that shows the run
-        summaries.
+    def _run_manually(self, records):
+        """One run per company of ``records`` (deduction transactions or
+        invoices); returns the action that shows the run summaries.
 
         The first :data:`RUN_CHUNK` records of each run are processed now;
         a run with more continues in the background and shows its progress.
@@ -131,10 +129,10 @@ class ReconThresholdRun(models.Model):
         for company, company_records in records.grouped("company_id").items():
             rule = self.env["recon.threshold.rule"]._get_enabled_rule(company)
             run = self._start(rule, origin="manual")
-            if process == "_process_transactions":
-                run._queue(transactions=company_records)
-            else:
+            if company_records._name == "account.move":
                 run._queue(invoices=company_records)
+            else:
+                run._queue(transactions=company_records)
             run._process_pending(RUN_CHUNK)
             runs |= run
         if "running" in runs.mapped("state"):
