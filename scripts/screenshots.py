@@ -21,6 +21,7 @@ and ``wait`` the element that shows the page is ready for its picture.
 """
 import argparse
 import base64
+import functools
 import io
 import json
 import os
@@ -247,11 +248,17 @@ class Chrome:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def record_id(url, db, login, password, xmlid):
-    common = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common")
-    uid = common.authenticate(db, login, password, {})
+@functools.cache
+def login_uid(url, db, login, password):
+    """The user id of ``login`` (one authentication per run of the script)."""
+    uid = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").authenticate(db, login, password, {})
     if not uid:
         raise RuntimeError(f"cannot log in to {db} as {login}: is it the demo database?")
+    return uid
+
+
+def record_id(url, db, login, password, xmlid):
+    uid = login_uid(url, db, login, password)
     models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object")
     module, name = xmlid.split(".", 1)
     rows = models.execute_kw(db, uid, password, "ir.model.data", "search_read",
