@@ -23,7 +23,7 @@ def test_settings_show_the_defaults_created_on_install(admin):
 
 def test_collection_statuses_are_there_in_order(admin):
     statuses = admin.call_kw("recon.collection.status", "search_read", [[]], {"fields": ["code"]})
-    assert [s["code"] for s in statuses] == ["active", "disputed", "payment_plan", "legal", "closed"]
+    assert [s["code"] for s in statuses] == ["active", "disputed", "payment_plan", "legal", "repossessed", "closed"]
 
 
 def test_the_ledger_spine_is_not_callable_from_outside(admin):

@@ -81,7 +81,9 @@ class AccountMove(models.Model):
 
         An invoice is *in default* when its oldest open due date is at least
         the company's "days past due before default" in the past; *days since
-        default* count from that day (negative: not in default yet).
+        default* count from that day (negative: not in default yet). An
+        invoice whose collection status is a repossession is eligible
+        whatever its days past due (see :meth:`_recon_is_repossessed`).
 
         :return: ``{invoice id: (reason, days since default)}`` where reason
             is False (eligible) or one of ``terminated``, ``settled``,
@@ -102,12 +104,18 @@ class AccountMove(models.Model):
                 reason = "terminated"
             elif not lines:
                 reason = "settled"
-            elif days is None or days < 0:
+            elif (days is None or days < 0) and not invoice._recon_is_repossessed():
                 reason = "not_in_default"
             else:
                 reason = False
             result[invoice.id] = (reason, days)
         return result
+
+    def _recon_is_repossessed(self):
+        """Whether the goods of this invoice were repossessed: its collection
+        status is marked as a repossession."""
+        self.ensure_one()
+        return self.collection_status_id.is_repossession
 
     def _recon_fulfilment_centre(self):
         """``{invoice id: name}`` of who serves the customer: the sales team
@@ -125,8 +133,10 @@ class AccountMove(models.Model):
         return result
 
     def action_write_off(self, account=None):
-        """Write off the whole open balance of these defaulted customer
-        invoices, each with its own posted entry reconciled with it.
+        """Write off the whole open balance of these defaulted (or
+        repossessed) customer invoices, each with its own posted entry
+        reconciled with it. The rule is the bulk write-off's:
+        :meth:`_recon_write_off_eligibility`.
 
         :param account: account (record or id) debited; by default the
             company's bad-debt account (a fund type's write-off account when

@@ -6,7 +6,8 @@ class ReconCollectionStatus(models.Model):
 
     Statuses are shared by all companies: they are a vocabulary, not data of
     a company. Rules exclude accounts by status and set one when an
-    adjustment brings a balance to zero.
+    adjustment brings a balance to zero. An account in a status marked as a
+    repossession may be written off before it reaches default.
     """
 
     _name = "recon.collection.status"
@@ -17,6 +18,11 @@ class ReconCollectionStatus(models.Model):
     code = fields.Char(required=True, help="Stable code used by rules and integrations.")
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
+    is_repossession = fields.Boolean(
+        string="Repossession",
+        help="The goods of accounts in this status were repossessed: they may be written off "
+        "whatever their days past due, before they reach default.",
+    )
 
     _sql_constraints = [
         ("code_unique", "UNIQUE(code)", "The code of a collection status must be unique."),

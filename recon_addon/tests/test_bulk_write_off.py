@@ -141,6 +141,56 @@ class TestBulkWriteOff(WriteOffCommon):
         ])
         self.assertEqual(lines.mapped("fulfilment_centre"), [self.company.name] * 5 + [False])
 
+    def test_repossessed_account_is_eligible_whatever_its_days(self):
+        repossessed = self._overdue_invoice(80.0, days_overdue=30, partner=self.customer_b)
+        repossessed.collection_status_id = self.env.ref("recon_addon.recon_collection_status_repossessed")
+        wizard = self._preview(f"{repossessed.name}\n{self.not_in_default.name}\n{self.eligible_new.name}\n",
+                               filename="ids.txt")
+        self.assertRecordValues(wizard.line_ids.sorted("open_amount"), [
+            {"invoice_id": self.not_in_default.id, "days_since_default": -60,
+             "default_check": "not_in_default", "open_amount": 40.0, "eligible": False,
+             "reason": "not_in_default"},
+            {"invoice_id": repossessed.id, "days_since_default": -60, "default_check": "repossessed",
+             "open_amount": 80.0, "eligible": True, "reason": False},
+            {"invoice_id": self.eligible_new.id, "days_since_default": 5, "default_check": "in_default",
+             "open_amount": 120.0, "eligible": True, "reason": False},
+        ])
+        self.assertRecordValues(wizard, [{"count_eligible": 2, "amount_eligible": 200.0}])
+
+    def test_repossessed_account_is_written_off_and_the_same_days_without_is_not(self):
+        repossessed = self._overdue_invoice(80.0, days_overdue=30, partner=self.customer_b)
+        repossessed.collection_status_id = self.env.ref("recon_addon.recon_collection_status_repossessed")
+        bad_debt_before = self._account_balance(self.bad_debt)
+        wizard = self._preview(f"{repossessed.name}\n{self.not_in_default.name}\n", filename="ids.txt")
+        wizard.action_confirm()
+        batch = wizard.batch_id
+        self.assertRecordValues(batch, [{"count_written_off": 1, "count_failed": 1, "amount_total": 80.0}])
+        self.assertRecordValues(batch.write_off_ids.move_id.line_ids.sorted("balance"), [
+            {"account_id": self.receivable.id, "partner_id": self.customer_b.id, "balance": -80.0,
+             "reconciled": True},
+            {"account_id": self.bad_debt.id, "partner_id": self.customer_b.id, "balance": 80.0,
+             "reconciled": False},
+        ])
+        self.assertRecordValues(repossessed + self.not_in_default, [
+            {"amount_residual": 0.0, "payment_state": "paid"},
+            {"amount_residual": 40.0, "payment_state": "not_paid"},
+        ])
+        self.assertAlmostEqual(self._account_balance(self.bad_debt) - bad_debt_before, 80.0)
+        self.assertRecordValues(batch.failure_ids, [{
+            "account_ref": self.not_in_default.name, "stage": "preview",
+            "reason": "Account is not in default"}])
+
+    def test_repossession_lifted_after_the_preview_fails_at_posting(self):
+        repossessed = self._overdue_invoice(80.0, days_overdue=30)
+        repossessed.collection_status_id = self.env.ref("recon_addon.recon_collection_status_repossessed")
+        wizard = self._preview(f"{repossessed.name}\n{self.eligible_old.name}\n", filename="ids.txt")
+        repossessed.collection_status_id = self.env.ref("recon_addon.recon_collection_status_active")
+        wizard.action_confirm()
+        self.assertRecordValues(wizard.batch_id.failure_ids, [{
+            "invoice_id": repossessed.id, "stage": "posting", "reason": "Account is not in default"}])
+        self.assertEqual(repossessed.amount_residual, 80.0)
+        self.assertEqual(wizard.batch_id.write_off_ids.invoice_id, self.eligible_old)
+
     def test_other_companys_invoice_reads_as_not_existing(self):
         other = self.setup_other_company(name="Northern Branch")["company"]
         foreign = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], taxes=[],

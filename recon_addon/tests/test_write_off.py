@@ -89,6 +89,69 @@ class TestSingleWriteOff(WriteOffCommon):
             invoice.action_write_off()
         self.assertEqual(invoice.amount_residual, 50.0)
 
+    def test_repossessed_account_is_written_off_before_default(self):
+        """Goods taken back: the account is written off 30 days past due,
+        60 days before it would reach default."""
+        repossessed = self._overdue_invoice(240.0, days_overdue=30)
+        repossessed.collection_status_id = self.env.ref("recon_addon.recon_collection_status_repossessed")
+        bad_debt_before = self._account_balance(self.bad_debt)
+        receivable = self._receivable_line(repossessed)
+
+        repossessed.action_write_off()
+
+        self.assertRecordValues(repossessed.recon_write_off_ids, [{
+            "origin": "single", "state": "posted", "amount": 240.0, "account_id": self.bad_debt.id}])
+        self.assertRecordValues(repossessed.recon_write_off_ids.move_id.line_ids.sorted("balance"), [
+            {"account_id": self.receivable.id, "balance": -240.0, "reconciled": True},
+            {"account_id": self.bad_debt.id, "balance": 240.0, "reconciled": False},
+        ])
+        self.assertRecordValues(repossessed, [{"amount_residual": 0.0, "payment_state": "paid"}])
+        self.assertTrue(receivable.reconciled)
+        self.assertAlmostEqual(self._account_balance(self.bad_debt) - bad_debt_before, 240.0)
+
+    def test_same_days_without_repossession_is_refused_as_not_in_default(self):
+        invoice = self._overdue_invoice(240.0, days_overdue=30)
+        self.assertEqual(invoice.collection_status_id.code, "active")
+        bad_debt_before = self._account_balance(self.bad_debt)
+        with self.assertRaisesRegex(UserError, rf"{invoice.name} cannot be written off: Account is not in default"):
+            invoice.action_write_off()
+        self.assertEqual(invoice.amount_residual, 240.0)
+        self.assertFalse(invoice.recon_write_off_ids)
+        self.assertAlmostEqual(self._account_balance(self.bad_debt), bad_debt_before)
+
+    def test_any_status_marked_as_repossession_counts(self):
+        seized = self.env["recon.collection.status"].create({
+            "name": "Goods seized", "code": "seized", "is_repossession": True})
+        legal = self.env.ref("recon_addon.recon_collection_status_legal")
+        not_yet_due = self._overdue_invoice(10.0, days_overdue=5)
+        in_legal = self._overdue_invoice(10.0, days_overdue=30)
+        not_yet_due.collection_status_id = seized
+        in_legal.collection_status_id = legal
+        eligibility = (not_yet_due + in_legal)._recon_write_off_eligibility()
+        self.assertEqual(eligibility[not_yet_due.id], (False, -85), "days are still told")
+        self.assertEqual(eligibility[in_legal.id], ("not_in_default", -60))
+
+    def test_repossession_does_not_reopen_a_settled_or_terminated_account(self):
+        status = self.env.ref("recon_addon.recon_collection_status_repossessed")
+        paid = self._overdue_invoice(50.0, days_overdue=10)
+        self._pay(paid)
+        written_off = self._overdue_invoice(50.0, days_overdue=10)
+        written_off.collection_status_id = status
+        written_off.action_write_off()
+        paid.collection_status_id = status
+        eligibility = (paid + written_off)._recon_write_off_eligibility()
+        self.assertEqual(eligibility[paid.id][0], "settled")
+        self.assertEqual(eligibility[written_off.id][0], "terminated")
+
+    def test_status_list_and_form_show_the_repossession_flag(self):
+        views = self.env["recon.collection.status"].get_views([(False, "list"), (False, "form")])["views"]
+        for view_type in ("list", "form"):
+            with self.subTest(view=view_type):
+                self.assertIn('name="is_repossession"', views[view_type]["arch"])
+        self.assertRecordValues(
+            self.env["recon.collection.status"].search([("is_repossession", "=", True)]),
+            [{"code": "repossessed", "name": "Repossessed"}])
+
     def test_already_written_off_is_refused_as_terminated(self):
         invoice = self._overdue_invoice(50.0, days_overdue=100)
         invoice.action_write_off()

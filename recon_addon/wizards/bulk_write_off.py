@@ -18,8 +18,9 @@ REASONS = [
 
 
 class ReconBulkWriteOffWizard(models.TransientModel):
-    """Upload a list of defaulted accounts, preview what would be written off,
-    then write off every eligible account as one batch."""
+    """Upload a list of defaulted (or repossessed) accounts, preview what
+    would be written off, then write off every eligible account as one
+    batch."""
 
     _name = "recon.bulk.write.off.wizard"
     _description = "Bulk Write-off"
@@ -105,6 +106,9 @@ class ReconBulkWriteOffWizard(models.TransientModel):
                     partner_id=invoice.commercial_partner_id.id,
                     fulfilment_centre=centres[invoice.id],
                     days_since_default=days or 0,
+                    default_check=("repossessed" if invoice._recon_is_repossessed()
+                                   else "in_default" if days is not None and days >= 0
+                                   else "not_in_default"),
                     currency_id=invoice.currency_id.id,
                     open_amount=invoice.amount_residual if invoice.state == "posted" else 0.0,
                     open_amount_company=abs(invoice.amount_residual_signed) if invoice.state == "posted" else 0.0,
@@ -236,6 +240,11 @@ class ReconBulkWriteOffWizardLine(models.TransientModel):
     fulfilment_centre = fields.Char()
     days_since_default = fields.Integer(
         help="Days since the account went into default; negative: days until it does.")
+    default_check = fields.Selection(
+        [("in_default", "In default"), ("not_in_default", "Not in default"), ("repossessed", "Repossessed")],
+        string="Default",
+        help="Whether the account may be written off for its days past due. Repossessed: its "
+        "collection status is a repossession, so its days past due do not matter.")
     currency_id = fields.Many2one("res.currency")
     open_amount = fields.Monetary(currency_field="currency_id")
     company_currency_id = fields.Many2one(related="wizard_id.currency_id", string="Company Currency")
