@@ -13,7 +13,7 @@ Nothing in the file is ever evaluated: every cell is a plain string.
 ['duplicate']
 
 A fatal error (empty file, not text, too big, too many entries, no account
-column) comes back alone and with no rows::
+column, no account that can be looked up) comes back alone and with no rows::
 
     >>> parse_upload(b"", "ids.csv")[1][0].code
     'empty'
@@ -22,7 +22,7 @@ import codecs
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from odoo.tools.translate import LazyTranslate
 
@@ -43,7 +43,16 @@ HEADER_NAMES = (
 )
 DELIMITERS = (";", ",", "\t")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+#: C0 and C1 control characters (tab, line feed, form feed and carriage
+#: return excepted) and DEL: no text file holds them
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+#: a line ends with LF, CRLF or CR, and with nothing else (not with the
+#: form feed or the Unicode separators ``str.splitlines`` also splits on)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BLANK_ENDS = re.compile(r"^[\s\ufeff\u200b-\u200d\u2060]+|[\s\ufeff\u200b-\u200d\u2060]+$")
+#: the "separator" of a file of one column: a control character, refused in
+#: any file, so a line is never split
+_WHOLE_LINE = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -72,11 +81,6 @@ class UploadError:
     fatal: bool = False
 
 
-@dataclass
-class _Table:
-    lines: list = field(default_factory=list)  # (line number, cells)
-
-
 def parse_upload(data, filename, max_rows=MAX_ROWS, max_bytes=MAX_BYTES):
     """Read the accounts listed in an uploaded file.
 
@@ -86,33 +90,60 @@ def parse_upload(data, filename, max_rows=MAX_ROWS, max_bytes=MAX_BYTES):
     :param int max_bytes: biggest file accepted
     :return: ``(rows, errors)``: the distinct accounts in file order
         (:class:`UploadRow`) and the :class:`UploadError` list. When an error
-        is fatal, it is the only one and ``rows`` is empty.
+        is fatal, it is the only one and ``rows`` is empty; otherwise there
+        is at least one row.
+
+    Whatever the bytes, the answer is one of these, never an exception.
     """
     fatal = _check_file(data, filename, max_bytes)
     if fatal:
         return [], [fatal]
-    text = _decode(data)
-    if text is None or _CONTROL.search(text):
-        return [], [UploadError("not_text", _lt(
-            "%(file)s is not a text file. Save the list as CSV or plain text "
-            "(UTF-8 or Latin-1) and upload it again.", file=filename), fatal=True)]
-    table = _read_table(text)
-    if not table.lines:
-        return [], [_empty(filename)]
-    column, start, fatal = _find_account_column(table, filename)
+    text, fatal = _decode_text(data, filename)
     if fatal:
         return [], [fatal]
-    entries = [(number, cells[column].strip() if column < len(cells) else "")
-               for number, cells in table.lines[start:]]
-    entries = [(number, ref) for number, ref in entries if ref]
+    lines = [(number, line) for number, line in enumerate(_LINE_BREAK.split(text), start=1) if _clean(line)]
+    if not lines:
+        return [], [_empty(filename)]
+    header_delimiter, column = _find_header(lines[0][1])
+    if column is not None:
+        delimiter, lines = header_delimiter, lines[1:]
+    else:
+        delimiter = _sniff_delimiter(lines[:50])
+    entries = []
+    skipped = []
+    for number, line in lines:
+        try:
+            cells = _split(line, delimiter, strict=True)
+        except csv.Error as error:
+            skipped.append(UploadError("unreadable", _lt(
+                "Line %(line)s cannot be read (%(error)s); skipped. Keep only the account column, "
+                "or shorten that line.", line=number, error=str(error)), line=number))
+            continue
+        if column is None:
+            filled = [cell for cell in map(_clean, cells) if cell]
+            if len(filled) > 1:
+                return [], [_no_column(filename, number, lines[0][1], delimiter)]
+            ref = filled[0] if filled else ""
+        else:
+            ref = _clean(cells[column]) if column < len(cells) else ""
+        if ref:
+            entries.append((number, ref))
     if len(entries) > max_rows:
         return [], [UploadError("too_many", _lt(
             "%(file)s lists %(count)s accounts; one file may list at most %(limit)s. "
             "Split it into several files.", file=filename, count=len(entries), limit=max_rows),
             fatal=True)]
-    if not entries:
-        return [], [_empty(filename)]
-    return _distinct_rows(entries)
+    rows, errors = _distinct_rows(entries)
+    errors = sorted(skipped + errors, key=lambda error: error.line)
+    if not rows:
+        if not errors:
+            return [], [_empty(filename)]
+        first = errors[0]
+        return [], [UploadError(first.code, _lt(
+            "%(file)s lists no account that can be looked up. %(problem)s Put one account ID per "
+            "line, or a column named \"Account\" in a CSV file.", file=filename, problem=first.message),
+            line=first.line, ref=first.ref, fatal=True)]
+    return rows, errors
 
 
 def _check_file(data, filename, max_bytes):
@@ -137,61 +168,121 @@ def _empty(filename):
         "\"Account\" in a CSV file.", file=filename), fatal=True)
 
 
+def _not_text(filename, line=None, char=None):
+    if line is None:
+        return UploadError("not_text", _lt(
+            "%(file)s is not a text file. Save the list as CSV or plain text (UTF-8, UTF-16 "
+            "or Latin-1) and upload it again.", file=filename), fatal=True)
+    return UploadError("not_text", _lt(
+        "%(file)s is not a text file: line %(line)s holds a control character (%(char)s). Save "
+        "the list as CSV or plain text (UTF-8, UTF-16 or Latin-1) and upload it again.",
+        file=filename, line=line, char=char), line=line, fatal=True)
+
+
+def _decode_text(data, filename):
+    """``(text, fatal error)``: the file's text, or why it is not text
+    (naming the line of the first control character when it decodes)."""
+    text = _decode(data)
+    if text is None:
+        return None, _not_text(filename)
+    control = _CONTROL.search(text)
+    if control:
+        line = len(_LINE_BREAK.findall(text, 0, control.start())) + 1
+        return None, _not_text(filename, line, f"U+{ord(control.group()):04X}")
+    return text, None
+
+
 def _decode(data):
-    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Latin-1."""
+    """UTF-8 (with or without BOM), UTF-16 (with a BOM, or without one when
+    most characters are Latin), else Windows-1252, else Latin-1; None when
+    the bytes are no text in the encoding they announce."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = _bomless_utf16(data)
+    if encoding:
         try:
-            return data.decode("utf-16")
+            return data.decode(encoding)
         except UnicodeDecodeError:
             return None
-    if b"\x00" in data:
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _read_table(text):
-    """Split the text into non-blank lines of cells, with their line numbers."""
-    raw_lines = text.splitlines()
-    sample = [line for line in raw_lines[:50] if line.strip()]
-    delimiter = max(DELIMITERS, key=lambda d: sum(line.count(d) for line in sample))
-    if not any(delimiter in line for line in sample):
-        delimiter = ";"  # one account per line: no separator to find
-    table = _Table()
-    for number, line in enumerate(raw_lines, start=1):
-        if not line.strip():
-            continue
+    for encoding in ("utf-8-sig", "cp1252"):
         try:
-            cells = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))
-        except (csv.Error, StopIteration):
-            cells = [line]
-        if any(cell.strip() for cell in cells):
-            table.lines.append((number, cells))
-    return table
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _bomless_utf16(data):
+    """``utf-16-le`` / ``utf-16-be`` when ``data`` looks like UTF-16 without
+    a BOM: even length, and a NUL as the high byte of at least half the
+    characters (Latin text) and almost never as the low byte."""
+    if len(data) < 2 or len(data) % 2:
+        return None
+    pairs = len(data) // 2
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if odd * 2 >= pairs and even * 10 <= odd:
+        return "utf-16-le"
+    if even * 2 >= pairs and odd * 10 <= even:
+        return "utf-16-be"
+    return None
+
+
+def _clean(cell):
+    """The cell without surrounding blanks (zero-width ones and BOMs too)."""
+    return _BLANK_ENDS.sub("", cell)
+
+
+def _split(line, delimiter, strict=False):
+    """The cells of one line (quotes honoured); ``delimiter`` None: the
+    line is one cell. A line the csv module refuses (a cell longer than it
+    allows) raises ``csv.Error`` when ``strict``, else is one cell."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter or _WHOLE_LINE, skipinitialspace=True))
+    except csv.Error:
+        if strict:
+            raise
+        return [line]
+    except StopIteration:
+        return [""]
 
 
 def _normalise_header(cell):
     return " ".join(re.sub(r"[^0-9a-z]+", " ", cell.strip().lower()).split())
 
 
-def _find_account_column(table, filename):
-    """Return ``(column, first data index, fatal error)``."""
-    header = [_normalise_header(cell) for cell in table.lines[0][1]]
-    matches = [(HEADER_NAMES.index(name), column) for column, name in enumerate(header)
-               if name in HEADER_NAMES]
-    if matches:
-        return min(matches)[1], 1, None
-    if all(sum(1 for cell in cells if cell.strip()) <= 1 for _number, cells in table.lines):
-        # one account per line (a stray separator at the end is harmless)
-        return 0, 0, None
-    return None, None, UploadError("no_column", _lt(
-        "%(file)s has several columns but none is named like an account. Name the column "
-        "holding the invoice numbers \"Account\", \"Account ID\", \"Invoice\" or \"Number\" "
-        "(found: %(found)s).", file=filename,
-        found=", ".join(cell.strip() for cell in table.lines[0][1] if cell.strip())[:200]),
-        fatal=True)
+def _find_header(line):
+    """``(delimiter, column)`` when ``line`` is a header naming the account
+    column, else ``(None, None)``. The separator is the one that splits
+    the header into most cells with an account column among them; a header
+    of one cell has none (its lines are read whole)."""
+    best = None
+    for delimiter in (None, *DELIMITERS):
+        cells = _split(line, delimiter)
+        names = [_normalise_header(cell) for cell in cells]
+        matches = [(HEADER_NAMES.index(name), column) for column, name in enumerate(names)
+                   if name in HEADER_NAMES]
+        if matches and (best is None or len(cells) > best[0]):
+            best = (len(cells), delimiter, min(matches)[1])
+    return (best[1], best[2]) if best else (None, None)
+
+
+def _sniff_delimiter(lines):
+    """The separator of a file without header: the one found most often
+    outside quotes, or None (one account per line)."""
+    counts = {delimiter: sum(len(_split(line, delimiter)) - 1 for _number, line in lines)
+              for delimiter in DELIMITERS}
+    delimiter = max(DELIMITERS, key=counts.get)
+    return delimiter if counts[delimiter] else None
+
+
+def _no_column(filename, line, header, delimiter):
+    found = ", ".join(cell for cell in map(_clean, _split(header, delimiter)) if cell)
+    return UploadError("no_column", _lt(
+        "%(file)s has several columns (line %(line)s) but none is named like an account. Name "
+        "the column holding the invoice numbers \"Account\", \"Account ID\", \"Invoice\" or "
+        "\"Number\" in a first line (found: %(found)s).", file=filename, line=line, found=found[:200]),
+        line=line, fatal=True)
 
 
 def _distinct_rows(entries):
