@@ -2,16 +2,22 @@ import base64
 import codecs
 import csv
 import io
+from contextlib import closing
 from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
+from hypothesis import given
+from hypothesis import strategies as st
 
 from odoo import SUPERUSER_ID
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.recon_addon.services.upload import parse_upload
+
 from .common_write_off import WriteOffCommon
+from .upload_strategies import FORMULA_REFS, hostile_files, hostile_settings, write_csv
 
 
 @tagged("post_install", "-at_install")
@@ -86,6 +92,11 @@ class TestBulkWriteOff(WriteOffCommon):
         with self.assertRaisesRegex(UserError, "accounts.csv lists no account"):
             wizard.action_preview()
 
+    def test_file_of_zero_bytes_is_refused_as_empty(self):
+        wizard = self._wizard(b"", filename="accounts.csv")
+        with self.assertRaisesRegex(UserError, "accounts.csv lists no account"):
+            wizard.action_preview()
+
     def test_missing_file_is_refused(self):
         wizard = self.env["recon.bulk.write.off.wizard"].create({})
         with self.assertRaisesRegex(UserError, "Choose the file"):
@@ -95,6 +106,69 @@ class TestBulkWriteOff(WriteOffCommon):
         wizard = self._wizard(b"PK\x03\x04", filename="accounts.xlsx")
         with self.assertRaisesRegex(UserError, r"accounts.xlsx is not a .csv or .txt file"):
             wizard.action_preview()
+
+    # hostile files -------------------------------------------------------
+    def test_nul_byte_is_refused_naming_the_file_and_line(self):
+        wizard = self._wizard(f"{self.eligible_old.name}\nINV\x00/2\n", filename="accounts.csv")
+        with self.assertRaisesRegex(UserError, r"accounts.csv is not a text file: line 2 holds a control "
+                                               r"character \(U\+0000\)\. Save the list as CSV"):
+            wizard.action_preview()
+        self.assertEqual(wizard.state, "upload")
+
+    def test_100_kb_line_is_skipped_and_the_others_previewed(self):
+        wizard = self._preview(f"{self.eligible_old.name}\n{'X' * 100_000}\n{self.eligible_new.name}\n",
+                               filename="ids.txt")
+        self.assertEqual(wizard.line_ids.invoice_id, self.eligible_old + self.eligible_new)
+        self.assertIn("Line 2: \"XXXXXXXXXXXXXXXXXXXX…\" is too long to be an account ID", wizard.upload_notes)
+
+    def test_utf16_file_without_bom_is_previewed(self):
+        wizard = self._preview(f"Account\r\n{self.eligible_old.name}\r\n", encoding="utf-16-le")
+        self.assertEqual(wizard.line_ids.invoice_id, self.eligible_old)
+
+    @hostile_settings(40)
+    @given(data=st.data())
+    def test_preview_of_a_hostile_file_is_a_clear_error_or_rows_and_posts_nothing(self, data):
+        """Random bytes, any text in any encoding, NUL bytes, 100 kB lines,
+        formula cells, empty and header-only files, 2,001 accounts: the
+        preview raises a UserError naming the file, or lists what the
+        file holds; it never posts, whatever the file."""
+        known = (self.eligible_old + self.eligible_new + self.not_in_default + self.paid).mapped("name")
+        content, filename = data.draw(hostile_files(known_refs=known), label="upload")
+        moves = self.env["account.move"].search_count([])
+        write_offs = self.env["recon.write.off"].search_count([])
+        with closing(self.env.cr.savepoint()):
+            wizard = self._wizard(content, filename=filename)
+            try:
+                wizard.action_preview()
+            except UserError as error:
+                self.assertIn(filename, str(error))
+                self.assertRecordValues(wizard, [{"state": "upload", "count_listed": 0}])
+            else:
+                rows, _errors = parse_upload(content, filename)
+                self.assertEqual(wizard.state, "preview")
+                self.assertEqual(sorted(wizard.line_ids.mapped("account_ref")), sorted(row.ref for row in rows))
+                self.assertLessEqual(wizard.line_ids.filtered("eligible").invoice_id,
+                                     self.eligible_old + self.eligible_new)
+            self.assertEqual(self.env["account.move"].search_count([]), moves, "a preview posts nothing")
+            self.assertEqual(self.env["recon.write.off"].search_count([]), write_offs)
+
+    @hostile_settings(8)
+    @given(refs=st.lists(FORMULA_REFS, min_size=1, max_size=4, unique=True))
+    def test_formula_references_are_unknown_accounts_and_exported_as_text(self, refs):
+        """=HYPERLINK(…), +1, -2+3, @SUM(…) are never evaluated: they name
+        no invoice, and the failure list writes them as text."""
+        with closing(self.env.cr.savepoint()):
+            text = write_csv([["Account"], [self.eligible_old.name], *([ref] for ref in refs)], delimiter=",")
+            wizard = self._preview(text)
+            unknown = wizard.line_ids - wizard.line_ids.filtered("invoice_id")
+            self.assertEqual(sorted(unknown.mapped("account_ref")), sorted(refs))
+            self.assertEqual(set(unknown.mapped("reason")), {"not_found"})
+            wizard.action_confirm()
+            self.assertEqual(wizard.batch_id.write_off_ids.invoice_id, self.eligible_old)
+            rows = list(csv.reader(io.StringIO(
+                base64.b64decode(wizard.batch_id.failure_file).decode("utf-8-sig"), newline="")))
+            self.assertEqual(sorted(rows[1:]), sorted(
+                ["'" + ref, "", "Not Eligible", "Account ID doesn't exist"] for ref in refs))
 
     # 3. the 2,000 limit ------------------------------------------------
     def test_2000_accounts_are_previewed(self):

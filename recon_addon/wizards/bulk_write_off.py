@@ -68,9 +68,10 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         if self.state == "done":
             raise UserError(_("This bulk write-off is already confirmed (batch %(batch)s).",
                               batch=self.batch_id.name))
-        if not self.file:
+        if not self.file and not self.filename:
             raise UserError(_("Choose the file listing the accounts to write off."))
-        rows, errors = parse_upload(base64.b64decode(self.file), self.filename or "")
+        # an empty file (0 bytes) comes with its name only: the parser says it is empty
+        rows, errors = parse_upload(base64.b64decode(self.file or b""), self.filename or "")
         fatal = [error for error in errors if error.fatal]
         if fatal:
             raise UserError(str(fatal[0].message))
