@@ -152,7 +152,7 @@ class TestBulkWriteOff(WriteOffCommon):
             self.assertEqual(self.env["account.move"].search_count([]), moves, "a preview posts nothing")
             self.assertEqual(self.env["recon.write.off"].search_count([]), write_offs)
 
-    @hostile_settings(8)
+    @hostile_settings(6)
     @given(refs=st.lists(FORMULA_REFS, min_size=1, max_size=4, unique=True))
     def test_formula_references_are_unknown_accounts_and_exported_as_text(self, refs):
         """=HYPERLINK(…), +1, -2+3, @SUM(…) are never evaluated: they name
