@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import xmlrpc.client
 
 import pytest
 
@@ -69,7 +70,7 @@ class JsonRpc:
             answer = json.loads(response.read())
         if "error" in answer:
             raise RpcError(answer["error"])
-        return answer["result"]
+        return answer.get("result")  # absent when the method answered None
 
     def login(self, database, login, password):
         return self.call("/web/session/authenticate", {"db": database, "login": login, "password": password})
@@ -90,3 +91,56 @@ def admin(server, request):
     client = JsonRpc(server)
     client.login(request.config.getoption("--odoo-database"), "admin", "admin")
     return client
+
+
+class XmlRpc:
+    """An XML-RPC client logged in as one user: what an integration uses.
+
+    ``call`` raises ``xmlrpc.client.Fault``; its ``faultCode`` tells an
+    access error (4) from a refusal with a message (2) and from a server
+    error (1), such as an answer that cannot be marshalled.
+    """
+
+    ACCESS_ERROR = 4
+    WARNING = 2
+    APPLICATION_ERROR = 1
+
+    def __init__(self, url, database, login, password):
+        self.database, self.password = database, password
+        common = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common")
+        self.uid = common.authenticate(database, login, password, {})
+        if not self.uid:
+            raise RuntimeError(f"{login} could not log in over XML-RPC")
+        self.login = login
+        self.object = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
+
+    def call(self, model, method, *args, **kwargs):
+        return self.object.execute_kw(self.database, self.uid, self.password, model, method, list(args), kwargs)
+
+
+@pytest.fixture(scope="session")
+def xmlrpc_login(server, request):
+    """``xmlrpc_login(login, password)``: an XML-RPC client for that user."""
+    database = request.config.getoption("--odoo-database")
+
+    def login(user_login, password):
+        return XmlRpc(server, database, user_login, password)
+    return login
+
+
+@pytest.fixture(scope="session")
+def xmlrpc_admin(xmlrpc_login):
+    return xmlrpc_login("admin", "admin")
+
+
+@pytest.fixture(scope="session")
+def world(server, request, xmlrpc_admin, xmlrpc_login):
+    """Users of each role of the access matrix and the records they act on
+    (see ``recon_world.py``); rules disabled and users archived afterwards."""
+    from recon_world import World
+
+    json_admin = JsonRpc(server)
+    json_admin.login(request.config.getoption("--odoo-database"), "admin", "admin")
+    made = World(xmlrpc_admin, xmlrpc_login, json_admin)
+    yield made
+    made.close()

@@ -4,6 +4,7 @@ from . import res_config_settings
 from . import account_chart_template
 from . import account_move
 from . import recon_ledger
+from . import recon_posted_mixin
 from . import recon_reward
 from . import recon_reward_clearing
 from . import recon_reward_balance

@@ -18,6 +18,7 @@ class ReconAdjustment(models.Model):
 
     _name = "recon.adjustment"
     _description = "Applied Adjustment"
+    _inherit = ["recon.posted.mixin"]
     _check_company_auto = True
     _order = "date desc, id desc"
 
@@ -75,6 +76,9 @@ class ReconAdjustment(models.Model):
             adjustment.display_name = self.env._(
                 "%(rule)s on %(invoice)s",
                 rule=adjustment.rule_id.name or "", invoice=adjustment.invoice_id.name or "")
+
+    def _recon_locked_hint(self):
+        return self.env._("Post a decrease with an adjustment rule, or reverse its entry in Accounting.")
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):

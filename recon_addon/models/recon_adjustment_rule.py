@@ -412,7 +412,7 @@ class ReconAdjustmentRule(models.Model):
         key = self._get_period_key(day)
         invoices = list(amounts)
         Adjustment = self.env["recon.adjustment"]
-        adjustments = Adjustment.create([{
+        adjustments = Adjustment._create_locked([{
             "rule_id": self.id,
             "run_id": run.id if run else False,
             "company_id": self.company_id.id,
@@ -437,7 +437,7 @@ class ReconAdjustmentRule(models.Model):
                 failed |= adjustment
                 errors.append(error)
             else:
-                adjustment.move_id = move
+                adjustment._write_locked({"move_id": move.id})
         posted = adjustments - failed
         failed.unlink()
         posted._set_zero_balance_status()
@@ -449,9 +449,11 @@ class ReconAdjustmentRule(models.Model):
     # ------------------------------------------------------------------
     def action_enable(self):
         self.write({"state": "enabled"})
+        return True
 
     def action_disable(self):
         self.write({"state": "disabled"})
+        return True
 
     def action_preview(self):
         self.ensure_one()

@@ -17,6 +17,12 @@ class ReconDeduction(models.Model):
 
     _name = "recon.deduction"
     _description = "Deduction"
+    _inherit = ["recon.posted.mixin"]
+    # users record deductions; once broken out only the claim's reference and
+    # reason change; void, state and the ledger links are set by the actions
+    _recon_free_fields = frozenset({"ref", "reason"})
+    _recon_draft_fields = frozenset({"amount", "transaction_id"})
+    _recon_user_create = True
     _order = "date desc, transaction_id desc, id"
     _check_company_auto = True
     _rec_names_search = ["ref", "transaction_id.name", "partner_id.name"]
@@ -138,6 +144,13 @@ class ReconDeduction(models.Model):
             ))
         return super().write(vals)
 
+    def _recon_is_posted(self):
+        self.ensure_one()
+        return bool(self.receivable_line_id)
+
+    def _recon_locked_hint(self):
+        return self.env._("Void it (Void) or resolve it (Resolve) instead.")
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
         for deduction in self:
@@ -188,7 +201,7 @@ class ReconDeduction(models.Model):
         entries = [deduction._prepare_void_entry() for deduction in self]
         result = self.env["recon.ledger"]._post_entries(entries)
         for deduction, move in zip(self, result.moves):
-            deduction.write({"voided": True, "void_move_id": move.id})
+            deduction._write_locked({"voided": True, "void_move_id": move.id})
         return True
 
     def _prepare_void_entry(self):
@@ -222,11 +235,11 @@ class ReconDeduction(models.Model):
         :param kind: ``promotion``, ``write_off`` or ``manual``
         :param amount: the size resolved, in the deduction's currency (its
             sign is that of the deduction)
-        :return: the ``recon.deduction.line`` created, its entry posted
+        :return: the ids of the ``recon.deduction.line`` created, its entry posted
         """
         self.ensure_one()
         vals = self._prepare_resolution_vals(kind, amount, promotion_id, fund_type_id, account_id)
-        return self.env["recon.deduction.line"]._create_and_post([vals])
+        return self.env["recon.deduction.line"]._create_and_post([vals]).ids
 
     def _prepare_resolution_vals(self, kind, amount, promotion_id=False, fund_type_id=False,
                                  account_id=False, automated=False, rule=False, run=False):
@@ -263,6 +276,7 @@ class ReconDeduction(models.Model):
         elif kind == "manual":
             if not account:
                 raise UserError(_("Deduction %(name)s: choose the account to book it to.", name=self.display_name))
+            self._check_manual_account(account)
         else:
             raise UserError(_("Unknown resolution kind %(kind)s.", kind=kind))
         sign = 1 if self.open_amount > 0 else -1
@@ -277,6 +291,34 @@ class ReconDeduction(models.Model):
             "rule_id": rule and rule.id,
             "run_id": run and run.id,
         }
+
+    def _check_manual_account(self, account):
+        """Refuse booking this deduction to an account it may not go to: a
+        receivable or payable (the claim would only move between partners'
+        open items), cash, bank or credit card (no money moved), a
+        deprecated account or one of another company."""
+        self.ensure_one()
+        _ = self.env._
+        account = account.sudo()  # only to read its type and companies, whoever may see it
+        forbidden = {
+            "asset_receivable": _("a receivable account"),
+            "liability_payable": _("a payable account"),
+            "asset_cash": _("a bank or cash account"),
+            "liability_credit_card": _("a credit card account"),
+        }
+        if account.account_type in forbidden:
+            why = forbidden[account.account_type]
+        elif account.deprecated:
+            why = _("deprecated")
+        elif self.company_id not in account.company_ids:
+            why = _("an account of another company")
+        else:
+            return
+        raise UserError(_(
+            "Deduction %(name)s cannot be booked to %(account)s: it is %(why)s. Choose an expense or "
+            "income account of %(company)s.",
+            name=self.display_name, account=account.display_name, why=why, company=self.company_id.name,
+        ))
 
     def action_open_resolve_wizard(self):
         self.ensure_one()
@@ -295,6 +337,7 @@ class ReconDeductionLine(models.Model):
 
     _name = "recon.deduction.line"
     _description = "Deduction Resolution"
+    _inherit = ["recon.posted.mixin"]
     _order = "id desc"
     _check_company_auto = True
 
@@ -366,7 +409,7 @@ class ReconDeductionLine(models.Model):
             deduction, one counterpart line per account; otherwise each line
             gets its own entry
         """
-        lines = self.create(vals_list)
+        lines = self._create_locked(vals_list)
         date = date or fields.Date.context_today(self)
         ledger = self.env["recon.ledger"]
         if source is None:
@@ -382,12 +425,12 @@ class ReconDeductionLine(models.Model):
                 for line in lines
             ], isolate=False)
             for line, move in zip(lines, result.moves):
-                line.write({"move_id": move.id, "date": date})
+                line._write_locked({"move_id": move.id, "date": date})
             return lines
         groups = list(lines.grouped("transaction_id").values())
         result = ledger._post_entries([group._prepare_clearing_entry(source, date) for group in groups])
         for group, move in zip(groups, result.moves):
-            group.write({"move_id": move.id, "date": date})
+            group._write_locked({"move_id": move.id, "date": date})
         return lines
 
     def _prepare_clearing_entry(self, source, date):

@@ -16,7 +16,12 @@ class ReconDeductionTransaction(models.Model):
     """
 
     _name = "recon.deduction.transaction"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "recon.posted.mixin"]
+    # the state and the breakout entry are set by Break Out only
+    _recon_free_fields = frozenset({"ref", "deduction_ids"})
+    _recon_draft_fields = frozenset({"name", "partner_id", "date", "currency_id", "original_amount",
+                                     "invoice_ids", "company_id"})
+    _recon_user_create = True
     _description = "Deduction Transaction"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -89,6 +94,13 @@ class ReconDeductionTransaction(models.Model):
                 name=self.filtered(lambda t: t.state == "posted")[0].display_name,
             ))
         return super().write(vals)
+
+    def _recon_is_posted(self):
+        self.ensure_one()
+        return self.state == "posted"
+
+    def _recon_locked_hint(self):
+        return self.env._("Void its deductions instead.")
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
@@ -239,8 +251,8 @@ class ReconDeductionTransaction(models.Model):
             if error:
                 errors[transaction] = error
                 continue
-            transaction.write({"state": "posted", "move_id": move.id})
+            transaction._write_locked({"state": "posted", "move_id": move.id})
             items = move.line_ids.sorted("id")
             for deduction, item in zip(transaction.deduction_ids.sorted("id"), items):
-                deduction.receivable_line_id = item
+                deduction._write_locked({"receivable_line_id": item.id})
         return errors

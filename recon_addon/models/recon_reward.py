@@ -131,7 +131,7 @@ class ReconReward(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        self._check_status_fields(vals)
+        self._check_status_fields(vals, rewards=self)
         locked = LOCKED_FIELDS.intersection(vals)
         if locked:
             frozen = self.filtered(lambda r: r.state != "draft")
@@ -145,12 +145,13 @@ class ReconReward(models.Model):
                 ))
         return super().write(vals)
 
-    def _check_status_fields(self, vals):
+    def _check_status_fields(self, vals, rewards=None):
         status = STATUS_FIELDS.intersection(vals)
         if status:
             raise UserError(self.env._(
-                "A reward's status, journal entries and clearing are set by Confirm, Reverse and "
-                "Clear Balance only (%(fields)s).",
+                "%(reward)s: a reward's status, journal entries and clearing are set by Confirm, "
+                "Reverse and Clear Balance only (%(fields)s).",
+                reward=rewards[0].display_name if rewards else self.env._("New reward"),
                 fields=", ".join(sorted(self._fields[f].string for f in status)),
             ))
 

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
@@ -14,6 +15,7 @@ class ReconRewardClearing(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
     _rec_name = "partner_id"
+    _inherit = ["recon.posted.mixin"]
 
     partner_id = fields.Many2one("res.partner", string="Payee", required=True, readonly=True, index=True,
                                  ondelete="restrict")
@@ -25,6 +27,16 @@ class ReconRewardClearing(models.Model):
     amount = fields.Monetary(string="Amount Forgiven", currency_field="currency_id", readonly=True)
     reward_ids = fields.One2many("recon.reward", "clearing_id", string="Rewards", readonly=True)
     move_id = fields.Many2one("account.move", string="Forgiveness Entry", readonly=True, check_company=True)
+
+    def _recon_locked_hint(self):
+        return self.env._("A clearing is the record of what was forgiven and stays as it is.")
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_recorded(self):
+        if self:
+            raise UserError(self.env._(
+                "The clearing of %(payee)s's owed balance is the record of what was forgiven and "
+                "cannot be deleted.", payee=self[0].partner_id.display_name))
 
     def _prepare_forgiveness_entry(self, open_items):
         """Dr forgiven advances / Cr advances receivable for the cleared

@@ -258,7 +258,7 @@ class ReconThresholdRun(models.Model):
         """Create the run lines: ``outcomes`` are dicts of run line values."""
         self.ensure_one()
         if outcomes:
-            self.env["recon.threshold.run.line"].create([dict(o, run_id=self.id) for o in outcomes])
+            self.env["recon.threshold.run.line"]._create_locked([dict(o, run_id=self.id) for o in outcomes])
 
     # ------------------------------------------------------------------
     # Transactions
@@ -424,7 +424,7 @@ class ReconThresholdRun(models.Model):
         if not todo:
             return
         RunLine = self.env["recon.threshold.run.line"]
-        run_lines = RunLine.create([{
+        run_lines = RunLine._create_locked([{
             "run_id": self.id,
             "result": "cleared",
             "reason": _("Below the threshold."),
@@ -439,14 +439,15 @@ class ReconThresholdRun(models.Model):
         result = self.env["recon.ledger"]._post_entries(entries, isolate=True)
         for run_line, move, error in zip(run_lines, result.moves, result.errors):
             if error:
-                run_line.write({"result": "refused", "reason": error})
+                run_line._write_locked({"result": "refused", "reason": error})
             else:
-                run_line.move_id = move
+                run_line._write_locked({"move_id": move.id})
 
 
 class ReconThresholdRunLine(models.Model):
     _name = "recon.threshold.run.line"
     _description = "Below-Threshold Run Outcome"
+    _inherit = ["recon.posted.mixin"]
     _order = "id"
     _check_company_auto = True
 
@@ -467,6 +468,20 @@ class ReconThresholdRunLine(models.Model):
     fund_type_id = fields.Many2one("recon.fund.type", ondelete="restrict")
     account_id = fields.Many2one("account.account", ondelete="restrict")
     move_id = fields.Many2one("account.move", string="Entry", readonly=True)
+
+    @api.depends("run_id", "invoice_id", "deduction_id", "transaction_id")
+    def _compute_display_name(self):
+        for line in self:
+            record = line.invoice_id or line.deduction_id or line.transaction_id
+            line.display_name = f"{line.run_id.display_name}: {record.display_name or ''}"
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_posted(self):
+        posted = self.filtered("move_id")
+        if posted:
+            raise UserError(self.env._(
+                "%(line)s has a posted journal entry (%(move)s) and cannot be deleted. Reverse the "
+                "entry in Accounting instead.", line=posted[0].display_name, move=posted[0].move_id.name))
 
     @api.depends("transaction_id", "invoice_id")
     def _compute_partner_id(self):

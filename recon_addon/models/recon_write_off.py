@@ -29,6 +29,7 @@ class ReconWriteOff(models.Model):
 
     _name = "recon.write.off"
     _description = "Write-off"
+    _inherit = ["recon.posted.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
     _rec_name = "invoice_id"
@@ -154,7 +155,7 @@ class ReconWriteOff(models.Model):
         :return: the posted write-offs
         """
         with self.env.cr.savepoint():
-            write_offs = self.create(self._prepare_draft_vals_list(vals_list))
+            write_offs = self._create_locked(self._prepare_draft_vals_list(vals_list))
             write_offs._post_pending(isolate=False)
         return write_offs
 
@@ -191,7 +192,7 @@ class ReconWriteOff(models.Model):
         result = self.env["recon.ledger"]._post_entries(entries, isolate=isolate)
         for write_off, amount, move, error in zip(to_post, amounts, result.moves, result.errors):
             if move:
-                write_off.write({"move_id": move.id, "amount": amount})
+                write_off._write_locked({"move_id": move.id, "amount": amount})
             else:
                 failed_ids.append(write_off.id)
                 failures.append((write_off.invoice_id, self._failure_reason(write_off, error)))

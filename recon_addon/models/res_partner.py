@@ -140,7 +140,7 @@ class ResPartner(models.Model):
                 todo.append((partner, partner_rewards, balance))
         if not todo:
             return Clearing
-        clearings = Clearing.create([
+        clearings = Clearing._create_locked([
             {"partner_id": partner.id, "company_id": company.id, "amount": balance}
             for partner, _rewards, balance in todo
         ])
@@ -152,7 +152,7 @@ class ResPartner(models.Model):
                 for clearing in clearings
             ])
             for clearing, move in zip(clearings, result.moves):
-                clearing.move_id = move
+                clearing._write_locked({"move_id": move.id})
         for (partner, partner_rewards, balance), clearing in zip(todo, clearings):
             partner_rewards._mark_cleared(clearing)
             partner._recon_log_note(clearing._prepare_chatter_note())

@@ -306,9 +306,9 @@ class TestAdjustmentRules(AdjustmentCommon):
         vals = {"rule_id": rule.id, "invoice_id": invoice.id, "partner_id": self.customer.id,
                 "period_key": "2024-03-01", "apply_limit": "unlimited", "date": "2024-03-01",
                 "product_id": self.carrying_fee.id, "currency_id": invoice.currency_id.id, "amount": 10.0}
-        self.env["recon.adjustment"].create(vals)
+        self.env["recon.adjustment"]._create_locked(vals)
         with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            self.env["recon.adjustment"].create(vals)
+            self.env["recon.adjustment"]._create_locked(vals)
 
     def test_a_second_worker_with_the_same_batch_posts_nothing(self):
         """Two workers that picked the same accounts: the second one's insert

@@ -122,8 +122,12 @@ class TestDeductionResolution(DeductionCommon):
         cls.deduction = cls._by_amount(cls.transaction, 80.0)
         cls.repayment = cls._by_amount(cls.transaction, -25.0)
 
+    def _resolve(self, deduction, *args, **kwargs):
+        """``resolve()`` answers RPC with the ids of the lines it made."""
+        return self.env["recon.deduction.line"].browse(deduction.resolve(*args, **kwargs))
+
     def test_partial_clearing_to_a_promotion_leaves_it_in_progress(self):
-        line = self.deduction.resolve("promotion", 30.0, promotion_id=self.promotion_march.id)
+        line = self._resolve(self.deduction, "promotion", 30.0, promotion_id=self.promotion_march.id)
         self.assertRecordValues(line, [{"kind": "promotion", "amount": 30.0, "automated": False,
                                         "account_id": self.promo_account.id}])
         self.assertRecordValues(line.move_id.line_ids.sorted("balance"), [
@@ -141,7 +145,7 @@ class TestDeductionResolution(DeductionCommon):
         self.assertAlmostEqual(self._account_balance(self.write_off_account), 80.0)
 
     def test_repayment_mirrors_the_signs(self):
-        line = self.repayment.resolve("manual", 25.0, account_id=self.revenue.id)
+        line = self._resolve(self.repayment, "manual", 25.0, account_id=self.revenue.id)
         self.assertEqual(line.amount, -25.0)
         self.assertRecordValues(line.move_id.line_ids.sorted("balance"), [
             {"account_id": self.revenue.id, "balance": -25.0},
@@ -176,7 +180,7 @@ class TestDeductionResolution(DeductionCommon):
         self.assertEqual(self.deduction.state, "resolved")
 
     def test_resolution_line_with_an_entry_cannot_be_deleted(self):
-        line = self.deduction.resolve("promotion", 10.0, promotion_id=self.promotion_march.id)
+        line = self._resolve(self.deduction, "promotion", 10.0, promotion_id=self.promotion_march.id)
         with self.assertRaisesRegex(UserError, "cannot be deleted"):
             line.unlink()
 

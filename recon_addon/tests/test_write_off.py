@@ -224,7 +224,7 @@ class TestWriteOffRecord(WriteOffCommon):
         invoice.action_write_off()
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
             with self.env.cr.savepoint():
-                self.env["recon.write.off"].create({
+                self.env["recon.write.off"]._create_locked({
                     "invoice_id": invoice.id, "account_id": self.bad_debt.id,
                     "currency_id": invoice.currency_id.id,
                 })

@@ -191,7 +191,7 @@ class ReconBulkWriteOffWizard(models.TransientModel):
                 "date": self.date,
             })
         WriteOff = self.env["recon.write.off"]
-        WriteOff.create(WriteOff._prepare_draft_vals_list(vals_list))
+        WriteOff._create_locked(WriteOff._prepare_draft_vals_list(vals_list))
         batch._add_failures(failures)
         self.write({"state": "done", "batch_id": batch.id})
         batch._process_pending()

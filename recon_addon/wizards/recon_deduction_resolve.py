@@ -22,7 +22,8 @@ class ReconDeductionResolveWizard(models.TransientModel):
     fund_type_id = fields.Many2one("recon.fund.type", check_company=True)
     account_id = fields.Many2one(
         "account.account", check_company=True,
-        domain="[('deprecated', '=', False), ('account_type', 'not in', ('asset_receivable', 'liability_payable'))]",
+        domain="[('deprecated', '=', False), ('account_type', 'not in', ('asset_receivable', "
+               "'liability_payable', 'asset_cash', 'liability_credit_card'))]",
     )
 
     @api.model
