@@ -92,7 +92,8 @@ class ReconAdjustmentRule(models.Model):
             ("once_per_debtor", "Only once per debtor"),
         ],
         string="Apply", required=True, default="unlimited", tracking=True,
-        help="Unlimited: each time the rule is due, at most once per account per date. "
+        help="Unlimited: at most once per account per period of the schedule (ISO week, "
+        "calendar month or calendar year), whether the nightly process or Run now applies it. "
         "Once per debtor: one account per debtor, the one with the oldest due date.",
     )
     # amount
@@ -221,7 +222,7 @@ class ReconAdjustmentRule(models.Model):
 
     def _get_period_key(self, day):
         self.ensure_one()
-        return period_key(self.apply_limit, day)
+        return period_key(self.frequency, self.apply_limit, day)
 
     def _local_today(self, now=None):
         """Today in the time zone of the rule's company (its partner's, UTC if unset)."""

@@ -2,6 +2,7 @@ from datetime import date, datetime
 from unittest.mock import patch
 
 import psycopg2
+from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -111,9 +112,9 @@ class TestWorkedExamples(AdjustmentCommon):
         adjustments = self._adjustments(rule)
         self.assertRecordValues(adjustments, [
             {"invoice_id": invoices[0].id, "partner_id": self.customer.id, "amount": 10.0,
-             "period_key": "2024-03-01", "date": date(2024, 3, 1), "product_id": self.carrying_fee.id},
+             "period_key": "2024-03", "date": date(2024, 3, 1), "product_id": self.carrying_fee.id},
             {"invoice_id": invoices[1].id, "partner_id": self.customer_b.id, "amount": 10.0,
-             "period_key": "2024-03-01", "date": date(2024, 3, 1), "product_id": self.carrying_fee.id},
+             "period_key": "2024-03", "date": date(2024, 3, 1), "product_id": self.carrying_fee.id},
         ])
         self.assertRecordValues(adjustments[0].move_id.line_ids.sorted("balance"), [
             {"account_id": self.fee_income.id, "balance": -10.0, "product_id": self.carrying_fee.id,
@@ -148,7 +149,7 @@ class TestWorkedExamples(AdjustmentCommon):
         self._cron(datetime(2024, 3, 2, 0, 10))
         self.assertEqual(len(self._adjustments(rule)), 1)
         self._cron(datetime(2024, 4, 1, 0, 10))
-        self.assertEqual(self._adjustments(rule).mapped("period_key"), ["2024-03-01", "2024-04-01"])
+        self.assertEqual(self._adjustments(rule).mapped("period_key"), ["2024-03", "2024-04"])
         self.assertAlmostEqual(invoice.recon_account_balance, 120.0)
 
     def test_retail_accounts_sixty_days_delinquent_are_adjusted_once(self):
@@ -451,6 +452,170 @@ class TestAdjustmentRules(AdjustmentCommon):
         self.assertRecordValues(lines[first], [{"will_adjust": True, "amount": 10.0, "reason": False}])
         self.assertIn("Debtor limit", lines[second].reason)
         self.assertEqual(lines[disputed].reason, "Excluded account status")
+
+
+@tagged("post_install", "-at_install")
+class TestOncePerPeriod(AdjustmentCommon):
+    """An unlimited rule applies at most once per account per period of its
+    schedule (ISO week, month, year), by the scheduler or by Run now,
+    whatever its day is changed to."""
+
+    def _run_now(self, rule, when):
+        with freeze_time(when):
+            return self.Run.browse(rule.action_run_now()["res_id"])
+
+    def test_run_now_mid_month_does_not_charge_the_monthly_fee_again(self):
+        rule = self._rule()
+        invoice = self._account(100.0)
+        self._cron(datetime(2024, 3, 1, 0, 10))
+        run = self._run_now(rule, "2024-03-15 10:00:00")
+        self.assertRecordValues(run, [{"date": date(2024, 3, 15), "trigger": "manual", "state": "done",
+                                       "skipped_already_count": 1, "qualifying_count": 0,
+                                       "adjusted_count": 0}])
+        self.assertRecordValues(self._adjustments(rule), [
+            {"invoice_id": invoice.id, "date": date(2024, 3, 1), "period_key": "2024-03", "amount": 10.0}])
+        self.assertAlmostEqual(self._account_balance(self.fee_income), -10.0)
+        self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), 110.0)
+        self.assertRecordValues(invoice, [{"amount_residual": 100.0, "recon_account_balance": 110.0}])
+
+        # Run now in April charges April's fee, and the scheduler on 1 May charges May's
+        self._run_now(rule, "2024-04-15 10:00:00")
+        self._cron(datetime(2024, 5, 1, 0, 10))
+        self.assertEqual(self._adjustments(rule).mapped("period_key"), ["2024-03", "2024-04", "2024-05"])
+        self.assertAlmostEqual(self._account_balance(self.fee_income), -30.0)
+        invoice.invalidate_recordset()
+        self.assertAlmostEqual(invoice.recon_account_balance, 130.0)
+
+    def test_run_now_before_the_scheduled_day_takes_the_months_charge(self):
+        rule = self._rule(month_day=20)
+        invoice = self._account(100.0)
+        self._run_now(rule, "2024-03-05 10:00:00")
+        self._cron(datetime(2024, 3, 20, 0, 10))
+        self.assertRecordValues(self._adjustments(rule), [{"date": date(2024, 3, 5), "period_key": "2024-03"}])
+        self.assertRecordValues(rule.run_ids.sorted("date"), [
+            {"date": date(2024, 3, 5), "trigger": "manual", "adjusted_count": 1, "skipped_already_count": 0},
+            {"date": date(2024, 3, 20), "trigger": "cron", "adjusted_count": 0, "skipped_already_count": 1},
+        ])
+        self.assertAlmostEqual(invoice.recon_account_balance, 110.0)
+
+    def test_moving_the_rule_day_mid_month_does_not_charge_again(self):
+        rule = self._rule()
+        invoice = self._account(100.0)
+        self._cron(datetime(2024, 3, 1, 0, 10))
+        rule.month_day = 20
+        self._cron(datetime(2024, 3, 20, 0, 10))
+        self.assertRecordValues(rule.run_ids.sorted("date"), [
+            {"date": date(2024, 3, 1), "adjusted_count": 1, "skipped_already_count": 0},
+            {"date": date(2024, 3, 20), "adjusted_count": 0, "skipped_already_count": 1},
+        ])
+        self.assertEqual(len(self._adjustments(rule)), 1)
+        self.assertAlmostEqual(self._account_balance(self.fee_income), -10.0)
+        self._cron(datetime(2024, 4, 20, 0, 10))
+        self.assertRecordValues(self._adjustments(rule), [
+            {"date": date(2024, 3, 1), "period_key": "2024-03"},
+            {"date": date(2024, 4, 20), "period_key": "2024-04"},
+        ])
+        self.assertAlmostEqual(self._account_balance(self.fee_income), -20.0)
+        self.assertAlmostEqual(invoice.recon_account_balance, 120.0)
+
+    def test_weekly_rule_applies_once_per_iso_week(self):
+        rule = self._rule(frequency="weekly", weekday="0")  # Mondays
+        invoice = self._account(100.0)
+        self._cron(datetime(2024, 12, 23, 0, 10))            # Monday of 2024-W52
+        self._run_now(rule, "2024-12-27 10:00:00")           # Friday, same week
+        rule.weekday = "6"
+        self._cron(datetime(2024, 12, 29, 0, 10))            # Sunday, same week
+        self._run_now(rule, "2024-12-31 10:00:00")           # Tuesday of 2025-W01
+        self._cron(datetime(2025, 1, 5, 0, 10))              # Sunday of 2025-W01
+        self.assertRecordValues(self._adjustments(rule), [
+            {"date": date(2024, 12, 23), "period_key": "2024-W52"},
+            {"date": date(2024, 12, 31), "period_key": "2025-W01"},
+        ])
+        self.assertAlmostEqual(invoice.recon_account_balance, 120.0)
+        self.assertAlmostEqual(self._account_balance(self.fee_income), -20.0)
+
+    def test_yearly_rule_applies_once_per_calendar_year(self):
+        rule = self._rule(frequency="yearly", month="3", month_day=1)
+        invoice = self._account(100.0)
+        self._cron(datetime(2024, 3, 1, 0, 10))
+        rule.month = "9"
+        self._run_now(rule, "2024-06-10 10:00:00")
+        self._cron(datetime(2024, 9, 1, 0, 10))
+        self._cron(datetime(2025, 9, 1, 0, 10))
+        self.assertEqual(self._adjustments(rule).mapped("period_key"), ["2024", "2025"])
+        self.assertAlmostEqual(invoice.recon_account_balance, 120.0)
+
+    def test_database_refuses_a_second_adjustment_in_the_same_period(self):
+        """Not only the run's search: PostgreSQL itself refuses the row."""
+        for frequency, extra, first, second in [
+            ("monthly", {}, date(2024, 3, 1), date(2024, 3, 31)),
+            ("weekly", {"weekday": "0"}, date(2024, 12, 30), date(2025, 1, 5)),
+            ("yearly", {"month": "3"}, date(2024, 3, 1), date(2024, 12, 31)),
+        ]:
+            with self.subTest(frequency=frequency):
+                rule = self._rule(frequency=frequency, **extra)
+                invoice = self._account(100.0)
+                rule._apply_adjustments({invoice: 10.0}, first)
+                moves_before = self.env["account.move"].search_count([])
+                with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"), \
+                        self.env.cr.savepoint():
+                    rule._apply_adjustments({invoice: 10.0}, second)
+                self.assertEqual(self.env["account.move"].search_count([]), moves_before)
+                self.assertEqual(len(self._adjustments(rule)), 1)
+                self.assertAlmostEqual(invoice.recon_account_balance, 110.0)
+
+    def test_once_limits_stay_once_ever(self):
+        per_account = self._rule(apply_limit="once_per_account")
+        per_debtor = self._rule(apply_limit="once_per_debtor")
+        self._account(100.0)
+        for day in ("2024-03-01", "2024-04-01", "2025-03-01"):
+            self._run(per_account, day)
+            self._run(per_debtor, day)
+        self.assertEqual((self._adjustments(per_account) + self._adjustments(per_debtor)).mapped("period_key"),
+                         ["once", "once"])
+
+    def test_upgrade_gives_existing_adjustments_the_period_of_their_schedule(self):
+        """Adjustments made while the key was the date: the first of an
+        account in a period takes the period's key, a second one charged in
+        the same month keeps its date, and the month counts as adjusted."""
+        monthly = self._rule()
+        weekly = self._rule(frequency="weekly", weekday="4")
+        once = self._rule(apply_limit="once_per_account")
+        invoice = self._account(100.0)
+        other = self._account(100.0, partner=self.customer_b)
+
+        def legacy(rule, amounts, day):
+            """An adjustment as the addon made it before: keyed by its date."""
+            rule._apply_adjustments(amounts, day)
+            self._adjustments(rule).filtered(lambda a: a.date == day).period_key = day.isoformat()
+            self.env.flush_all()
+
+        legacy(monthly, {invoice: 10.0, other: 10.0}, date(2024, 3, 1))
+        legacy(monthly, {invoice: 10.0}, date(2024, 3, 15))   # the double charge of the bug
+        legacy(monthly, {invoice: 10.0}, date(2024, 4, 1))
+        legacy(weekly, {invoice: 10.0}, date(2024, 3, 1))
+        once._apply_adjustments({invoice: 10.0}, date(2024, 3, 1))
+
+        self.assertEqual(self.env["recon.adjustment"]._migrate_period_keys(), 1)
+
+        self.assertRecordValues(self._adjustments(monthly), [
+            {"invoice_id": invoice.id, "date": date(2024, 3, 1), "period_key": "2024-03"},
+            {"invoice_id": other.id, "date": date(2024, 3, 1), "period_key": "2024-03"},
+            {"invoice_id": invoice.id, "date": date(2024, 3, 15), "period_key": "2024-03-15"},
+            {"invoice_id": invoice.id, "date": date(2024, 4, 1), "period_key": "2024-04"},
+        ])
+        self.assertEqual(self._adjustments(weekly).period_key, "2024-W09")
+        self.assertEqual(self._adjustments(once).period_key, "once")
+        self.assertEqual(self.env["recon.adjustment"]._migrate_period_keys(), 1, "a second upgrade changes nothing")
+        self.assertEqual(self._adjustments(monthly).mapped("period_key"),
+                         ["2024-03", "2024-03", "2024-03-15", "2024-04"])
+        # a run later in March adds nothing; one later in April adjusts only
+        # the account that had no April adjustment yet
+        self._run(monthly, "2024-03-20")
+        self._run(monthly, "2024-04-20")
+        self.assertRecordValues(self._adjustments(monthly)[4:], [
+            {"invoice_id": other.id, "date": date(2024, 4, 20), "period_key": "2024-04"}])
+        self.assertEqual((invoice + other).mapped("recon_account_balance"), [150.0, 120.0])
 
 
 @tagged("post_install", "-at_install")
