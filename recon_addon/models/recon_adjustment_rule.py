@@ -64,8 +64,9 @@ class ReconAdjustmentRule(models.Model):
         required=True,
         default=MAX_DEBTORS_LIMIT,
         tracking=True,
-        help="At most this many debtors are adjusted per run: those with the oldest "
-        "due dates first. Any whole number from 1 to 10,000,000,000.",
+        help="At most this many debtors are adjusted per run: among the debtors that get an "
+        "adjustment, those with the oldest due account first. Accounts with nothing to adjust "
+        "or that fail to post take no place. Any whole number from 1 to 10,000,000,000.",
     )
     excluded_status_ids = fields.Many2many(
         "recon.collection.status",
@@ -109,7 +110,8 @@ class ReconAdjustmentRule(models.Model):
     value = fields.Float(
         required=True, digits=(16, 4), tracking=True,
         help="Flat: amount in the company currency. Percent: percentage of the balance. "
-        "Negative values decrease the account, never below zero.",
+        "Negative values decrease the line item code's balance on the account, never more: "
+        "other line item codes are not touched.",
     )
     zero_balance_status_id = fields.Many2one(
         "recon.collection.status", string="Status When Balance Reaches Zero",
