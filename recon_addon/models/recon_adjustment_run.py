@@ -294,13 +294,12 @@ class ReconAdjustmentRun(models.Model):
     def _append_skip_log(self, lines):
         """The skip log with ``lines`` added, up to :data:`SKIP_LOG_LIMIT` lines."""
         self.ensure_one()
+        more = self.env._("… more accounts skipped with nothing to adjust (see the count).")
         logged = self.skip_log.splitlines() if self.skip_log else []
-        room = SKIP_LOG_LIMIT - len(logged)
-        if room <= 0:
-            return self.skip_log
+        room = max(SKIP_LOG_LIMIT - len(logged), 0)
         logged += lines[:room]
-        if len(lines) > room:
-            logged.append(self.env._("… more accounts skipped with nothing to adjust (see the count)."))
+        if len(lines) > room and logged[-1] != more:
+            logged.append(more)
         return "\n".join(logged)
 
     def _process_all(self, batch_size=None, limit=None):

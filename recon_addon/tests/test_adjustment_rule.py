@@ -789,6 +789,21 @@ class TestDecreaseOnALineItemCode(AdjustmentCommon):
         self.assertRecordValues(invoice, [{"amount_residual": 100.0, "recon_account_balance": 100.0}])
         self.assertAlmostEqual(self._account_balance(self.late_fee_income), 0.0)
 
+    def test_skip_log_names_the_first_accounts_and_says_there_are_more(self):
+        waiver = self._rule(name="Waive late fees", value=-10.0, product_id=self.late_fee.id)
+        invoices = self.env["account.move"]
+        for day in ("2024-01-10", "2024-01-11", "2024-01-12"):
+            invoices |= self._coded_invoice([(self.principal, 100.0)], date=day)
+        run = self.Run._get_or_create(waiver, date(2024, 3, 1))
+        with patch("odoo.addons.recon_addon.models.recon_adjustment_run.SKIP_LOG_LIMIT", 2):
+            run._process_all(batch_size=2)
+        self.assertRecordValues(run, [{"state": "done", "skipped_zero_count": 3, "adjusted_count": 0}])
+        self.assertEqual(run.skip_log.splitlines(), [
+            f"{invoices[0].name}: Nothing open on line item code Late fee",
+            f"{invoices[1].name}: Nothing open on line item code Late fee",
+            "… more accounts skipped with nothing to adjust (see the count).",
+        ])
+
     def test_decrease_of_a_code_on_the_invoice_leaves_the_other_codes(self):
         """Interest invoiced 100 and charged 10 by a rule; waiving 150 of
         interest takes the 10, then 100 off the invoice, as interest only:
