@@ -252,8 +252,29 @@ class AccountMove(models.Model):
             adjustments = [(line.product_id.id or None, line.amount_residual_currency)
                            for line in items[invoice]]
             result[invoice] = balance_service.line_item_balances(
-                invoice_lines, invoice.amount_residual, adjustments, invoice.currency_id.rounding)
+                invoice_lines, invoice.amount_residual, adjustments, invoice._recon_reductions(),
+                invoice.currency_id.rounding)
         return result
+
+    def _recon_reductions(self):
+        """What was taken off the invoice, in order, as ``(code, amount)``
+        for :func:`~odoo.addons.recon_addon.services.balances.line_item_balances`:
+        a decrease of an adjustment rule under its line item code, anything
+        else (payments, credits, write-offs) pro rata. Empty when no
+        decrease was taken off the invoice itself."""
+        self.ensure_one()
+        partials = self.line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable").matched_credit_ids.sorted("id")
+        reductions = []
+        for partial in partials:
+            counterpart = partial.credit_move_id
+            code = balance_service.PRO_RATA
+            if counterpart.move_id.recon_source_model == "recon.adjustment" and counterpart.product_id:
+                code = counterpart.product_id.id
+            reductions.append((code, partial.debit_amount_currency))
+        if all(code == balance_service.PRO_RATA for code, __ in reductions):
+            return []
+        return reductions
 
     def _recon_account_balance(self):
         """``{invoice: open invoice amount + open adjustments}``."""

@@ -1,3 +1,4 @@
+import logging
 from collections import defaultdict
 
 from markupsafe import Markup
@@ -6,6 +7,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, formatLang
 
+from odoo.addons.recon_addon.services.schedules import ONCE_KEY
+
+_logger = logging.getLogger(__name__)
+
 
 class ReconAdjustment(models.Model):
     """One adjustment a rule applied to one account (invoice) for one period.
@@ -13,6 +18,12 @@ class ReconAdjustment(models.Model):
     The unique key (rule, invoice, period key) is what makes a rule apply at
     most once per account and period, whatever happens to the process that
     applies it: it is inserted in the same transaction as the posted entry.
+    The period key is the period of the rule's schedule the adjustment
+    belongs to (``2024-W09``, ``2024-03``, ``2024``; ``once`` for one-time
+    rules and the once-only limits, see
+    :func:`~odoo.addons.recon_addon.services.schedules.period_key`), so
+    PostgreSQL refuses a second adjustment of an account in the same week,
+    month or year, whichever day and by whichever process it is applied.
     Rules applied once per debtor add a unique (rule, debtor) index.
     """
 
@@ -32,8 +43,10 @@ class ReconAdjustment(models.Model):
                                  index=True, check_company=True)
     partner_id = fields.Many2one("res.partner", string="Debtor", required=True, ondelete="restrict",
                                  index=True)
-    period_key = fields.Char(required=True,
-                             help="The scheduled date for rules applied unlimited times, 'once' otherwise.")
+    period_key = fields.Char(
+        required=True,
+        help="For rules applied unlimited times, the period of the schedule: ISO week (2024-W09), "
+        "month (2024-03) or year (2024); 'once' for one-time rules and the once-only limits.")
     apply_limit = fields.Selection(
         [("unlimited", "Unlimited times"), ("once_per_account", "Only once per account"),
          ("once_per_debtor", "Only once per debtor")],
@@ -69,6 +82,58 @@ class ReconAdjustment(models.Model):
             "CREATE UNIQUE INDEX IF NOT EXISTS recon_adjustment_rule_debtor_once_unique "
             "ON recon_adjustment (rule_id, partner_id) WHERE apply_limit = 'once_per_debtor'"
         ))
+
+    @api.model
+    def _migrate_period_keys(self):
+        """Give the adjustments of rules applied unlimited times the period
+        key of their rule's schedule (it used to be the date).
+
+        The earliest adjustment of an account in a period takes the key;
+        a later one in the same period (charged twice before the key meant
+        the period) keeps its date as key, so that both stay recorded and
+        the period counts as adjusted.
+
+        :return: the number of adjustments that kept their date
+        """
+        self.env.cr.execute(SQL("""
+            WITH keyed AS (
+                SELECT a.id, a.rule_id, a.invoice_id, a.date,
+                       CASE r.frequency
+                           WHEN 'weekly' THEN to_char(a.date, 'IYYY-"W"IW')
+                           WHEN 'monthly' THEN to_char(a.date, 'YYYY-MM')
+                           WHEN 'yearly' THEN to_char(a.date, 'YYYY')
+                           ELSE %(once)s
+                       END AS new_key
+                  FROM recon_adjustment a
+                  JOIN recon_adjustment_rule r ON r.id = a.rule_id
+                 WHERE a.apply_limit = 'unlimited'
+            ), ranked AS (
+                SELECT id, rule_id, invoice_id, new_key,
+                       row_number() OVER (PARTITION BY rule_id, invoice_id, new_key
+                                          ORDER BY date, id) AS position
+                  FROM keyed
+            )
+            UPDATE recon_adjustment a
+               SET period_key = ranked.new_key
+              FROM ranked
+             WHERE ranked.id = a.id
+               AND ranked.position = 1
+               AND a.period_key != ranked.new_key
+               AND NOT EXISTS (
+                   SELECT 1 FROM recon_adjustment b
+                    WHERE b.rule_id = ranked.rule_id AND b.invoice_id = ranked.invoice_id
+                      AND b.period_key = ranked.new_key AND b.id != ranked.id)
+        """, once=ONCE_KEY))
+        self.env.cr.execute(SQL("""
+            SELECT count(*) FROM recon_adjustment
+             WHERE apply_limit = 'unlimited' AND period_key ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        """))
+        kept = self.env.cr.fetchone()[0]
+        if kept:
+            _logger.warning("%s adjustments were a second adjustment of their account in the same "
+                            "period of their rule's schedule; they keep their date as period key.", kept)
+        self.invalidate_model(["period_key"])
+        return kept
 
     @api.depends("rule_id", "invoice_id")
     def _compute_display_name(self):

@@ -13,7 +13,7 @@ import pytz
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, formatLang
 from odoo.tools.safe_eval import datetime as safe_datetime, safe_eval
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
@@ -64,8 +64,9 @@ class ReconAdjustmentRule(models.Model):
         required=True,
         default=MAX_DEBTORS_LIMIT,
         tracking=True,
-        help="At most this many debtors are adjusted per run: those with the oldest "
-        "due dates first. Any whole number from 1 to 10,000,000,000.",
+        help="At most this many debtors are adjusted per run: among the debtors that get an "
+        "adjustment, those with the oldest due account first. Accounts with nothing to adjust "
+        "or that fail to post take no place. Any whole number from 1 to 10,000,000,000.",
     )
     excluded_status_ids = fields.Many2many(
         "recon.collection.status",
@@ -92,7 +93,8 @@ class ReconAdjustmentRule(models.Model):
             ("once_per_debtor", "Only once per debtor"),
         ],
         string="Apply", required=True, default="unlimited", tracking=True,
-        help="Unlimited: each time the rule is due, at most once per account per date. "
+        help="Unlimited: at most once per account per period of the schedule (ISO week, "
+        "calendar month or calendar year), whether the nightly process or Run now applies it. "
         "Once per debtor: one account per debtor, the one with the oldest due date.",
     )
     # amount
@@ -108,7 +110,8 @@ class ReconAdjustmentRule(models.Model):
     value = fields.Float(
         required=True, digits=(16, 4), tracking=True,
         help="Flat: amount in the company currency. Percent: percentage of the balance. "
-        "Negative values decrease the account, never below zero.",
+        "Negative values decrease the line item code's balance on the account, never more: "
+        "other line item codes are not touched.",
     )
     zero_balance_status_id = fields.Many2one(
         "recon.collection.status", string="Status When Balance Reaches Zero",
@@ -221,7 +224,7 @@ class ReconAdjustmentRule(models.Model):
 
     def _get_period_key(self, day):
         self.ensure_one()
-        return period_key(self.apply_limit, day)
+        return period_key(self.frequency, self.apply_limit, day)
 
     def _local_today(self, now=None):
         """Today in the time zone of the rule's company (its partner's, UTC if unset)."""
@@ -329,19 +332,38 @@ class ReconAdjustmentRule(models.Model):
     # Amounts and postings
     # ------------------------------------------------------------------
     def _compute_amounts(self, invoices, day):
-        """``{invoice: signed amount}`` the rule adjusts each account by (0.0 when nothing)."""
+        """What the rule adjusts each account by.
+
+        :return: ``(amounts, reasons)``: ``{invoice: signed amount}`` (0.0
+            when nothing), and ``{invoice: why nothing}`` for the accounts
+            at 0.0
+        """
         self.ensure_one()
         balances = invoices._recon_line_item_balances()
         keys = self.balance_product_ids.ids
-        amounts = {}
+        code = self.product_id.id
+        amounts, reasons = {}, {}
         for invoice in invoices:
             currency = invoice.currency_id
             value = self.value
             if self.adjustment_type == "flat" and currency != self.company_id.currency_id:
                 value = self.company_id.currency_id._convert(value, currency, self.company_id, day)
-            amounts[invoice] = balance_service.compute_adjustment(
-                self.adjustment_type, value, balances[invoice], keys, currency.rounding)
-        return amounts, balances
+            amount = balance_service.compute_adjustment(
+                self.adjustment_type, value, balances[invoice], code, keys, currency.rounding)
+            amounts[invoice] = amount
+            if currency.is_zero(amount):
+                reasons[invoice] = self._get_nothing_reason(balances[invoice], currency)
+        return amounts, reasons
+
+    def _get_nothing_reason(self, balances, currency):
+        """Why the rule adjusts an account with line item ``balances`` by nothing."""
+        self.ensure_one()
+        if self.value < 0 and not currency.compare_amounts(balances.get(self.product_id.id, 0.0), 0.0) > 0:
+            return self.env._("Nothing open on line item code %(code)s",
+                              code=self.product_id.display_name)
+        if self.adjustment_type == "percent":
+            return self.env._("No balance on the line item codes of the percentage")
+        return self.env._("The amount rounds to zero")
 
     def _get_income_account(self, invoice):
         self.ensure_one()
@@ -380,23 +402,44 @@ class ReconAdjustmentRule(models.Model):
                 lines.append(LedgerLine(account=receivable, amount=part, partner=partner, name=label,
                                         date_maturity=due, product=self.product_id))
         else:
-            # reduce this code's open adjustments first, then the invoice's
-            # installments (oldest first), then the other open adjustments
+            # take the decrease off this code only: its open adjustments
+            # first, then its part of the invoice (the installments, oldest
+            # first); _compute_amounts caps it at the code's balance
             if adjustment_items is None:
                 adjustment_items = invoice._recon_open_adjustment_items()
             same_code = adjustment_items.filtered(lambda l: l.product_id == self.product_id)
-            targets = same_code + open_items + (adjustment_items - same_code)
+            invoice_part = self._get_invoice_part(invoice, same_code)
             left = -amount
-            for target in targets:
+            for target in same_code + open_items:
                 if currency.is_zero(left):
                     break
-                part = min(left, target.amount_residual_currency)
+                room = target.amount_residual_currency
+                if target in open_items:
+                    room = min(room, invoice_part)
+                    invoice_part = currency.round(invoice_part - room)
+                part = currency.round(min(left, room))
+                if currency.compare_amounts(part, 0.0) <= 0:
+                    continue
                 lines.append(LedgerLine(account=target.account_id, amount=-part, partner=partner,
                                         name=label, reconcile_with=target, product=self.product_id))
                 left = currency.round(left - part)
+            if not currency.is_zero(left):
+                raise UserError(self.env._(
+                    "Rule %(rule)s cannot take %(amount)s of %(code)s off account %(invoice)s: "
+                    "only %(open)s of that line item code is open. Preview the rule again.",
+                    rule=self.name, code=self.product_id.display_name, invoice=invoice.name,
+                    amount=formatLang(self.env, -amount, currency_obj=currency),
+                    open=formatLang(self.env, -amount - left, currency_obj=currency)))
         lines.append(income)
         return LedgerEntry(source=adjustment, lines=lines, label=label, date=day,
                            currency=currency, company=self.company_id)
+
+    def _get_invoice_part(self, invoice, same_code_items):
+        """The open balance of the rule's line item code on the invoice
+        itself (not on its adjustments)."""
+        self.ensure_one()
+        balance = invoice._recon_line_item_balances()[invoice].get(self.product_id.id, 0.0)
+        return invoice.currency_id.round(balance - sum(same_code_items.mapped("amount_residual_currency")))
 
     def _apply_adjustments(self, amounts, day, run=None):
         """Record and post the adjustments ``{invoice: amount}`` on ``day``.
@@ -427,12 +470,18 @@ class ReconAdjustmentRule(models.Model):
         } for invoice in invoices])
         decreased = self.env["account.move"].concat(*[inv for inv in invoices if amounts[inv] < 0])
         items = decreased._recon_open_adjustment_items_by_invoice() if decreased else {}
-        entries = [self._prepare_adjustment_entry(adj, inv, day, items.get(inv))
-                   for adj, inv in zip(adjustments, invoices)]
-        result = self.env["recon.ledger"]._post_entries(entries, isolate=True)
         failed = Adjustment
         errors = []
-        for adjustment, move, error in zip(adjustments, result.moves, result.errors):
+        entries, prepared = [], Adjustment
+        for adjustment, invoice in zip(adjustments, invoices):
+            try:
+                entries.append(self._prepare_adjustment_entry(adjustment, invoice, day, items.get(invoice)))
+                prepared |= adjustment
+            except UserError as exc:
+                failed |= adjustment
+                errors.append(f"{adjustment.display_name}: {exc.args[0]}")
+        result = self.env["recon.ledger"]._post_entries(entries, isolate=True) if entries else None
+        for adjustment, move, error in zip(prepared, result.moves if result else [], result.errors if result else []):
             if error:
                 failed |= adjustment
                 errors.append(error)

@@ -7,9 +7,12 @@ from odoo.tools import SQL, mute_logger
 
 from odoo.addons.recon_addon.services.debtor_limits import select_within_debtor_limits
 
-from .recon_adjustment_rule import BATCH_SIZE
+from . import recon_adjustment_rule
 
 _logger = logging.getLogger(__name__)
+
+#: lines kept in a run's skip log; the count covers all
+SKIP_LOG_LIMIT = 200
 
 
 class ReconAdjustmentRun(models.Model):
@@ -62,6 +65,10 @@ class ReconAdjustmentRun(models.Model):
                                    help="Sum of the adjustments, in the company currency.")
     adjustment_ids = fields.One2many("recon.adjustment", "run_id", string="Adjustments")
     failure_log = fields.Text(readonly=True)
+    skip_log = fields.Text(
+        string="Skipped with Nothing to Adjust", readonly=True,
+        help="Accounts the rule qualified but had nothing to adjust, with the reason "
+        "(e.g. nothing open on the line item code a decrease takes off).")
     cursor_date = fields.Date(readonly=True, copy=False)
     user_id = fields.Many2one("res.users", string="Started By", readonly=True,
                               help="Who pressed Run now; empty for the nightly process.")
@@ -164,6 +171,7 @@ class ReconAdjustmentRun(models.Model):
             "skipped_zero_count": 0,
             "failed_count": 0,
             "failure_log": False,
+            "skip_log": False,
             "total_count": counts["qualifying"] + self.adjusted_count,
             "processed_count": self.adjusted_count,
         })
@@ -192,30 +200,62 @@ class ReconAdjustmentRun(models.Model):
                 "(SELECT partner_id FROM recon_adjustment WHERE run_id = %s)", self.id))]
         return domain
 
-    def _select_accounts(self, invoices):
-        """Apply the debtor limits to a batch in due-date order: at most
-        ``max_debtors`` debtors per run, one account per debtor when the rule
-        is once per debtor."""
+    def _adjusted_debtors(self, partners):
+        """The debtors among ``partners`` this run has adjusted already."""
         self.ensure_one()
-        rule = self.rule_id
-        partners = invoices.commercial_partner_id
+        if not partners:
+            return set()
         self.env["recon.adjustment"].flush_model()
         self.env.cr.execute(SQL(
             "SELECT DISTINCT partner_id FROM recon_adjustment WHERE run_id = %s AND partner_id IN %s",
             self.id, tuple(partners.ids)))
-        known = {row[0] for row in self.env.cr.fetchall()}
-        positions = select_within_debtor_limits(
-            [invoice.commercial_partner_id.id for invoice in invoices],
-            rule.max_debtors - self.debtor_count, rule.apply_limit == "once_per_debtor", known)
-        return [invoices[i] for i in positions], known
+        return {row[0] for row in self.env.cr.fetchall()}
 
-    def _process_batch(self, limit=BATCH_SIZE):
+    def _adjust_within_debtor_limits(self, candidates, amounts):
+        """Post the adjustments of ``candidates`` (accounts with something to
+        adjust, in due-date order) under the debtor limits: at most
+        ``max_debtors`` debtors per run, one account per debtor when the
+        rule is once per debtor. Only debtors actually adjusted take a
+        place: when an account fails to post, the place goes to the next
+        debtor in due-date order (or, once per debtor, to the debtor's next
+        account).
+
+        :return: ``(posted, errors, new_debtors)``
+        """
+        self.ensure_one()
+        rule = self.rule_id
+        once_per_debtor = rule.apply_limit == "once_per_debtor"
+        known = self._adjusted_debtors(self.env["account.move"].concat(*candidates).commercial_partner_id)
+        capacity = rule.max_debtors - self.debtor_count
+        posted, errors, new_debtors = self.env["recon.adjustment"], [], set()
+        pending = [inv for inv in candidates
+                   if not (once_per_debtor and inv.commercial_partner_id.id in known)]
+        while pending:
+            positions = select_within_debtor_limits(
+                [invoice.commercial_partner_id.id for invoice in pending], capacity, once_per_debtor, known)
+            if not positions:
+                break
+            chosen = [pending[i] for i in positions]
+            done, failures = rule._apply_adjustments({inv: amounts[inv] for inv in chosen}, self.date, run=self)
+            posted |= done
+            errors += failures
+            adjusted = set(done.partner_id.ids) - known
+            capacity -= len(adjusted)
+            known |= adjusted
+            new_debtors |= adjusted
+            tried = set(chosen)
+            pending = [inv for inv in pending if inv not in tried
+                       and not (once_per_debtor and inv.commercial_partner_id.id in known)]
+        return posted, errors, new_debtors
+
+    def _process_batch(self, limit=None):
         """Adjust the next ``limit`` qualifying accounts of this run.
 
         :return: the number of accounts walked (0 when the run is finished
             or another worker holds it)
         """
         self.ensure_one()
+        limit = recon_adjustment_rule.BATCH_SIZE if limit is None else limit
         if limit < 1 or self.state not in ("pending", "running") or not self._lock():
             return 0
         self = self.with_company(self.company_id)  # noqa: PLW0642 - post as the rule's company
@@ -227,35 +267,47 @@ class ReconAdjustmentRun(models.Model):
         if not invoices:
             self._finish()
             return 0
-        selected, known = self._select_accounts(invoices)
-        amounts, __ = rule._compute_amounts(self.env["account.move"].concat(*selected), self.date)
-        to_apply = {inv: amount for inv, amount in amounts.items() if not inv.currency_id.is_zero(amount)}
-        posted, errors = self.env["recon.adjustment"], []
-        if to_apply:
-            posted, errors = rule._apply_adjustments(to_apply, self.date, run=self)
+        amounts, reasons = rule._compute_amounts(invoices, self.date)
+        candidates = [inv for inv in invoices if inv not in reasons]
+        posted, errors, new_debtors = self._adjust_within_debtor_limits(candidates, amounts)
         last = invoices[-1]
         vals = {
             "adjusted_count": self.adjusted_count + len(posted),
-            "debtor_count": self.debtor_count + len(set(posted.partner_id.ids) - known),
+            "debtor_count": self.debtor_count + len(new_debtors),
             "amount_total": self.amount_total + sum(posted.mapped("amount_company")),
             "cursor_date": last.invoice_date_due,
             "cursor_id": last.id,
-            "skipped_zero_count": self.skipped_zero_count + len(amounts) - len(to_apply),
+            "skipped_zero_count": self.skipped_zero_count + len(reasons),
             "failed_count": self.failed_count + len(errors),
             "processed_count": self.processed_count + len(invoices),
         }
         if errors:
             vals["failure_log"] = "\n".join(filter(None, [self.failure_log, *errors]))
+        if reasons:
+            vals["skip_log"] = self._append_skip_log(
+                [f"{invoice.name}: {reason}" for invoice, reason in reasons.items()])
         self.write(vals)
         if len(invoices) < limit:
             self._finish()
         return len(invoices)
 
-    def _process_all(self, batch_size=BATCH_SIZE, limit=None):
+    def _append_skip_log(self, lines):
+        """The skip log with ``lines`` added, up to :data:`SKIP_LOG_LIMIT` lines."""
+        self.ensure_one()
+        more = self.env._("… more accounts skipped with nothing to adjust (see the count).")
+        logged = self.skip_log.splitlines() if self.skip_log else []
+        room = max(SKIP_LOG_LIMIT - len(logged), 0)
+        logged += lines[:room]
+        if len(lines) > room and logged[-1] != more:
+            logged.append(more)
+        return "\n".join(logged)
+
+    def _process_all(self, batch_size=None, limit=None):
         """Process this run in the current transaction, to the end or until
         ``limit`` accounts are walked; what is left is handed to the
         scheduler, which continues in batches of their own transactions."""
         self.ensure_one()
+        batch_size = batch_size or recon_adjustment_rule.BATCH_SIZE
         walked = 0
         while limit is None or walked < limit:
             done = self._process_batch(batch_size if limit is None else min(batch_size, limit - walked))

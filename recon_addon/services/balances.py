@@ -8,8 +8,11 @@ plus the adjustments posted on it. For each line item code (product):
 * *invoice part*: the code's share of the invoice (the sum of its invoice
   lines, taxes included, divided by the sum of all invoice lines) times what
   is still open on the invoice (its residual). Payments and credits on the
-  invoice therefore reduce every code pro rata. Lines without a product are
-  counted under ``None`` ("no code").
+  invoice therefore reduce every code pro rata. A decrease of one code that
+  was taken off the invoice reduces that code only; what was paid before it
+  is shared pro rata by all codes, what was paid after it by the codes
+  still open. Lines without a product are counted under ``None`` ("no
+  code").
 * *adjustment part*: the open (unreconciled) receivable of the adjustments
   of that code posted on the account.
 
@@ -20,18 +23,28 @@ the open adjustments.
 >>> balances == {1: 450.0, 2: 50.0, 3: 10.0}
 True
 
+Half paid, then 50 of code 2 waived on the invoice:
+
+>>> line_item_balances([(1, 900.0), (2, 100.0)], 450.0, reductions=[(PRO_RATA, 500.0), (2, 50.0)])
+{1: 450.0, 2: 0.0}
+
 **Adjustment amount.** A flat value, or a percentage of the balance of the
 chosen codes (all codes when none is chosen); a negative value decreases
-the account, never below zero.
+the rule's own code, never below zero and never more than that code's
+balance: the other codes are not touched.
 
->>> compute_adjustment("percent", 10.0, {1: 900.0, 2: 100.0}, product_keys=[1])
+>>> compute_adjustment("percent", 10.0, {1: 900.0, 2: 100.0}, 2, product_keys=[1])
 90.0
->>> compute_adjustment("flat", -500.0, {1: 300.0})
+>>> compute_adjustment("flat", -500.0, {1: 300.0}, 1)
 -300.0
+>>> compute_adjustment("flat", -10.0, {1: 100.0, 3: 5.0}, 3)
+-5.0
 """
 from odoo.tools.float_utils import float_round
 
 ROUNDING = 0.01
+#: the code of a reduction of the invoice shared by all its codes (a payment, a credit)
+PRO_RATA = "pro rata"
 
 
 def _round(value, rounding):
@@ -54,7 +67,7 @@ def distribute(total, weights, rounding=ROUNDING):
     return parts
 
 
-def line_item_balances(invoice_lines, invoice_residual, adjustments=(), rounding=ROUNDING):
+def line_item_balances(invoice_lines, invoice_residual, adjustments=(), reductions=(), rounding=ROUNDING):
     """The open balance of an account per line item code.
 
     :param invoice_lines: iterable of ``(code, amount)``: the invoice's
@@ -62,42 +75,92 @@ def line_item_balances(invoice_lines, invoice_residual, adjustments=(), rounding
     :param invoice_residual: what is still open on the invoice (positive)
     :param adjustments: iterable of ``(code, open_amount)`` of the
         adjustments posted on the account
+    :param reductions: iterable of ``(code, amount)``, in the order they
+        were made, of what was taken off the invoice: by a decrease of that
+        code, or, with the code :data:`PRO_RATA`, by a payment or credit
+        shared by all codes. Only needed when there are decreases: without
+        them, every code is its share of the residual.
     :return: dict ``{code: balance}``, ordered by first appearance
     """
     invoiced = {}
     for code, amount in invoice_lines:
         invoiced[code] = invoiced.get(code, 0.0) + amount
     codes = list(invoiced)
-    shares = distribute(invoice_residual, [invoiced[c] for c in codes], rounding)
-    balances = dict(zip(codes, shares))
+    reductions = list(reductions)
+    if all(code == PRO_RATA for code, __ in reductions):
+        shares = distribute(invoice_residual, [invoiced[c] for c in codes], rounding)
+        balances = dict(zip(codes, shares))
+    else:
+        balances = _replay(invoiced, invoice_residual, reductions, rounding)
     for code, open_amount in adjustments:
         balances[code] = _round(balances.get(code, 0.0) + open_amount, rounding)
     return balances
 
 
-def compute_adjustment(adjustment_type, value, balances, product_keys=None, rounding=ROUNDING):
-    """The signed amount of an adjustment on an account.
+def _take_pro_rata(balances, amount, rounding):
+    """Take ``amount`` off the open codes of ``balances``, in proportion."""
+    codes = list(balances)
+    weights = [max(balances[c], 0.0) for c in codes]
+    if not any(weights):
+        weights = [1.0] * len(codes)
+    parts = distribute(amount, weights, rounding)
+    for code, part in zip(codes, parts):
+        balances[code] = _round(balances[code] - part, rounding)
+
+
+def _replay(invoiced, invoice_residual, reductions, rounding):
+    """The invoice part per code when some decreases took one code off the
+    invoice: the reductions are taken in order, pro rata ones from all open
+    codes, a decrease from its code (anything beyond that code's balance
+    pro rata); what the reductions do not explain (later payments, rounding)
+    is shared pro rata at the end, so the parts add up to the residual."""
+    codes = list(invoiced)
+    # what was open before the first reduction, shared as the invoice lines are
+    opening = invoice_residual + sum(amount for __, amount in reductions)
+    balances = dict(zip(codes, distribute(opening, [invoiced[c] for c in codes], rounding)))
+    pending = 0.0
+    for code, amount in reductions:
+        if code == PRO_RATA:
+            pending += amount
+            continue
+        if pending:
+            _take_pro_rata(balances, pending, rounding)
+            pending = 0.0
+        taken = min(amount, max(balances.get(code, 0.0), 0.0))
+        if code in balances:
+            balances[code] = _round(balances[code] - taken, rounding)
+        if _round(amount - taken, rounding):
+            _take_pro_rata(balances, amount - taken, rounding)
+    rest = _round(sum(balances.values()) - invoice_residual, rounding)
+    if rest:
+        _take_pro_rata(balances, rest, rounding)
+    return balances
+
+
+def compute_adjustment(adjustment_type, value, balances, code, product_keys=None, rounding=ROUNDING):
+    """The signed amount of an adjustment of line item ``code`` on an account.
 
     :param adjustment_type: ``"flat"`` (``value`` is the amount) or
         ``"percent"`` (``value`` percent of the balance of ``product_keys``,
         or of the whole balance when ``product_keys`` is empty)
     :param value: positive increases, negative decreases
     :param balances: the account's balance per line item code
-    :return: the amount to post; a decrease is capped at the account
-        balance so it never goes below zero (0.0 when nothing is open)
+    :param code: the line item code the adjustment is posted on
+    :return: the amount to post; a decrease is capped at the balance of
+        ``code``, so it never takes anything off another code and never
+        goes below zero (0.0 when nothing of ``code`` is open)
     """
-    total = _round(sum(balances.values()), rounding)
     if adjustment_type == "flat":
         amount = value
     elif adjustment_type == "percent":
         codes = list(product_keys or balances)
-        base = sum(balances.get(code, 0.0) for code in codes)
+        base = sum(balances.get(key, 0.0) for key in codes)
         amount = base * value / 100.0 if base > 0 else 0.0
     else:
         raise ValueError(f"unknown adjustment type {adjustment_type!r}")
     amount = _round(amount, rounding)
     if amount < 0:
-        amount = -min(-amount, max(total, 0.0))
+        amount = -min(-amount, max(_round(balances.get(code, 0.0), rounding), 0.0))
     return amount + 0.0  # no negative zero
 
 

@@ -15,11 +15,18 @@ Plain Python, no ORM. A rule is due on a date according to its frequency:
 (True, False)
 
 The *period key* names what "at most once" means for a rule applied on a
-date: ``unlimited`` rules adjust an account at most once per scheduled
-date, the other limits at most once ever (per account or per debtor).
+date: ``unlimited`` rules adjust an account at most once per period of
+their schedule (the ISO week of a weekly rule, the calendar month of a
+monthly one, the calendar year of a yearly one), whichever day of that
+period they are applied on; one-time rules and the other limits at most
+once ever (per account or per debtor).
 
->>> period_key("unlimited", date(2024, 3, 1)), period_key("once_per_account", date(2024, 3, 1))
-('2024-03-01', 'once')
+>>> period_key("monthly", "unlimited", date(2024, 3, 1)), period_key("monthly", "unlimited", date(2024, 3, 15))
+('2024-03', '2024-03')
+>>> period_key("weekly", "unlimited", date(2024, 12, 30)), period_key("yearly", "unlimited", date(2024, 7, 1))
+('2025-W01', '2024')
+>>> period_key("monthly", "once_per_account", date(2024, 3, 1))
+'once'
 """
 import calendar
 from dataclasses import dataclass
@@ -85,16 +92,28 @@ def is_due(schedule, day):
     raise ValueError(f"unknown frequency {freq!r}")
 
 
-def period_key(apply_limit, day):
+def period_key(frequency, apply_limit, day):
     """The key that, with the rule and the account (or the debtor), may
     appear at most once among applied adjustments.
 
-    ``unlimited``: the scheduled date (ISO), so one adjustment per account
-    per date however often the rule runs that day; ``once_per_account`` and
+    ``unlimited``: the period of the schedule that ``day`` falls in: ISO
+    week ``YYYY-Www`` (weekly), month ``YYYY-MM`` (monthly), year ``YYYY``
+    (yearly), so one adjustment per account per period however often and
+    on whichever day the rule is applied in it; a one-time rule has one
+    occurrence, so its key is constant. ``once_per_account`` and
     ``once_per_debtor``: a constant, so never twice.
     """
-    if apply_limit == "unlimited":
-        return day.isoformat()
     if apply_limit in ("once_per_account", "once_per_debtor"):
         return ONCE_KEY
-    raise ValueError(f"unknown apply limit {apply_limit!r}")
+    if apply_limit != "unlimited":
+        raise ValueError(f"unknown apply limit {apply_limit!r}")
+    if frequency == "weekly":
+        year, week, __ = day.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+    if frequency == "monthly":
+        return f"{day.year:04d}-{day.month:02d}"
+    if frequency == "yearly":
+        return f"{day.year:04d}"
+    if frequency == "once":
+        return ONCE_KEY
+    raise ValueError(f"unknown frequency {frequency!r}")

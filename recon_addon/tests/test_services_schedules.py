@@ -1,9 +1,11 @@
-from datetime import date
+import doctest
+from datetime import date, timedelta
 
 from odoo.tests import BaseCase, tagged
 
+from odoo.addons.recon_addon.services import schedules
 from odoo.addons.recon_addon.services.schedules import (
-    Schedule, check_schedule, is_due, period_key, scheduled_day,
+    FREQUENCIES, ONCE_KEY, Schedule, check_schedule, is_due, period_key, scheduled_day,
 )
 
 
@@ -72,17 +74,40 @@ class TestSchedules(BaseCase):
         self.assertIn("no such day", check_schedule(Schedule("yearly", month=2, month_day=30)))
         self.assertIn("unknown", check_schedule(Schedule("daily")))
 
-    def test_unlimited_period_key_is_the_scheduled_date(self):
-        self.assertEqual(period_key("unlimited", date(2024, 3, 1)), "2024-03-01")
-        self.assertNotEqual(period_key("unlimited", date(2024, 3, 1)),
-                            period_key("unlimited", date(2024, 4, 1)))
+    def test_the_examples_of_the_docstring_hold(self):
+        failures, tried = doctest.testmod(schedules)
+        self.assertEqual((failures, tried > 0), (0, True))
+
+    def test_monthly_period_key_is_the_calendar_month(self):
+        keys = {period_key("monthly", "unlimited", date(2024, 3, d)) for d in (1, 15, 31)}
+        self.assertEqual(keys, {"2024-03"})
+        self.assertEqual(period_key("monthly", "unlimited", date(2024, 4, 1)), "2024-04")
+
+    def test_weekly_period_key_is_the_iso_week(self):
+        # Monday 30 December 2024 to Sunday 5 January 2025 is ISO week 1 of 2025
+        keys = {period_key("weekly", "unlimited", date(2024, 12, 30) + timedelta(days=d)) for d in range(7)}
+        self.assertEqual(keys, {"2025-W01"})
+        self.assertEqual(period_key("weekly", "unlimited", date(2024, 12, 29)), "2024-W52")
+        self.assertEqual(period_key("weekly", "unlimited", date(2024, 3, 4)), "2024-W10")
+
+    def test_yearly_period_key_is_the_calendar_year(self):
+        self.assertEqual({period_key("yearly", "unlimited", date(2024, m, 1)) for m in (1, 7, 12)}, {"2024"})
+        self.assertEqual(period_key("yearly", "unlimited", date(2025, 1, 1)), "2025")
+
+    def test_one_time_rule_has_one_period(self):
+        self.assertEqual(period_key("once", "unlimited", date(2024, 3, 1)), ONCE_KEY)
 
     def test_once_period_key_is_the_same_every_date(self):
-        for limit in ("once_per_account", "once_per_debtor"):
-            self.assertEqual(period_key(limit, date(2024, 3, 1)), period_key(limit, date(2030, 1, 1)))
+        for frequency in FREQUENCIES:
+            for limit in ("once_per_account", "once_per_debtor"):
+                self.assertEqual(period_key(frequency, limit, date(2024, 3, 1)),
+                                 period_key(frequency, limit, date(2030, 1, 1)))
+                self.assertEqual(period_key(frequency, limit, date(2024, 3, 1)), ONCE_KEY)
 
     def test_unknown_values_are_refused(self):
         with self.assertRaises(ValueError):
-            period_key("sometimes", date(2024, 3, 1))
+            period_key("monthly", "sometimes", date(2024, 3, 1))
+        with self.assertRaises(ValueError):
+            period_key("daily", "unlimited", date(2024, 3, 1))
         with self.assertRaises(ValueError):
             is_due(Schedule("daily"), date(2024, 3, 1))

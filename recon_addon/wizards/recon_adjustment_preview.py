@@ -38,19 +38,19 @@ class ReconAdjustmentPreview(models.TransientModel):
         Move = rule._account_env()
         order = "invoice_date_due, id"
         candidates = Move.search(rule._get_qualifying_domain(day), order=order, limit=PREVIEW_LIMIT)
-        selected = self._simulate_limits(candidates)
-        amounts, __ = rule._compute_amounts(self.env["account.move"].concat(*selected), day) \
-            if selected else ({}, {})
+        # as the run does: the amounts first, then the debtor limits among
+        # the accounts that have something to adjust
+        amounts, reasons = rule._compute_amounts(candidates, day) if candidates else ({}, {})
+        selected = set(self._simulate_limits([inv for inv in candidates if inv not in reasons]))
         lines = []
         for invoice in candidates:
-            amount = amounts.get(invoice)
-            if amount is None:
-                reason = self.env._("Debtor limit (maximum debtors or once per debtor)")
-            elif invoice.currency_id.is_zero(amount):
-                reason = self.env._("Nothing to adjust")
+            if invoice in reasons:
+                amount, reason = 0.0, reasons[invoice]
+            elif invoice in selected:
+                amount, reason = amounts[invoice], False
             else:
-                reason = False
-            lines.append(self._prepare_line_vals(invoice, amount or 0.0, reason))
+                amount, reason = 0.0, self.env._("Debtor limit (maximum debtors or once per debtor)")
+            lines.append(self._prepare_line_vals(invoice, amount, reason))
         open_domain = rule._get_open_domain()
         steps = [
             (rule._get_status_domain(), self.env._("Excluded account status")),
