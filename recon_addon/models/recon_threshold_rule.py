@@ -33,10 +33,27 @@ class ReconThresholdRule(models.Model):
     )
     recommended_threshold = fields.Monetary(
         currency_field="currency_id", compute="_compute_recommended_threshold",
-        help="The smallest whole amount under which the deductions of the last 3 months hold "
-             "at least 4% of the deducted dollars.",
+        help="The whole amount under which the deductions of the last 3 months hold the share of "
+             "the deducted dollars closest to 4% (on a tie, the smaller amount).",
+    )
+    recommended_share = fields.Float(
+        string="Share Cleared", compute="_compute_recommended_threshold",
+        help="The share of the deduction dollars of the last 3 months the recommended threshold clears.",
     )
     recommendation_note = fields.Text(compute="_compute_recommended_threshold")
+    recommendation_off_target = fields.Boolean(
+        string="No Threshold Near 4%", compute="_compute_recommended_threshold",
+        help="No whole threshold clears between 2% and 6% of the deduction dollars of the last 3 months.",
+    )
+    recommendation_warning = fields.Char(compute="_compute_recommended_threshold")
+    lower_option_threshold = fields.Monetary(
+        string="Threshold Below 4%", currency_field="currency_id", compute="_compute_recommended_threshold",
+        help="The threshold clearing the largest share under 4% of the deduction dollars.")
+    lower_option_share = fields.Float(string="Share Cleared Below 4%", compute="_compute_recommended_threshold")
+    upper_option_threshold = fields.Monetary(
+        string="Threshold Above 4%", currency_field="currency_id", compute="_compute_recommended_threshold",
+        help="The smallest threshold clearing 4% or more of the deduction dollars.")
+    upper_option_share = fields.Float(string="Share Cleared Above 4%", compute="_compute_recommended_threshold")
     amount_chart = fields.Html(
         string="Deduction Dollars by Amount", compute="_compute_amount_chart", sanitize=False,
         help="The deduction dollars of the last 3 months per amount range (company currency), with "
@@ -98,8 +115,14 @@ class ReconThresholdRule(models.Model):
         return thresholds.recommend_threshold(samples, today, oldest=oldest)
 
     @api.model
+    def _format_share(self, share):
+        """A share (0 to 1) as a percentage with one decimal: "3.5%"."""
+        return "%s%%" % formatLang(self.env, 100 * share, digits=1)
+
+    @api.model
     def _describe_recommendation(self, rec, company):
-        """The recommendation in words, with its warnings."""
+        """The recommendation in words, with its warnings (the one of a
+        share far from 4 % is :meth:`_describe_off_target`)."""
         _ = self.env._
         fmt = company.currency_id.format
         since = format_date(self.env, rec.since)
@@ -111,9 +134,10 @@ class ReconThresholdRule(models.Model):
             lines = [_("No deduction since %(date)s: %(threshold)s is recommended.",
                        date=since, threshold=rec.threshold)]
         else:
-            lines = [_("Deductions under %(threshold)s hold at least 4%% of the %(total)s deducted in "
-                       "%(count)s deductions since %(date)s.",
-                       threshold=rec.threshold, total=fmt(rec.total), count=rec.count, date=since)]
+            lines = [_("Deductions under %(threshold)s hold %(share)s of the %(total)s deducted in "
+                       "%(count)s deductions since %(date)s: the share closest to 4%%.",
+                       threshold=rec.threshold, share=self._format_share(rec.share), total=fmt(rec.total),
+                       count=rec.count, date=since)]
         if rec.few:
             lines.append(_("Only %(count)s deductions in the last 3 months: the figure may move a lot.",
                            count=rec.count))
@@ -123,17 +147,36 @@ class ReconThresholdRule(models.Model):
         return "\n".join(lines)
 
     @api.model
+    def _describe_off_target(self, rec):
+        """The warning above the thresholds on either side of 4 %, or ``False``."""
+        if not rec.off_target:
+            return False
+        return self.env._("No whole threshold clears about 4% (2% to 6%) of the deduction dollars. "
+                          "The thresholds on either side of 4%:")
+
+    @api.model
     def _default_threshold(self):
         return self._get_recommendation().threshold
 
     @api.depends("company_id")
     def _compute_recommended_threshold(self):
+        """The recommendation of the rule's company; when no threshold
+        clears about 4 %, also the thresholds on either side of 4 %."""
         for company, rules in self.grouped("company_id").items():
             recommendation = self._get_recommendation(company or self.env.company)
-            note = self._describe_recommendation(recommendation, company or self.env.company)
-            for rule in rules:
-                rule.recommended_threshold = recommendation.threshold
-                rule.recommendation_note = note
+            below, above = recommendation.below, recommendation.above
+            values = {
+                "recommended_threshold": recommendation.threshold,
+                "recommended_share": recommendation.share or 0.0,
+                "recommendation_note": self._describe_recommendation(recommendation, company or self.env.company),
+                "recommendation_off_target": recommendation.off_target,
+                "recommendation_warning": self._describe_off_target(recommendation),
+                "lower_option_threshold": below.threshold if below else 0.0,
+                "lower_option_share": below.share if below else 0.0,
+                "upper_option_threshold": above.threshold if above else 0.0,
+                "upper_option_share": above.share if above else 0.0,
+            }
+            rules.update(values)
 
     @api.depends("company_id", "threshold")
     def _compute_amount_chart(self):
@@ -246,6 +289,23 @@ class ReconThresholdRule(models.Model):
     def action_apply_recommended_threshold(self):
         for rule in self:
             rule.threshold = rule.recommended_threshold
+        return True
+
+    def action_apply_lower_option(self):
+        """Use the threshold clearing the largest share under 4 %."""
+        return self._apply_option("lower_option_threshold")
+
+    def action_apply_upper_option(self):
+        """Use the smallest threshold clearing 4 % or more."""
+        return self._apply_option("upper_option_threshold")
+
+    def _apply_option(self, field):
+        for rule in self:
+            if not rule[field]:
+                raise UserError(self.env._(
+                    "Rule %(rule)s: the recommendation has no such alternative; use the recommended "
+                    "threshold or type one.", rule=rule.name))
+            rule.threshold = rule[field]
         return True
 
     def action_open_deduction_chart(self):

@@ -52,10 +52,59 @@ class TestThresholdRuleConfiguration(ThresholdCommon):
         void = self._transaction([1.0] * 200, date="2024-05-11", breakout=True)
         void.deduction_ids.action_void()
         self.assertEqual(self.rule.recommended_threshold, 11.0)
-        self.assertIn("Deductions under 11 hold at least 4% of the", self.rule.recommendation_note)
-        self.assertIn("deductions since 03/15/2024.", self.rule.recommendation_note)  # the user's date format
+        self.assertIn("Deductions under 11 hold 5.7% of the", self.rule.recommendation_note)
+        self.assertIn("deductions since 03/15/2024: the share closest to 4%.",
+                      self.rule.recommendation_note)  # the user's date format
+        self.assertRecordValues(self.rule, [{"recommendation_off_target": False, "recommendation_warning": False,
+                                             "lower_option_threshold": 0.0, "upper_option_threshold": 0.0}])
         self.rule.action_apply_recommended_threshold()
         self.assertEqual(self.rule.threshold, 11.0)
+
+    @freeze_time("2024-06-15")
+    def test_recommended_threshold_clears_the_share_closest_to_four_percent(self):
+        """10, 20, 30, 40 and 900: under 21 clears 3% of the dollars, under 31
+        (the first to reach 4%) 6%; 21 is recommended, and used it clears 3%
+        of the ledger's deduction items."""
+        self._transaction([5.0], date="2024-01-10", ref="OLD")  # history older than 3 months
+        recent = self._transaction([10.0, 20.0, 30.0, 40.0, 900.0], date="2024-05-10", breakout=True)
+        self.assertRecordValues(self.rule, [{"recommended_threshold": 21.0, "recommended_share": 0.03,
+                                             "recommendation_off_target": False}])
+        self.assertIn("Deductions under 21 hold 3.0% of the $\xa01,000.00 deducted in 5 deductions",
+                      self.rule.recommendation_note)
+        self.rule.action_apply_recommended_threshold()
+        self.assertEqual(self.rule.threshold, 21.0)
+        # the deduction items under the threshold hold 3% of the window's deducted dollars
+        items = recent.deduction_ids.receivable_line_id
+        below = items.filtered(lambda item: abs(item.balance) < self.rule.threshold)
+        self.assertEqual(below.mapped("balance"), [10.0, 20.0])
+        self.assertAlmostEqual(sum(below.mapped("balance")) / sum(items.mapped("balance")), 0.03)
+
+    @freeze_time("2024-06-15")
+    def test_no_threshold_near_four_percent_shows_both_neighbours_to_pick_from(self):
+        """100 deductions of 5: under 5 clears nothing, under 6 clears all."""
+        self._transaction([5.0], date="2024-01-10", ref="OLD")
+        self._transaction([5.0] * 100, date="2024-05-10")
+        self.assertRecordValues(self.rule, [{
+            "recommended_threshold": 5.0, "recommended_share": 0.0, "recommendation_off_target": True,
+            "lower_option_threshold": 5.0, "lower_option_share": 0.0,
+            "upper_option_threshold": 6.0, "upper_option_share": 1.0,
+        }])
+        self.assertIn("Deductions under 5 hold 0.0% of the $\xa0500.00 deducted in 100 deductions",
+                      self.rule.recommendation_note)
+        self.assertEqual(self.rule.recommendation_warning,
+                         "No whole threshold clears about 4% (2% to 6%) of the deduction dollars. "
+                         "The thresholds on either side of 4%:")
+        self.rule.action_apply_upper_option()
+        self.assertEqual(self.rule.threshold, 6.0)
+        self.rule.action_apply_lower_option()
+        self.assertEqual(self.rule.threshold, 5.0)
+        self.rule.action_apply_recommended_threshold()
+        self.assertEqual(self.rule.threshold, 5.0)
+
+    def test_no_neighbour_to_use_names_the_rule(self):
+        with self.assertRaisesRegex(UserError, "Rule Below 100 to the monthly promotion: the recommendation "
+                                               "has no such alternative"):
+            self.rule.action_apply_upper_option()
 
     def test_enable_needs_a_promotion_or_a_fund_type(self):
         rule = self.env["recon.threshold.rule"].create({"name": "Empty", "clearing_method": "promotion"})
