@@ -405,7 +405,8 @@ class ReconThresholdRule(models.Model):
             ("company_id", "=", self.company_id.id),
             ("move_type", "in", ("out_invoice", "out_refund")),
             ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
+            # a payment or a credit note is matched with it: a short payment (checked again by the run)
+            ("payment_state", "=", "partial"),
             ("amount_residual_signed", ">", -threshold),
             ("amount_residual_signed", "<", threshold),
             ("amount_residual_signed", "!=", 0),

@@ -368,8 +368,10 @@ class ReconThresholdRun(models.Model):
     # Invoices
     # ------------------------------------------------------------------
     def _process_invoices(self, invoices):
-        """Clear the small open balances of posted customer invoices and
-        credit notes, each with its own entry reconciled with the invoice."""
+        """Clear the small open balances that a payment or a credit note
+        left on posted customer invoices and credit notes, each with its own
+        entry reconciled with the invoice. An invoice nothing was ever
+        matched with is skipped: its balance is not a short payment."""
         self.ensure_one()
         _ = self.env._
         rule = self.rule_id
@@ -379,6 +381,7 @@ class ReconThresholdRun(models.Model):
         busy_invoices = self.env["recon.deduction"].search([
             ("state", "=", "in_progress"), ("transaction_id.invoice_ids", "in", invoices.ids),
         ]).transaction_id.invoice_ids
+        paid_in_part = invoices._recon_get_paid_in_part()
         outcomes = []
         candidates = {}
 
@@ -401,6 +404,9 @@ class ReconThresholdRun(models.Model):
                        invoice)
             elif invoice in busy_invoices:
                 report("skipped", _("A deduction on this invoice is in progress."), invoice)
+            elif invoice not in paid_in_part:
+                report("skipped", _("Never paid: no payment or credit note is matched with it yet. The rule "
+                                    "clears only what a short payment leaves open."), invoice)
             elif not rule._is_below(invoice.amount_residual_signed, invoice.company_currency_id, day):
                 report("left", _("Not below the threshold."), invoice)
             else:

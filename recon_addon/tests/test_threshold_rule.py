@@ -30,6 +30,11 @@ class ThresholdCommon(DeductionCommon):
             "company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)],
         })
 
+    def _pay(self, invoice, amount, date="2024-03-20"):
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids,
+        ).create({"amount": amount, "payment_date": date})._create_payments()
+
     def _run(self, transactions):
         action = transactions.action_run_below_threshold()
         return self.env["recon.threshold.run"].browse(action.get("res_id")) or \
@@ -300,11 +305,6 @@ class TestThresholdRunTransactions(ThresholdCommon):
 @tagged("post_install", "-at_install")
 class TestThresholdRunInvoices(ThresholdCommon):
 
-    def _pay(self, invoice, amount):
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids,
-        ).create({"amount": amount, "payment_date": "2024-03-20"})._create_payments()
-
     def test_small_balances_are_cleared_and_the_invoices_paid(self):
         invoice = self._invoice(1000.0, date="2024-03-05")
         self._pay(invoice, 999.40)
@@ -330,14 +330,46 @@ class TestThresholdRunInvoices(ThresholdCommon):
         action = invoices.action_run_below_threshold()
         return self.env["recon.threshold.run"].browse(action["res_id"])
 
+    def test_never_paid_invoice_stays_open_and_is_not_counted(self):
+        """A small invoice nothing was matched with is not a short payment:
+        it stays open, nothing is posted and the run clears nothing."""
+        invoice = self._invoice(5.0, date="2024-03-05")
+        moves_before = self.env["account.move"].search_count([])
+        run = self._run_invoices(invoice)
+        self.assertRecordValues(invoice, [{"amount_residual": 5.0, "payment_state": "not_paid"}])
+        self.assertFalse(self._receivable_line(invoice).reconciled)
+        self.assertEqual(self.env["account.move"].search_count([]), moves_before, "nothing is posted")
+        self.assertRecordValues(run.line_ids, [{"result": "skipped", "invoice_id": invoice.id, "move_id": False}])
+        self.assertIn("Never paid", run.line_ids.reason)
+        self.assertRecordValues(run, [{"cleared_count": 0, "cleared_amount": 0.0, "left_count": 0}])
+        self.assertEqual(self.promotion_march.spent, 0.0)
+        self.assertAlmostEqual(self._account_balance(self.promo_account), 0.0)
+
+    def test_balance_a_credit_note_left_is_cleared(self):
+        invoice = self._invoice(10.0, date="2024-03-05")
+        refund = self._invoice(8.0, date="2024-03-06", move_type="out_refund")
+        (self._receivable_line(invoice) + self._receivable_line(refund)).reconcile()
+        self.assertRecordValues(invoice + refund, [{"amount_residual": 2.0}, {"amount_residual": 0.0}])
+        run = self._run_invoices(invoice)
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertTrue(self._receivable_line(invoice).reconciled)
+        self.assertRecordValues(run.line_ids, [{"result": "cleared", "invoice_id": invoice.id, "amount": 2.0}])
+        self.assertRecordValues(run.line_ids.move_id.line_ids.sorted("balance"), [
+            {"account_id": self.receivable.id, "balance": -2.0, "reconciled": True},
+            {"account_id": self.promo_account.id, "balance": 2.0, "reconciled": False},
+        ])
+        self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), 0.0)
+
     def test_balance_at_or_above_the_threshold_is_left(self):
-        invoice = self._invoice(100.0, date="2024-03-05")
+        invoice = self._invoice(300.0, date="2024-03-05")
+        self._pay(invoice, 200.0)
         run = self._run_invoices(invoice)
         self.assertEqual(invoice.amount_residual, 100.0)
         self.assertRecordValues(run.line_ids, [{"result": "left", "reason": "Not below the threshold."}])
 
     def test_invoice_without_a_promotion_for_its_month_is_left(self):
-        invoice = self._invoice(10.0, date="2024-04-05")
+        invoice = self._invoice(100.0, date="2024-04-05")
+        self._pay(invoice, 90.0)
         run = self._run_invoices(invoice)
         self.assertEqual(invoice.amount_residual, 10.0)
         self.assertEqual(run.line_ids.reason, "No Below Threshold promotion for April 2024.")
@@ -374,7 +406,8 @@ class TestThresholdCron(ThresholdCommon):
         posted = self._transaction([15.0], breakout=True)
         with_differential = self._transaction([10.0], original=20.0)
         april = self._transaction([10.0], date="2024-04-02")
-        invoice = self._invoice(5.0, date="2024-03-05")
+        invoice = self._invoice(105.0, date="2024-03-05")
+        self._pay(invoice, 100.0)
         Run = self.env["recon.threshold.run"]
 
         self.env["recon.threshold.rule"]._cron_run_below_threshold()
@@ -390,6 +423,27 @@ class TestThresholdCron(ThresholdCommon):
 
         self.env["recon.threshold.rule"]._cron_run_below_threshold()
         self.assertEqual(Run.search([("rule_id", "=", self.rule.id)]), run, "nothing left to do, no new run")
+
+    def test_cron_clears_short_paid_invoices_only(self):
+        """The night after posting, a never-paid small invoice is not written
+        off; the balance a short payment left is."""
+        never_paid = self._invoice(5.0, date="2024-03-05")
+        short_paid = self._invoice(1000.0, date="2024-03-05")
+        self._pay(short_paid, 999.40)
+
+        self.env["recon.threshold.rule"]._cron_run_below_threshold()
+
+        run = self.env["recon.threshold.run"].search([("rule_id", "=", self.rule.id)])
+        self.assertRecordValues(run, [{"origin": "cron", "cleared_count": 1, "cleared_amount": 0.60,
+                                       "left_count": 0, "skipped_count": 0, "refused_count": 0}])
+        self.assertEqual(run.line_ids.invoice_id, short_paid, "the never-paid invoice is not in the run")
+        self.assertRecordValues(never_paid + short_paid, [
+            {"amount_residual": 5.0, "payment_state": "not_paid"},
+            {"amount_residual": 0.0, "payment_state": "paid"},
+        ])
+        self.assertFalse(self._receivable_line(never_paid).reconciled)
+        self.assertAlmostEqual(self._account_balance(self.promo_account), 0.60)
+        self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), 5.0)
 
     def test_cron_works_in_batches(self):
         transactions = self.env["recon.deduction.transaction"]
