@@ -213,12 +213,15 @@ class ReconThresholdRule(models.Model):
     # ------------------------------------------------------------------
     @api.constrains("promotion_ids")
     def _check_promotions(self):
+        """Active promotions only: an archived one clears nothing (restoring
+        it is checked by the promotion, :meth:`recon.promotion._check_rules_one_per_month`)."""
         for rule in self:
             by_month = defaultdict(list)
-            for promotion in rule.promotion_ids:
+            for promotion in rule.with_context(active_test=False).promotion_ids.filtered("active"):
                 if not promotion.below_threshold:
                     raise ValidationError(self.env._(
-                        "Rule %(rule)s: promotion %(promotion)s is not a Below Threshold promotion.",
+                        "Rule %(rule)s: promotion %(promotion)s is not a Below Threshold promotion. "
+                        "Remove it from the rule or tick Below Threshold.",
                         rule=rule.name, promotion=promotion.name,
                     ))
                 by_month[thresholds.month_key(promotion.date_from)].append(promotion)
@@ -351,14 +354,27 @@ class ReconThresholdRule(models.Model):
     # ------------------------------------------------------------------
     def _get_counterpart(self, day, partner):
         """``(account, promotion, fund_type)`` a deduction or balance dated
-        ``day`` clears to, or ``None`` when no promotion covers the month."""
+        ``day`` clears to, or ``None`` when the rule has no promotion for
+        that month (and ``partner``). The promotion is the one of the month
+        and year of ``day``, whatever days of the month its period covers."""
         self.ensure_one()
         if self.clearing_method == "write_off":
             return self.fund_type_id.write_off_account_id, self.env["recon.promotion"], self.fund_type_id
         for promotion in self.promotion_ids:
-            if promotion.active and promotion._contains(day, partner):
+            if promotion.active and promotion._covers_month(day, partner):
                 return promotion.account_id, promotion, self.env["recon.fund.type"]
         return None
+
+    def _get_no_counterpart_reason(self, day, partner):
+        """Why nothing dated ``day`` of ``partner`` can clear (see :meth:`_get_counterpart`)."""
+        self.ensure_one()
+        month = self._month_label(day)
+        of_month = self.promotion_ids.filtered(lambda p: p.active and p._covers_month(day))
+        if of_month:
+            return self.env._("The Below Threshold promotion of %(month)s (%(promotion)s) is not for %(customer)s.",
+                              month=month, promotion=of_month[0].name,
+                              customer=partner.commercial_partner_id.display_name)
+        return self.env._("No Below Threshold promotion for %(month)s.", month=month)
 
     def _is_below(self, amount, currency, day):
         """Is ``|amount|`` (in ``currency``) strictly below the threshold?"""
@@ -370,11 +386,14 @@ class ReconThresholdRule(models.Model):
         return company_currency.compare_amounts(size, self.threshold) < 0
 
     def _get_period_domain(self, field):
-        """Records dated within one of the rule's promotions (all dates for a write-off rule)."""
+        """Records dated within the month of one of the rule's promotions
+        (all dates for a write-off rule)."""
         self.ensure_one()
         if self.clearing_method == "write_off":
             return []
-        periods = [[(field, ">=", p.date_from), (field, "<=", p.date_to)]
+        Promotion = self.env["recon.promotion"]
+        periods = [[(field, ">=", Promotion._month_bounds(p.date_from)[0]),
+                    (field, "<=", Promotion._month_bounds(p.date_to)[1])]
                    for p in self.promotion_ids.filtered("active")]
         if not periods:
             return [("id", "=", 0)]

@@ -313,8 +313,7 @@ class ReconThresholdRun(models.Model):
             else:
                 counterpart = rule._get_counterpart(deduction.date, deduction.partner_id)
                 if counterpart is None:
-                    report("left", _("No Below Threshold promotion for %(month)s.",
-                                     month=rule._month_label(deduction.date)),
+                    report("left", rule._get_no_counterpart_reason(deduction.date, deduction.partner_id),
                            deduction.transaction_id, deduction)
                 else:
                     candidates[deduction] = counterpart
@@ -412,8 +411,7 @@ class ReconThresholdRun(models.Model):
             else:
                 counterpart = rule._get_counterpart(day, invoice.partner_id)
                 if counterpart is None:
-                    report("left", _("No Below Threshold promotion for %(month)s.",
-                                     month=rule._month_label(day)), invoice)
+                    report("left", rule._get_no_counterpart_reason(day, invoice.partner_id), invoice)
                 else:
                     candidates[invoice] = counterpart
         todo = self.env["account.move"].browse([i.id for i in candidates])

@@ -303,6 +303,83 @@ class TestThresholdRunTransactions(ThresholdCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestThresholdPromotionOfTheMonth(ThresholdCommon):
+    """A deduction or an invoice balance clears to the promotion of its
+    month, whatever days of the month the promotion's period covers; a rule
+    keeps one promotion per month whatever is changed on the promotion."""
+
+    def test_promotion_of_part_of_the_month_catches_the_whole_month(self):
+        self.promotion_march.date_to = "2024-03-15"
+        transaction = self._transaction([40.0, -10.0], date="2024-03-20")
+        invoice = self._invoice(1000.0, date="2024-03-20")
+        self._pay(invoice, 999.40)
+
+        self.env["recon.threshold.rule"]._cron_run_below_threshold()
+
+        run = self.env["recon.threshold.run"].search([("rule_id", "=", self.rule.id)])
+        self.assertRecordValues(run, [{"cleared_count": 3, "cleared_amount": 30.60, "left_count": 0}])
+        self.assertRecordValues(transaction.deduction_ids, [
+            {"state": "resolved", "open_amount": 0.0}, {"state": "resolved", "open_amount": 0.0}])
+        self.assertEqual(transaction.deduction_ids.line_ids.promotion_id, self.promotion_march)
+        self.assertTrue(all(transaction.deduction_ids.receivable_line_id.mapped("reconciled")))
+        self.assertRecordValues(run.line_ids, [{"result": "cleared", "invoice_id": invoice.id,
+                                                "promotion_id": self.promotion_march.id, "amount": 0.60}])
+        self.assertRecordValues(invoice, [{"amount_residual": 0.0, "payment_state": "paid"}])
+        self.assertAlmostEqual(self.promotion_march.spent, 30.60)
+        self.assertAlmostEqual(self._account_balance(self.promo_account), 30.60)
+
+    def test_month_without_a_promotion_stays_open_and_the_run_says_why(self):
+        self.promotion_march.date_to = "2024-03-15"
+        april = self._transaction([40.0], date="2024-04-20", breakout=True)
+        run = self._run(april)
+        self.assertRecordValues(april.deduction_ids, [{"state": "new", "open_amount": 40.0}])
+        self.assertFalse(april.deduction_ids.receivable_line_id.reconciled)
+        self.assertRecordValues(run.line_ids, [{"result": "left", "deduction_id": april.deduction_ids.id,
+                                                "reason": "No Below Threshold promotion for April 2024."}])
+        self.assertEqual(run.cleared_count, 0)
+
+    def test_promotion_for_other_customers_names_them_in_the_run(self):
+        self.promotion_march.partner_ids = [Command.set(self.customer_b.ids)]
+        transaction = self._transaction([40.0])
+        run = self._run(transaction)
+        self.assertEqual(transaction.deduction_ids.state, "new")
+        self.assertEqual(run.line_ids.reason, "The Below Threshold promotion of March 2024 "
+                                              "(Below Threshold - March 2024) is not for Harbour Foods.")
+
+    def _april(self, **vals):
+        return self.promotion_march.copy(dict({
+            "name": "Below Threshold - April 2024", "date_from": "2024-04-01", "date_to": "2024-04-30"}, **vals))
+
+    def test_moving_a_promotion_into_the_month_of_another_is_refused(self):
+        april = self._april()
+        self.rule.promotion_ids = [Command.link(april.id)]
+        with self.assertRaisesRegex(ValidationError, r"Rule Below 100 to the monthly promotion: March 2024 has "
+                                                     r"two Below Threshold promotions \(Below Threshold - April "
+                                                     r"2024, Below Threshold - March 2024\)"):
+            april.write({"date_from": "2024-03-16", "date_to": "2024-03-31"})
+
+    def test_restoring_an_archived_promotion_into_a_taken_month_is_refused(self):
+        self.promotion_march.action_archive()
+        other = self.promotion_march.copy({"name": "Below Threshold - March bis", "active": True})
+        self.rule.promotion_ids = [Command.link(other.id)]
+        self.assertEqual(self.rule.promotion_ids, other)
+        with self.assertRaisesRegex(ValidationError, "March 2024 has two Below Threshold promotions.*March bis"):
+            self.promotion_march.action_unarchive()
+
+    def test_unticking_below_threshold_of_a_promotion_of_a_rule_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "promotion Below Threshold - March 2024 is not a Below "
+                                                     "Threshold promotion. Remove it from the rule"):
+            self.promotion_march.below_threshold = False
+
+    def test_promotions_of_no_rule_change_freely(self):
+        spare = self._april(name="Spare")
+        spare.write({"date_from": "2024-03-16", "date_to": "2024-03-31", "below_threshold": False})
+        spare.action_archive()
+        spare.action_unarchive()
+        self.assertTrue(spare.active)
+
+
+@tagged("post_install", "-at_install")
 class TestThresholdRunInvoices(ThresholdCommon):
 
     def test_small_balances_are_cleared_and_the_invoices_paid(self):
