@@ -406,17 +406,22 @@ class ReconThresholdRule(models.Model):
     # Cron
     # ------------------------------------------------------------------
     def _get_transaction_candidates_domain(self):
+        """Transactions with a new deduction under the threshold. The
+        threshold is in company currency, so is the size compared with it
+        (``amount_size``: the receivable item's balance once broken out,
+        the amount converted at the transaction date before), not the
+        amount in the transaction's currency."""
         self.ensure_one()
-        threshold = self.threshold
         return [
             ("company_id", "=", self.company_id.id),
             "|", ("state", "=", "posted"), ("differential", "=", 0),
-            ("deduction_ids", "any", [("state", "=", "new"), ("amount", ">", -threshold),
-                                      ("amount", "<", threshold)]),
+            ("deduction_ids", "any", [("state", "=", "new"), ("amount_size", "<", self.threshold)]),
             *self._get_period_domain("date"),
         ]
 
     def _get_invoice_candidates_domain(self):
+        """Partly paid invoices whose open balance in company currency
+        (``amount_residual_signed``) is under the threshold."""
         self.ensure_one()
         threshold = self.threshold
         active = self.env["account.move"]._recon_default_collection_status()

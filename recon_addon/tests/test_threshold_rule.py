@@ -522,6 +522,37 @@ class TestThresholdCron(ThresholdCommon):
         self.assertAlmostEqual(self._account_balance(self.promo_account), 0.60)
         self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), 5.0)
 
+    def test_cron_compares_foreign_currency_deductions_in_company_currency(self):
+        """EUR remittances in a USD company: 60 EUR is 120 USD on 10 March
+        (not below 100: not even fetched) and 150 EUR is 75 USD on 20 March
+        (below: picked and cleared, at the same rate as today's)."""
+        eur = self.setup_other_currency("EUR", rates=[("2024-01-01", 0.5), ("2024-03-15", 2.0)])
+        Transaction = self.env["recon.deduction.transaction"]
+        small, large = Transaction.create([{
+            "partner_id": self.customer.id, "date": date, "currency_id": eur.id, "original_amount": amount,
+            "ref": ref, "deduction_ids": [Command.create({"ref": f"{ref}-1", "amount": amount})],
+        } for date, amount, ref in [("2024-03-20", 150.0, "EUR-SMALL"), ("2024-03-10", 60.0, "EUR-LARGE")]])
+
+        self.env["recon.threshold.rule"]._cron_run_below_threshold()
+
+        run = self.env["recon.threshold.run"].search([("rule_id", "=", self.rule.id)])
+        self.assertRecordValues(run, [{"cleared_count": 1, "cleared_amount": 75.0, "left_count": 0,
+                                       "total_count": 1}])
+        self.assertFalse(run.line_ids, "the large one is not fetched, so not reported")
+        self.assertRecordValues(small.deduction_ids, [{"state": "resolved", "open_amount": 0.0,
+                                                       "amount_company": 75.0}])
+        self.assertTrue(small.deduction_ids.receivable_line_id.reconciled)
+        self.assertRecordValues(small.deduction_ids.line_ids.move_id.line_ids.sorted("balance"), [
+            {"account_id": self.receivable.id, "balance": -75.0, "amount_currency": -150.0,
+             "currency_id": eur.id, "reconciled": True},
+            {"account_id": self.promo_account.id, "balance": 75.0, "amount_currency": 150.0,
+             "currency_id": eur.id, "reconciled": False},
+        ])
+        self.assertAlmostEqual(self.promotion_march.spent, 75.0)
+        self.assertAlmostEqual(self._account_balance(self.promo_account), 75.0)
+        self.assertRecordValues(large, [{"state": "draft", "move_id": False}])
+        self.assertRecordValues(large.deduction_ids, [{"state": "new", "amount_company": 120.0}])
+
     def test_cron_works_in_batches(self):
         transactions = self.env["recon.deduction.transaction"]
         for _i in range(3):
