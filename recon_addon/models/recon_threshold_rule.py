@@ -8,9 +8,10 @@ from odoo.addons.recon_addon.services import thresholds
 
 
 class ReconThresholdRule(models.Model):
-    """The below-threshold rule: deductions (and small invoice balances)
-    strictly below ``threshold`` are cleared in full, to the Below Threshold
-    promotion of their month or written off to a fund type.
+    """The below-threshold rule: deductions (and the small balances short
+    payments leave on invoices) strictly below ``threshold`` are cleared in
+    full, to the Below Threshold promotion of their month or written off to
+    a fund type.
 
     Managers build and change rules; users run them. At most one rule is
     enabled per company (a unique index, not only a Python check).
@@ -28,8 +29,8 @@ class ReconThresholdRule(models.Model):
     threshold = fields.Monetary(
         currency_field="currency_id", required=True, tracking=True,
         default=lambda self: self._default_threshold(),
-        help="Deductions and invoice balances strictly below this amount (in company currency, "
-             "in absolute value) are cleared in full.",
+        help="Deductions, and invoice balances left by a short payment, strictly below this amount "
+             "(in company currency, in absolute value) are cleared in full.",
     )
     recommended_threshold = fields.Monetary(
         currency_field="currency_id", compute="_compute_recommended_threshold",
