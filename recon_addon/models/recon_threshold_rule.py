@@ -55,6 +55,8 @@ class ReconThresholdRule(models.Model):
         string="Threshold Above 4%", currency_field="currency_id", compute="_compute_recommended_threshold",
         help="The smallest threshold clearing 4% or more of the deduction dollars.")
     upper_option_share = fields.Float(string="Share Cleared Above 4%", compute="_compute_recommended_threshold")
+    lower_option_label = fields.Char(compute="_compute_recommended_threshold")
+    upper_option_label = fields.Char(compute="_compute_recommended_threshold")
     amount_chart = fields.Html(
         string="Deduction Dollars by Amount", compute="_compute_amount_chart", sanitize=False,
         help="The deduction dollars of the last 3 months per amount range (company currency), with "
@@ -156,6 +158,15 @@ class ReconThresholdRule(models.Model):
                           "The thresholds on either side of 4%:")
 
     @api.model
+    def _describe_option(self, option, company):
+        """"Under $ 6.00: clears 100.0% of the dollars", or ``False``."""
+        if not option:
+            return False
+        return self.env._("Under %(threshold)s: clears %(share)s of the dollars",
+                          threshold=company.currency_id.format(option.threshold),
+                          share=self._format_share(option.share))
+
+    @api.model
     def _default_threshold(self):
         return self._get_recommendation().threshold
 
@@ -176,6 +187,8 @@ class ReconThresholdRule(models.Model):
                 "lower_option_share": below.share if below else 0.0,
                 "upper_option_threshold": above.threshold if above else 0.0,
                 "upper_option_share": above.share if above else 0.0,
+                "lower_option_label": self._describe_option(below, company or self.env.company),
+                "upper_option_label": self._describe_option(above, company or self.env.company),
             }
             rules.update(values)
 

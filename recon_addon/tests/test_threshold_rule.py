@@ -99,6 +99,7 @@ class TestThresholdRuleConfiguration(ThresholdCommon):
         self.assertEqual(self.rule.recommendation_warning,
                          "No whole threshold clears about 4% (2% to 6%) of the deduction dollars. "
                          "The thresholds on either side of 4%:")
+        self.assertEqual(self.rule.upper_option_label, "Under $\xa06.00: clears 100.0% of the dollars")
         self.rule.action_apply_upper_option()
         self.assertEqual(self.rule.threshold, 6.0)
         self.rule.action_apply_lower_option()

@@ -208,16 +208,16 @@ class TestThresholdAmountChart(DeductionCommon):
         arch = self.env["recon.threshold.rule"].get_views([(False, "form")])["views"]["form"]["arch"]
         block = html.fromstring(arch).xpath("//div[@name='threshold_options']")[0]
         self.assertEqual(block.get("invisible"), "not recommendation_off_target")
-        self.assertEqual(block.xpath(".//field/@name"), [
-            "recommendation_warning", "lower_option_threshold", "lower_option_share",
-            "upper_option_threshold", "upper_option_share"])
+        self.assertEqual(block.xpath(".//field[not(@invisible)]/@name"), [
+            "recommendation_warning", "lower_option_label", "upper_option_label"])
         self.assertEqual(block.xpath(".//button/@name"), ["action_apply_lower_option", "action_apply_upper_option"])
         self.assertTrue(html.fromstring(arch).xpath("//button[@name='action_apply_recommended_threshold']"))
         with Form(self.rule) as form:
             self.assertTrue(form.recommendation_off_target)
-            self.assertEqual((form.lower_option_threshold, form.lower_option_share), (5.0, 0.0))
-            self.assertEqual((form.upper_option_threshold, form.upper_option_share), (6.0, 1.0))
+            self.assertEqual((form.lower_option_threshold, form.upper_option_threshold), (5.0, 6.0))
             self.assertIn("No whole threshold clears about 4%", form.recommendation_warning)
+            self.assertEqual((form.lower_option_label, form.upper_option_label), (
+                "Under $\xa05.00: clears 0.0% of the dollars", "Under $\xa06.00: clears 100.0% of the dollars"))
 
     def test_form_hides_the_warning_when_a_threshold_clears_about_four_percent(self):
         self._known_history()
