@@ -5,6 +5,15 @@ from odoo.exceptions import UserError
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    def _recon_get_paid_in_part(self):
+        """The moves of ``self`` with at least one payment, bank statement
+        line or credit note (or, for a credit note, invoice) matched with
+        their receivable: what the below-threshold rule may clear is only
+        what such a short payment left open."""
+        return self.filtered(lambda move: move._get_reconciled_payments()
+                             or move._get_reconciled_statement_lines()
+                             or move._get_reconciled_invoices())
+
     def action_run_below_threshold(self):
         """Clear the small open balances of the selected customer invoices and
         credit notes with the company's enabled below-threshold rule."""

@@ -80,14 +80,33 @@ class ReconPromotion(models.Model):
                     name=promotion.name, start=promotion.date_from, end=promotion.date_to,
                 ))
 
-    def _contains(self, day, partner=None):
+    @api.constrains("date_from", "date_to", "below_threshold", "active")
+    def _check_rules_one_per_month(self):
+        """Moving a promotion to another month, unticking Below Threshold or
+        restoring an archived promotion must keep each of its rules with at
+        most one active Below Threshold promotion per month."""
+        rules = self.env["recon.threshold.rule"].with_context(active_test=False).search(
+            [("promotion_ids", "in", self.ids)])
+        # the rules' links as stored: a cached list may have dropped archived promotions
+        rules.invalidate_recordset(["promotion_ids"])
+        rules._check_promotions()
+
+    def _covers_month(self, day, partner=None):
+        """Is this the promotion of ``day``'s month (its period overlaps that
+        month) and for ``partner`` (any customer when it names none)?"""
         self.ensure_one()
+        start, end = self._month_bounds(day)
         return (
-            self.date_from <= day <= self.date_to
-            and (not partner or not self.partner_ids or partner.commercial_partner_id in self.partner_ids)
+            self.date_from <= end and self.date_to >= start
+            and self._is_for(partner)
         )
+
+    def _is_for(self, partner):
+        self.ensure_one()
+        return not partner or not self.partner_ids or partner.commercial_partner_id in self.partner_ids
 
     @api.model
     def _month_bounds(self, day):
+        """First and last day of ``day``'s month."""
         start = date(day.year, day.month, 1)
         return start, start + relativedelta(months=1, days=-1)

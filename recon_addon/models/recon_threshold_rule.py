@@ -8,9 +8,10 @@ from odoo.addons.recon_addon.services import thresholds
 
 
 class ReconThresholdRule(models.Model):
-    """The below-threshold rule: deductions (and small invoice balances)
-    strictly below ``threshold`` are cleared in full, to the Below Threshold
-    promotion of their month or written off to a fund type.
+    """The below-threshold rule: deductions (and the small balances short
+    payments leave on invoices) strictly below ``threshold`` are cleared in
+    full, to the Below Threshold promotion of their month or written off to
+    a fund type.
 
     Managers build and change rules; users run them. At most one rule is
     enabled per company (a unique index, not only a Python check).
@@ -28,15 +29,34 @@ class ReconThresholdRule(models.Model):
     threshold = fields.Monetary(
         currency_field="currency_id", required=True, tracking=True,
         default=lambda self: self._default_threshold(),
-        help="Deductions and invoice balances strictly below this amount (in company currency, "
-             "in absolute value) are cleared in full.",
+        help="Deductions, and invoice balances left by a short payment, strictly below this amount "
+             "(in company currency, in absolute value) are cleared in full.",
     )
     recommended_threshold = fields.Monetary(
         currency_field="currency_id", compute="_compute_recommended_threshold",
-        help="The smallest whole amount under which the deductions of the last 3 months hold "
-             "at least 4% of the deducted dollars.",
+        help="The whole amount under which the deductions of the last 3 months hold the share of "
+             "the deducted dollars closest to 4% (on a tie, the smaller amount).",
+    )
+    recommended_share = fields.Float(
+        string="Share Cleared", compute="_compute_recommended_threshold",
+        help="The share of the deduction dollars of the last 3 months the recommended threshold clears.",
     )
     recommendation_note = fields.Text(compute="_compute_recommended_threshold")
+    recommendation_off_target = fields.Boolean(
+        string="No Threshold Near 4%", compute="_compute_recommended_threshold",
+        help="No whole threshold clears between 2% and 6% of the deduction dollars of the last 3 months.",
+    )
+    recommendation_warning = fields.Char(compute="_compute_recommended_threshold")
+    lower_option_threshold = fields.Monetary(
+        string="Threshold Below 4%", currency_field="currency_id", compute="_compute_recommended_threshold",
+        help="The threshold clearing the largest share under 4% of the deduction dollars.")
+    lower_option_share = fields.Float(string="Share Cleared Below 4%", compute="_compute_recommended_threshold")
+    upper_option_threshold = fields.Monetary(
+        string="Threshold Above 4%", currency_field="currency_id", compute="_compute_recommended_threshold",
+        help="The smallest threshold clearing 4% or more of the deduction dollars.")
+    upper_option_share = fields.Float(string="Share Cleared Above 4%", compute="_compute_recommended_threshold")
+    lower_option_label = fields.Char(compute="_compute_recommended_threshold")
+    upper_option_label = fields.Char(compute="_compute_recommended_threshold")
     amount_chart = fields.Html(
         string="Deduction Dollars by Amount", compute="_compute_amount_chart", sanitize=False,
         help="The deduction dollars of the last 3 months per amount range (company currency), with "
@@ -98,8 +118,14 @@ class ReconThresholdRule(models.Model):
         return thresholds.recommend_threshold(samples, today, oldest=oldest)
 
     @api.model
+    def _format_share(self, share):
+        """A share (0 to 1) as a percentage with one decimal: "3.5%"."""
+        return "%s%%" % formatLang(self.env, 100 * share, digits=1)
+
+    @api.model
     def _describe_recommendation(self, rec, company):
-        """The recommendation in words, with its warnings."""
+        """The recommendation in words, with its warnings (the one of a
+        share far from 4 % is :meth:`_describe_off_target`)."""
         _ = self.env._
         fmt = company.currency_id.format
         since = format_date(self.env, rec.since)
@@ -111,9 +137,10 @@ class ReconThresholdRule(models.Model):
             lines = [_("No deduction since %(date)s: %(threshold)s is recommended.",
                        date=since, threshold=rec.threshold)]
         else:
-            lines = [_("Deductions under %(threshold)s hold at least 4%% of the %(total)s deducted in "
-                       "%(count)s deductions since %(date)s.",
-                       threshold=rec.threshold, total=fmt(rec.total), count=rec.count, date=since)]
+            lines = [_("Deductions under %(threshold)s hold %(share)s of the %(total)s deducted in "
+                       "%(count)s deductions since %(date)s: the share closest to 4%%.",
+                       threshold=rec.threshold, share=self._format_share(rec.share), total=fmt(rec.total),
+                       count=rec.count, date=since)]
         if rec.few:
             lines.append(_("Only %(count)s deductions in the last 3 months: the figure may move a lot.",
                            count=rec.count))
@@ -123,17 +150,47 @@ class ReconThresholdRule(models.Model):
         return "\n".join(lines)
 
     @api.model
+    def _describe_off_target(self, rec):
+        """The warning above the thresholds on either side of 4 %, or ``False``."""
+        if not rec.off_target:
+            return False
+        return self.env._("No whole threshold clears about 4% (2% to 6%) of the deduction dollars. "
+                          "The thresholds on either side of 4%:")
+
+    @api.model
+    def _describe_option(self, option, company):
+        """"Under $ 6.00: clears 100.0% of the dollars", or ``False``."""
+        if not option:
+            return False
+        return self.env._("Under %(threshold)s: clears %(share)s of the dollars",
+                          threshold=company.currency_id.format(option.threshold),
+                          share=self._format_share(option.share))
+
+    @api.model
     def _default_threshold(self):
         return self._get_recommendation().threshold
 
     @api.depends("company_id")
     def _compute_recommended_threshold(self):
+        """The recommendation of the rule's company; when no threshold
+        clears about 4 %, also the thresholds on either side of 4 %."""
         for company, rules in self.grouped("company_id").items():
             recommendation = self._get_recommendation(company or self.env.company)
-            note = self._describe_recommendation(recommendation, company or self.env.company)
-            for rule in rules:
-                rule.recommended_threshold = recommendation.threshold
-                rule.recommendation_note = note
+            below, above = recommendation.below, recommendation.above
+            values = {
+                "recommended_threshold": recommendation.threshold,
+                "recommended_share": recommendation.share or 0.0,
+                "recommendation_note": self._describe_recommendation(recommendation, company or self.env.company),
+                "recommendation_off_target": recommendation.off_target,
+                "recommendation_warning": self._describe_off_target(recommendation),
+                "lower_option_threshold": below.threshold if below else 0.0,
+                "lower_option_share": below.share if below else 0.0,
+                "upper_option_threshold": above.threshold if above else 0.0,
+                "upper_option_share": above.share if above else 0.0,
+                "lower_option_label": self._describe_option(below, company or self.env.company),
+                "upper_option_label": self._describe_option(above, company or self.env.company),
+            }
+            rules.update(values)
 
     @api.depends("company_id", "threshold")
     def _compute_amount_chart(self):
@@ -170,12 +227,15 @@ class ReconThresholdRule(models.Model):
     # ------------------------------------------------------------------
     @api.constrains("promotion_ids")
     def _check_promotions(self):
+        """Active promotions only: an archived one clears nothing (restoring
+        it is checked by the promotion, :meth:`recon.promotion._check_rules_one_per_month`)."""
         for rule in self:
             by_month = defaultdict(list)
-            for promotion in rule.promotion_ids:
+            for promotion in rule.with_context(active_test=False).promotion_ids.filtered("active"):
                 if not promotion.below_threshold:
                     raise ValidationError(self.env._(
-                        "Rule %(rule)s: promotion %(promotion)s is not a Below Threshold promotion.",
+                        "Rule %(rule)s: promotion %(promotion)s is not a Below Threshold promotion. "
+                        "Remove it from the rule or tick Below Threshold.",
                         rule=rule.name, promotion=promotion.name,
                     ))
                 by_month[thresholds.month_key(promotion.date_from)].append(promotion)
@@ -248,6 +308,23 @@ class ReconThresholdRule(models.Model):
             rule.threshold = rule.recommended_threshold
         return True
 
+    def action_apply_lower_option(self):
+        """Use the threshold clearing the largest share under 4 %."""
+        return self._apply_option("lower_option_threshold")
+
+    def action_apply_upper_option(self):
+        """Use the smallest threshold clearing 4 % or more."""
+        return self._apply_option("upper_option_threshold")
+
+    def _apply_option(self, field):
+        for rule in self:
+            if not rule[field]:
+                raise UserError(self.env._(
+                    "Rule %(rule)s: the recommendation has no such alternative; use the recommended "
+                    "threshold or type one.", rule=rule.name))
+            rule.threshold = rule[field]
+        return True
+
     def action_open_deduction_chart(self):
         """The deductions of the last 3 months in a graph by amount range:
         the figures behind the chart of the rule's form."""
@@ -291,14 +368,27 @@ class ReconThresholdRule(models.Model):
     # ------------------------------------------------------------------
     def _get_counterpart(self, day, partner):
         """``(account, promotion, fund_type)`` a deduction or balance dated
-        ``day`` clears to, or ``None`` when no promotion covers the month."""
+        ``day`` clears to, or ``None`` when the rule has no promotion for
+        that month (and ``partner``). The promotion is the one of the month
+        and year of ``day``, whatever days of the month its period covers."""
         self.ensure_one()
         if self.clearing_method == "write_off":
             return self.fund_type_id.write_off_account_id, self.env["recon.promotion"], self.fund_type_id
         for promotion in self.promotion_ids:
-            if promotion.active and promotion._contains(day, partner):
+            if promotion.active and promotion._covers_month(day, partner):
                 return promotion.account_id, promotion, self.env["recon.fund.type"]
         return None
+
+    def _get_no_counterpart_reason(self, day, partner):
+        """Why nothing dated ``day`` of ``partner`` can clear (see :meth:`_get_counterpart`)."""
+        self.ensure_one()
+        month = self._month_label(day)
+        of_month = self.promotion_ids.filtered(lambda p: p.active and p._covers_month(day))
+        if of_month:
+            return self.env._("The Below Threshold promotion of %(month)s (%(promotion)s) is not for %(customer)s.",
+                              month=month, promotion=of_month[0].name,
+                              customer=partner.commercial_partner_id.display_name)
+        return self.env._("No Below Threshold promotion for %(month)s.", month=month)
 
     def _is_below(self, amount, currency, day):
         """Is ``|amount|`` (in ``currency``) strictly below the threshold?"""
@@ -310,11 +400,14 @@ class ReconThresholdRule(models.Model):
         return company_currency.compare_amounts(size, self.threshold) < 0
 
     def _get_period_domain(self, field):
-        """Records dated within one of the rule's promotions (all dates for a write-off rule)."""
+        """Records dated within the month of one of the rule's promotions
+        (all dates for a write-off rule)."""
         self.ensure_one()
         if self.clearing_method == "write_off":
             return []
-        periods = [[(field, ">=", p.date_from), (field, "<=", p.date_to)]
+        Promotion = self.env["recon.promotion"]
+        periods = [[(field, ">=", Promotion._month_bounds(p.date_from)[0]),
+                    (field, "<=", Promotion._month_bounds(p.date_to)[1])]
                    for p in self.promotion_ids.filtered("active")]
         if not periods:
             return [("id", "=", 0)]
@@ -327,17 +420,22 @@ class ReconThresholdRule(models.Model):
     # Cron
     # ------------------------------------------------------------------
     def _get_transaction_candidates_domain(self):
+        """Transactions with a new deduction under the threshold. The
+        threshold is in company currency, so is the size compared with it
+        (``amount_size``: the receivable item's balance once broken out,
+        the amount converted at the transaction date before), not the
+        amount in the transaction's currency."""
         self.ensure_one()
-        threshold = self.threshold
         return [
             ("company_id", "=", self.company_id.id),
             "|", ("state", "=", "posted"), ("differential", "=", 0),
-            ("deduction_ids", "any", [("state", "=", "new"), ("amount", ">", -threshold),
-                                      ("amount", "<", threshold)]),
+            ("deduction_ids", "any", [("state", "=", "new"), ("amount_size", "<", self.threshold)]),
             *self._get_period_domain("date"),
         ]
 
     def _get_invoice_candidates_domain(self):
+        """Partly paid invoices whose open balance in company currency
+        (``amount_residual_signed``) is under the threshold."""
         self.ensure_one()
         threshold = self.threshold
         active = self.env["account.move"]._recon_default_collection_status()
@@ -345,7 +443,8 @@ class ReconThresholdRule(models.Model):
             ("company_id", "=", self.company_id.id),
             ("move_type", "in", ("out_invoice", "out_refund")),
             ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
+            # a payment or a credit note is matched with it: a short payment (checked again by the run)
+            ("payment_state", "=", "partial"),
             ("amount_residual_signed", ">", -threshold),
             ("amount_residual_signed", "<", threshold),
             ("amount_residual_signed", "!=", 0),

@@ -313,8 +313,7 @@ class ReconThresholdRun(models.Model):
             else:
                 counterpart = rule._get_counterpart(deduction.date, deduction.partner_id)
                 if counterpart is None:
-                    report("left", _("No Below Threshold promotion for %(month)s.",
-                                     month=rule._month_label(deduction.date)),
+                    report("left", rule._get_no_counterpart_reason(deduction.date, deduction.partner_id),
                            deduction.transaction_id, deduction)
                 else:
                     candidates[deduction] = counterpart
@@ -368,8 +367,10 @@ class ReconThresholdRun(models.Model):
     # Invoices
     # ------------------------------------------------------------------
     def _process_invoices(self, invoices):
-        """Clear the small open balances of posted customer invoices and
-        credit notes, each with its own entry reconciled with the invoice."""
+        """Clear the small open balances that a payment or a credit note
+        left on posted customer invoices and credit notes, each with its own
+        entry reconciled with the invoice. An invoice nothing was ever
+        matched with is skipped: its balance is not a short payment."""
         self.ensure_one()
         _ = self.env._
         rule = self.rule_id
@@ -379,6 +380,7 @@ class ReconThresholdRun(models.Model):
         busy_invoices = self.env["recon.deduction"].search([
             ("state", "=", "in_progress"), ("transaction_id.invoice_ids", "in", invoices.ids),
         ]).transaction_id.invoice_ids
+        paid_in_part = invoices._recon_get_paid_in_part()
         outcomes = []
         candidates = {}
 
@@ -401,13 +403,15 @@ class ReconThresholdRun(models.Model):
                        invoice)
             elif invoice in busy_invoices:
                 report("skipped", _("A deduction on this invoice is in progress."), invoice)
+            elif invoice not in paid_in_part:
+                report("skipped", _("Never paid: no payment or credit note is matched with it yet. The rule "
+                                    "clears only what a short payment leaves open."), invoice)
             elif not rule._is_below(invoice.amount_residual_signed, invoice.company_currency_id, day):
                 report("left", _("Not below the threshold."), invoice)
             else:
                 counterpart = rule._get_counterpart(day, invoice.partner_id)
                 if counterpart is None:
-                    report("left", _("No Below Threshold promotion for %(month)s.",
-                                     month=rule._month_label(day)), invoice)
+                    report("left", rule._get_no_counterpart_reason(day, invoice.partner_id), invoice)
                 else:
                     candidates[invoice] = counterpart
         todo = self.env["account.move"].browse([i.id for i in candidates])

@@ -1,16 +1,30 @@
 """Recommended below-threshold amount.
 
 The below-threshold rule clears every deduction smaller than its threshold.
-The recommendation aims at the "bottom 4 % of deduction dollars": the
-smallest whole currency amount ``T`` such that the deductions with
-``|amount| < T`` hold at least 4 % of the total ``|amount|`` of the last
-three months.
+The recommendation aims at clearing about 4 % of the deduction dollars of
+the last three months: among whole currency amounts ``T``, the one whose
+cleared share (the deductions with ``|amount| < T`` over all of them) is
+closest to 4 %; on a tie, the smaller. A threshold below the smallest
+deduction says nothing more than one at it, so none is taken below the
+smallest deduction's whole amount.
+
+The cleared share only moves in steps, one per distinct whole amount of the
+deductions, and can miss 4 % by far when the amounts cluster. When the best
+share is outside 2 %–6 %, the recommendation says so and gives the two
+thresholds on either side of 4 % with the share each clears.
 
 >>> from datetime import date
->>> rec = recommend_threshold([(date(2024, 1, 5), 10.0)] * 30 + [(date(2024, 3, 1), 500.0)] * 10,
-...                           today=date(2024, 4, 2), oldest=date(2023, 12, 1))
->>> rec.threshold
-11
+>>> def rec(amounts):
+...     return recommend_threshold([(date(2024, 3, 1), a) for a in amounts],
+...                                today=date(2024, 4, 2), oldest=date(2023, 12, 1))
+>>> r = rec([10.0, 20.0, 30.0, 40.0, 900.0])    # 21 clears 3 %, 31 would clear 6 %
+>>> r.threshold, round(r.share, 4), r.off_target
+(21, 0.03, False)
+>>> r = rec([5.0] * 100)                        # 5 clears nothing, 6 clears it all
+>>> r.threshold, r.share, r.off_target
+(5, 0.0, True)
+>>> r.below, r.above
+(ThresholdOption(threshold=5, share=0.0), ThresholdOption(threshold=6, share=1.0))
 """
 import bisect
 import math
@@ -21,6 +35,10 @@ from dateutil.relativedelta import relativedelta
 
 #: share of the deduction dollars the threshold should clear
 SHARE = 0.04
+#: a recommendation clearing a share outside these bounds is flagged, with
+#: the thresholds on either side of :data:`SHARE`
+SHARE_LOW = 0.02
+SHARE_HIGH = 0.06
 #: months of history looked at
 MONTHS = 3
 #: recommendation when there is not enough history
@@ -32,32 +50,83 @@ OUTLIER_SHARE = 0.25
 #: lower edges (company currency, absolute amounts) of the amount buckets the
 #: deductions are shown in; the first bucket starts at 0, the last has no top
 BUCKET_EDGES = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+#: shares closer than this are equal (sums of floats)
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class ThresholdOption:
+    """A whole ``threshold`` and the ``share`` (0 to 1) of the deduction
+    dollars it clears."""
+
+    threshold: int
+    share: float
 
 
 @dataclass
 class Recommendation:
     """``threshold`` is a whole amount in the company currency; ``basis``
     says how it was found: ``short_history`` (no deduction three months
-    old yet), ``no_recent`` (none in the window) or ``share`` (the bottom
-    4 %). ``few`` and ``outlier`` (the largest amount, when it holds more
-    than a quarter of the dollars) say when not to trust it blindly."""
+    old yet), ``no_recent`` (none in the window) or ``share`` (the share
+    closest to 4 %, which ``share`` holds). ``few``, ``outlier`` (the
+    largest amount, when it holds more than a quarter of the dollars) and
+    ``off_target`` (the share is outside 2 %–6 %; ``below`` and ``above``
+    are then the thresholds on either side of 4 %) say when not to trust
+    it blindly."""
 
     threshold: int
     basis: str
     since: date
     count: int = 0
     total: float = 0.0
+    share: float | None = None
     few: bool = False
     outlier: float | None = None
+    off_target: bool = False
+    below: ThresholdOption | None = None
+    above: ThresholdOption | None = None
 
     @property
     def warnings(self):
-        return [w for w in ("few" if self.few else None, "outlier" if self.outlier else None) if w]
+        flags = (("few", self.few), ("outlier", self.outlier), ("off_target", self.off_target))
+        return [name for name, flag in flags if flag]
 
 
 def window_start(today):
     """First day of the history the recommendation reads."""
     return today - relativedelta(months=MONTHS)
+
+
+def threshold_options(amounts):
+    """The shares whole thresholds can clear of ``amounts``.
+
+    :param amounts: the sizes (``|amount|``, all above zero) of the
+        deductions, sorted ascending
+    :return: list of :class:`ThresholdOption`, one per share a whole
+        threshold can clear, each with the smallest threshold that clears
+        it (never below the smallest amount's whole part, nor below 1),
+        smallest first
+
+    >>> threshold_options([10.0, 20.0, 30.0, 40.0, 900.0])  # doctest: +NORMALIZE_WHITESPACE
+    [ThresholdOption(threshold=10, share=0.0), ThresholdOption(threshold=11, share=0.01),
+     ThresholdOption(threshold=21, share=0.03), ThresholdOption(threshold=31, share=0.06),
+     ThresholdOption(threshold=41, share=0.1), ThresholdOption(threshold=901, share=1.0)]
+    >>> threshold_options([0.25, 0.5, 3.0])
+    [ThresholdOption(threshold=1, share=0.2), ThresholdOption(threshold=4, share=1.0)]
+    """
+    total = math.fsum(amounts)
+    threshold = max(1, math.floor(amounts[0]))
+    index = bisect.bisect_left(amounts, threshold)
+    options = [ThresholdOption(threshold, math.fsum(amounts[:index]) / total)]
+    cleared = list(amounts[:index])
+    while index < len(amounts):
+        threshold = math.floor(amounts[index]) + 1
+        end = bisect.bisect_left(amounts, threshold, lo=index)
+        cleared.extend(amounts[index:end])
+        index = end
+        share = 1.0 if index == len(amounts) else math.fsum(cleared) / total
+        options.append(ThresholdOption(threshold, share))
+    return options
 
 
 def recommend_threshold(samples, today, oldest=None):
@@ -78,22 +147,26 @@ def recommend_threshold(samples, today, oldest=None):
     if not amounts:
         return Recommendation(threshold=DEFAULT_THRESHOLD, basis="no_recent", since=start)
     total = math.fsum(amounts)
-    target = SHARE * total
-    running = 0.0
-    threshold = math.floor(amounts[-1]) + 1
-    for amount in amounts:
-        running += amount
-        if running >= target - 1e-9:
-            threshold = math.floor(amount) + 1
-            break
+    options = threshold_options(amounts)
+    # closest to the share; equally close (within float noise): the smaller threshold
+    best = min(options, key=lambda o: (round(abs(o.share - SHARE) / _EPSILON), o.threshold))
+    off_target = not (SHARE_LOW - _EPSILON <= best.share <= SHARE_HIGH + _EPSILON)
+    below = above = None
+    if off_target:
+        below = next((o for o in reversed(options) if o.share < SHARE), None)
+        above = next((o for o in options if o.share >= SHARE), None)
     return Recommendation(
-        threshold=threshold,
+        threshold=best.threshold,
         basis="share",
         since=start,
         count=len(amounts),
         total=total,
+        share=best.share,
         few=len(amounts) < FEW_DEDUCTIONS,
         outlier=amounts[-1] if amounts[-1] > OUTLIER_SHARE * total else None,
+        off_target=off_target,
+        below=below,
+        above=above,
     )
 
 

@@ -228,12 +228,17 @@ class TestPromotionAndFundType(DeductionCommon):
                 "account_id": self.promo_account.id,
             })
 
-    def test_promotion_restricted_to_customers_contains_only_them(self):
+    def test_promotion_restricted_to_customers_covers_only_them(self):
         self.promotion_march.partner_ids = [Command.set(self.customer.ids)]
         day = fields.Date.from_string("2024-03-05")
-        self.assertTrue(self.promotion_march._contains(day, self.customer))
-        self.assertFalse(self.promotion_march._contains(day, self.customer_b))
-        self.assertFalse(self.promotion_march._contains(fields.Date.from_string("2024-04-01"), self.customer))
+        self.assertTrue(self.promotion_march._covers_month(day, self.customer))
+        self.assertFalse(self.promotion_march._covers_month(day, self.customer_b))
+        self.assertFalse(self.promotion_march._covers_month(fields.Date.from_string("2024-04-01"), self.customer))
+
+    def test_promotion_covers_its_whole_month(self):
+        self.promotion_march.date_to = "2024-03-15"
+        self.assertTrue(self.promotion_march._covers_month(fields.Date.from_string("2024-03-31")))
+        self.assertFalse(self.promotion_march._covers_month(fields.Date.from_string("2024-02-29")))
 
     def test_user_cannot_change_fund_types(self):
         user = self.env["res.users"].create({

@@ -145,7 +145,9 @@ class TestThresholdRunInTheBackground(ThresholdCommon, ProgressAssertions):
     def test_invoices_continue_in_the_background_too(self):
         invoices = self.env["account.move"]
         for __ in range(3):
-            invoices |= self._invoice(5.0, date="2024-03-05")
+            invoice = self._invoice(105.0, date="2024-03-05")
+            self._pay(invoice, 100.0)
+            invoices |= invoice
         with patch(RUN_CHUNK, 2):
             action = invoices.action_run_below_threshold()
         run = self.env["recon.threshold.run"].browse(action["res_id"])

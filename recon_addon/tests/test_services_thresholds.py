@@ -1,7 +1,9 @@
+import doctest
 from datetime import date
 
 from odoo.tests import BaseCase, tagged
 
+from odoo.addons.recon_addon.services import thresholds
 from odoo.addons.recon_addon.services.thresholds import (
     BUCKET_EDGES,
     DEFAULT_THRESHOLD,
@@ -13,7 +15,9 @@ from odoo.addons.recon_addon.services.thresholds import (
     bucket_selection,
     chart_layout,
     month_key,
+    ThresholdOption,
     recommend_threshold,
+    threshold_options,
     window_start,
 )
 
@@ -24,26 +28,74 @@ OLD = date(2024, 1, 10)
 @tagged("post_install", "-at_install")
 class TestRecommendThreshold(BaseCase):
 
+    def _recommend(self, amounts):
+        return recommend_threshold([(date(2024, 5, 1), float(amount)) for amount in amounts], TODAY, oldest=OLD)
+
+    def test_the_examples_of_the_docstrings_hold(self):
+        failures, tried = doctest.testmod(thresholds)
+        self.assertEqual((failures, tried > 0), (0, True))
+
     def test_bottom_four_percent_of_dollars(self):
-        # 30 x 10 = 300 and 10 x 500 = 5,000: 4% of 5,300 is 212, reached at the 22nd deduction of 10
+        # 30 x 10 = 300 and 10 x 500 = 5,000: under 11 clears 300 / 5,300 = 5.7%, the share closest to 4%
         samples = [(date(2024, 5, 1), 10.0)] * 30 + [(date(2024, 6, 1), 500.0)] * 10
         rec = recommend_threshold(samples, TODAY, oldest=OLD)
         self.assertEqual(rec.threshold, 11)
+        self.assertAlmostEqual(rec.share, 300 / 5300)
         self.assertEqual(rec.count, 40)
         self.assertAlmostEqual(rec.total, 5300.0)
+        self.assertEqual(rec.warnings, [])
 
-    def test_threshold_is_strictly_above_the_amount_that_reaches_the_share(self):
-        # 4% of 100 x 25 = 100 is reached by the 4th deduction of 25: 25 must be included, so 26
-        samples = [(date(2024, 5, 1), 25.0)] * 100
-        self.assertEqual(recommend_threshold(samples, TODAY, oldest=OLD).threshold, 26)
+    def test_the_share_closest_to_four_percent_not_the_first_above_it(self):
+        # under 21 clears 10 + 20 = 3% of 1,000, under 31 clears 6%: 3% is closer
+        rec = self._recommend([10, 20, 30, 40, 900])
+        self.assertEqual((rec.threshold, rec.share), (21, 0.03))
+        self.assertFalse(rec.off_target)
+        self.assertEqual(rec.warnings, ["few", "outlier"])
+
+    def test_clustered_amounts_do_not_recommend_clearing_everything(self):
+        # under 21 clears 18,000 of 518,000 (3.5%); under 5,001 would clear it all
+        rec = self._recommend([20] * 900 + [5000] * 100)
+        self.assertEqual(rec.threshold, 21)
+        self.assertAlmostEqual(rec.share, 18000 / 518000)
+        self.assertEqual(rec.warnings, [])
+
+    def test_ties_keep_the_smaller_threshold(self):
+        # under 11 clears 3%, under 21 clears 5%: as close to 4%, the smaller wins
+        self.assertEqual(self._recommend([10, 10, 10, 20, 950]).threshold, 11)
+
+    def test_no_threshold_near_four_percent_says_so_and_gives_both_neighbours(self):
+        # 100 deductions of 5: under 5 clears nothing, under 6 clears everything
+        rec = self._recommend([5] * 100)
+        self.assertEqual((rec.threshold, rec.share, rec.off_target), (5, 0.0, True))
+        self.assertEqual((rec.below, rec.above), (ThresholdOption(5, 0.0), ThresholdOption(6, 1.0)))
+        self.assertEqual(rec.warnings, ["off_target"])
+
+    def test_the_neighbours_are_the_thresholds_on_either_side_of_four_percent(self):
+        # under 21 clears 2,000 of 4,502,000 (0.04%), under 5,001 all of it
+        rec = self._recommend([20] * 100 + [5000] * 900)
+        self.assertEqual(rec.threshold, 21)
+        self.assertTrue(rec.off_target)
+        self.assertEqual(rec.below, ThresholdOption(21, 2000 / 4502000))
+        self.assertEqual(rec.above, ThresholdOption(5001, 1.0))
+
+    def test_a_share_within_two_to_six_percent_has_no_neighbours(self):
+        rec = self._recommend([10] * 30 + [500] * 10)
+        self.assertEqual((rec.off_target, rec.below, rec.above), (False, None, None))
+
+    def test_options_start_at_the_smallest_amount(self):
+        self.assertEqual(threshold_options([5.0] * 3), [ThresholdOption(5, 0.0), ThresholdOption(6, 1.0)])
+        self.assertEqual(threshold_options([0.4, 0.6, 9.0]), [ThresholdOption(1, 0.1), ThresholdOption(10, 1.0)])
+        # amounts with one whole part step together: under 13, 12.10 and 12.90 are both cleared
+        self.assertEqual([o.threshold for o in threshold_options([12.1, 12.9, 40.0])], [12, 13, 41])
 
     def test_repayments_count_by_their_size(self):
         samples = [(date(2024, 5, 1), -10.0)] * 30 + [(date(2024, 5, 2), 500.0)] * 10
         self.assertEqual(recommend_threshold(samples, TODAY, oldest=OLD).threshold, 11)
 
     def test_deductions_older_than_three_months_are_ignored(self):
-        samples = [(date(2024, 3, 1), 1.0)] * 1000 + [(date(2024, 5, 1), 50.0)] * 40
-        self.assertEqual(recommend_threshold(samples, TODAY, oldest=OLD).threshold, 51)
+        samples = [(date(2024, 3, 1), 1.0)] * 1000 + [(date(2024, 5, 1), 10.0)] * 30 + [(date(2024, 5, 1), 500.0)] * 10
+        rec = recommend_threshold(samples, TODAY, oldest=OLD)
+        self.assertEqual((rec.threshold, rec.count), (11, 40))
 
     def test_less_than_three_months_of_data_recommends_100_and_says_why(self):
         samples = [(date(2024, 5, 1), 10.0)] * 50
@@ -60,7 +112,8 @@ class TestRecommendThreshold(BaseCase):
     def test_few_deductions_and_outliers_are_warned_about(self):
         samples = [(date(2024, 5, 1), 10.0)] * 5 + [(date(2024, 5, 2), 10000.0)]
         rec = recommend_threshold(samples, TODAY, oldest=OLD)
-        self.assertEqual(rec.warnings, ["few", "outlier"])
+        # under 11 clears 50 of 10,050: far from 4%, and no threshold does better
+        self.assertEqual(rec.warnings, ["few", "outlier", "off_target"])
         self.assertEqual(rec.outlier, 10000.0)
 
     def test_enough_evenly_spread_deductions_have_no_warning(self):

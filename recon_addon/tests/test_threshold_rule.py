@@ -30,6 +30,11 @@ class ThresholdCommon(DeductionCommon):
             "company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)],
         })
 
+    def _pay(self, invoice, amount, date="2024-03-20"):
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids,
+        ).create({"amount": amount, "payment_date": date})._create_payments()
+
     def _run(self, transactions):
         action = transactions.action_run_below_threshold()
         return self.env["recon.threshold.run"].browse(action.get("res_id")) or \
@@ -52,10 +57,60 @@ class TestThresholdRuleConfiguration(ThresholdCommon):
         void = self._transaction([1.0] * 200, date="2024-05-11", breakout=True)
         void.deduction_ids.action_void()
         self.assertEqual(self.rule.recommended_threshold, 11.0)
-        self.assertIn("Deductions under 11 hold at least 4% of the", self.rule.recommendation_note)
-        self.assertIn("deductions since 03/15/2024.", self.rule.recommendation_note)  # the user's date format
+        self.assertIn("Deductions under 11 hold 5.7% of the", self.rule.recommendation_note)
+        self.assertIn("deductions since 03/15/2024: the share closest to 4%.",
+                      self.rule.recommendation_note)  # the user's date format
+        self.assertRecordValues(self.rule, [{"recommendation_off_target": False, "recommendation_warning": False,
+                                             "lower_option_threshold": 0.0, "upper_option_threshold": 0.0}])
         self.rule.action_apply_recommended_threshold()
         self.assertEqual(self.rule.threshold, 11.0)
+
+    @freeze_time("2024-06-15")
+    def test_recommended_threshold_clears_the_share_closest_to_four_percent(self):
+        """10, 20, 30, 40 and 900: under 21 clears 3% of the dollars, under 31
+        (the first to reach 4%) 6%; 21 is recommended, and used it clears 3%
+        of the ledger's deduction items."""
+        self._transaction([5.0], date="2024-01-10", ref="OLD")  # history older than 3 months
+        recent = self._transaction([10.0, 20.0, 30.0, 40.0, 900.0], date="2024-05-10", breakout=True)
+        self.assertRecordValues(self.rule, [{"recommended_threshold": 21.0, "recommended_share": 0.03,
+                                             "recommendation_off_target": False}])
+        self.assertIn("Deductions under 21 hold 3.0% of the $\xa01,000.00 deducted in 5 deductions",
+                      self.rule.recommendation_note)
+        self.rule.action_apply_recommended_threshold()
+        self.assertEqual(self.rule.threshold, 21.0)
+        # the deduction items under the threshold hold 3% of the window's deducted dollars
+        items = recent.deduction_ids.receivable_line_id
+        below = items.filtered(lambda item: abs(item.balance) < self.rule.threshold)
+        self.assertEqual(below.mapped("balance"), [10.0, 20.0])
+        self.assertAlmostEqual(sum(below.mapped("balance")) / sum(items.mapped("balance")), 0.03)
+
+    @freeze_time("2024-06-15")
+    def test_no_threshold_near_four_percent_shows_both_neighbours_to_pick_from(self):
+        """100 deductions of 5: under 5 clears nothing, under 6 clears all."""
+        self._transaction([5.0], date="2024-01-10", ref="OLD")
+        self._transaction([5.0] * 100, date="2024-05-10")
+        self.assertRecordValues(self.rule, [{
+            "recommended_threshold": 5.0, "recommended_share": 0.0, "recommendation_off_target": True,
+            "lower_option_threshold": 5.0, "lower_option_share": 0.0,
+            "upper_option_threshold": 6.0, "upper_option_share": 1.0,
+        }])
+        self.assertIn("Deductions under 5 hold 0.0% of the $\xa0500.00 deducted in 100 deductions",
+                      self.rule.recommendation_note)
+        self.assertEqual(self.rule.recommendation_warning,
+                         "No whole threshold clears about 4% (2% to 6%) of the deduction dollars. "
+                         "The thresholds on either side of 4%:")
+        self.assertEqual(self.rule.upper_option_label, "Under $\xa06.00: clears 100.0% of the dollars")
+        self.rule.action_apply_upper_option()
+        self.assertEqual(self.rule.threshold, 6.0)
+        self.rule.action_apply_lower_option()
+        self.assertEqual(self.rule.threshold, 5.0)
+        self.rule.action_apply_recommended_threshold()
+        self.assertEqual(self.rule.threshold, 5.0)
+
+    def test_no_neighbour_to_use_names_the_rule(self):
+        with self.assertRaisesRegex(UserError, "Rule Below 100 to the monthly promotion: the recommendation "
+                                               "has no such alternative"):
+            self.rule.action_apply_upper_option()
 
     def test_enable_needs_a_promotion_or_a_fund_type(self):
         rule = self.env["recon.threshold.rule"].create({"name": "Empty", "clearing_method": "promotion"})
@@ -249,12 +304,84 @@ class TestThresholdRunTransactions(ThresholdCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestThresholdRunInvoices(ThresholdCommon):
+class TestThresholdPromotionOfTheMonth(ThresholdCommon):
+    """A deduction or an invoice balance clears to the promotion of its
+    month, whatever days of the month the promotion's period covers; a rule
+    keeps one promotion per month whatever is changed on the promotion."""
 
-    def _pay(self, invoice, amount):
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids,
-        ).create({"amount": amount, "payment_date": "2024-03-20"})._create_payments()
+    def test_promotion_of_part_of_the_month_catches_the_whole_month(self):
+        self.promotion_march.date_to = "2024-03-15"
+        transaction = self._transaction([40.0, -10.0], date="2024-03-20")
+        invoice = self._invoice(1000.0, date="2024-03-20")
+        self._pay(invoice, 999.40)
+
+        self.env["recon.threshold.rule"]._cron_run_below_threshold()
+
+        run = self.env["recon.threshold.run"].search([("rule_id", "=", self.rule.id)])
+        self.assertRecordValues(run, [{"cleared_count": 3, "cleared_amount": 30.60, "left_count": 0}])
+        self.assertRecordValues(transaction.deduction_ids, [
+            {"state": "resolved", "open_amount": 0.0}, {"state": "resolved", "open_amount": 0.0}])
+        self.assertEqual(transaction.deduction_ids.line_ids.promotion_id, self.promotion_march)
+        self.assertTrue(all(transaction.deduction_ids.receivable_line_id.mapped("reconciled")))
+        self.assertRecordValues(run.line_ids, [{"result": "cleared", "invoice_id": invoice.id,
+                                                "promotion_id": self.promotion_march.id, "amount": 0.60}])
+        self.assertRecordValues(invoice, [{"amount_residual": 0.0, "payment_state": "paid"}])
+        self.assertAlmostEqual(self.promotion_march.spent, 30.60)
+        self.assertAlmostEqual(self._account_balance(self.promo_account), 30.60)
+
+    def test_month_without_a_promotion_stays_open_and_the_run_says_why(self):
+        self.promotion_march.date_to = "2024-03-15"
+        april = self._transaction([40.0], date="2024-04-20", breakout=True)
+        run = self._run(april)
+        self.assertRecordValues(april.deduction_ids, [{"state": "new", "open_amount": 40.0}])
+        self.assertFalse(april.deduction_ids.receivable_line_id.reconciled)
+        self.assertRecordValues(run.line_ids, [{"result": "left", "deduction_id": april.deduction_ids.id,
+                                                "reason": "No Below Threshold promotion for April 2024."}])
+        self.assertEqual(run.cleared_count, 0)
+
+    def test_promotion_for_other_customers_names_them_in_the_run(self):
+        self.promotion_march.partner_ids = [Command.set(self.customer_b.ids)]
+        transaction = self._transaction([40.0])
+        run = self._run(transaction)
+        self.assertEqual(transaction.deduction_ids.state, "new")
+        self.assertEqual(run.line_ids.reason, "The Below Threshold promotion of March 2024 "
+                                              "(Below Threshold - March 2024) is not for Harbour Foods.")
+
+    def _april(self, **vals):
+        return self.promotion_march.copy(dict({
+            "name": "Below Threshold - April 2024", "date_from": "2024-04-01", "date_to": "2024-04-30"}, **vals))
+
+    def test_moving_a_promotion_into_the_month_of_another_is_refused(self):
+        april = self._april()
+        self.rule.promotion_ids = [Command.link(april.id)]
+        with self.assertRaisesRegex(ValidationError, r"Rule Below 100 to the monthly promotion: March 2024 has "
+                                                     r"two Below Threshold promotions \(Below Threshold - April "
+                                                     r"2024, Below Threshold - March 2024\)"):
+            april.write({"date_from": "2024-03-16", "date_to": "2024-03-31"})
+
+    def test_restoring_an_archived_promotion_into_a_taken_month_is_refused(self):
+        self.promotion_march.action_archive()
+        other = self.promotion_march.copy({"name": "Below Threshold - March bis", "active": True})
+        self.rule.promotion_ids = [Command.link(other.id)]
+        self.assertEqual(self.rule.promotion_ids, other)
+        with self.assertRaisesRegex(ValidationError, "March 2024 has two Below Threshold promotions.*March bis"):
+            self.promotion_march.action_unarchive()
+
+    def test_unticking_below_threshold_of_a_promotion_of_a_rule_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "promotion Below Threshold - March 2024 is not a Below "
+                                                     "Threshold promotion. Remove it from the rule"):
+            self.promotion_march.below_threshold = False
+
+    def test_promotions_of_no_rule_change_freely(self):
+        spare = self._april(name="Spare")
+        spare.write({"date_from": "2024-03-16", "date_to": "2024-03-31", "below_threshold": False})
+        spare.action_archive()
+        spare.action_unarchive()
+        self.assertTrue(spare.active)
+
+
+@tagged("post_install", "-at_install")
+class TestThresholdRunInvoices(ThresholdCommon):
 
     def test_small_balances_are_cleared_and_the_invoices_paid(self):
         invoice = self._invoice(1000.0, date="2024-03-05")
@@ -281,14 +408,46 @@ class TestThresholdRunInvoices(ThresholdCommon):
         action = invoices.action_run_below_threshold()
         return self.env["recon.threshold.run"].browse(action["res_id"])
 
+    def test_never_paid_invoice_stays_open_and_is_not_counted(self):
+        """A small invoice nothing was matched with is not a short payment:
+        it stays open, nothing is posted and the run clears nothing."""
+        invoice = self._invoice(5.0, date="2024-03-05")
+        moves_before = self.env["account.move"].search_count([])
+        run = self._run_invoices(invoice)
+        self.assertRecordValues(invoice, [{"amount_residual": 5.0, "payment_state": "not_paid"}])
+        self.assertFalse(self._receivable_line(invoice).reconciled)
+        self.assertEqual(self.env["account.move"].search_count([]), moves_before, "nothing is posted")
+        self.assertRecordValues(run.line_ids, [{"result": "skipped", "invoice_id": invoice.id, "move_id": False}])
+        self.assertIn("Never paid", run.line_ids.reason)
+        self.assertRecordValues(run, [{"cleared_count": 0, "cleared_amount": 0.0, "left_count": 0}])
+        self.assertEqual(self.promotion_march.spent, 0.0)
+        self.assertAlmostEqual(self._account_balance(self.promo_account), 0.0)
+
+    def test_balance_a_credit_note_left_is_cleared(self):
+        invoice = self._invoice(10.0, date="2024-03-05")
+        refund = self._invoice(8.0, date="2024-03-06", move_type="out_refund")
+        (self._receivable_line(invoice) + self._receivable_line(refund)).reconcile()
+        self.assertRecordValues(invoice + refund, [{"amount_residual": 2.0}, {"amount_residual": 0.0}])
+        run = self._run_invoices(invoice)
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertTrue(self._receivable_line(invoice).reconciled)
+        self.assertRecordValues(run.line_ids, [{"result": "cleared", "invoice_id": invoice.id, "amount": 2.0}])
+        self.assertRecordValues(run.line_ids.move_id.line_ids.sorted("balance"), [
+            {"account_id": self.receivable.id, "balance": -2.0, "reconciled": True},
+            {"account_id": self.promo_account.id, "balance": 2.0, "reconciled": False},
+        ])
+        self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), 0.0)
+
     def test_balance_at_or_above_the_threshold_is_left(self):
-        invoice = self._invoice(100.0, date="2024-03-05")
+        invoice = self._invoice(300.0, date="2024-03-05")
+        self._pay(invoice, 200.0)
         run = self._run_invoices(invoice)
         self.assertEqual(invoice.amount_residual, 100.0)
         self.assertRecordValues(run.line_ids, [{"result": "left", "reason": "Not below the threshold."}])
 
     def test_invoice_without_a_promotion_for_its_month_is_left(self):
-        invoice = self._invoice(10.0, date="2024-04-05")
+        invoice = self._invoice(100.0, date="2024-04-05")
+        self._pay(invoice, 90.0)
         run = self._run_invoices(invoice)
         self.assertEqual(invoice.amount_residual, 10.0)
         self.assertEqual(run.line_ids.reason, "No Below Threshold promotion for April 2024.")
@@ -325,7 +484,8 @@ class TestThresholdCron(ThresholdCommon):
         posted = self._transaction([15.0], breakout=True)
         with_differential = self._transaction([10.0], original=20.0)
         april = self._transaction([10.0], date="2024-04-02")
-        invoice = self._invoice(5.0, date="2024-03-05")
+        invoice = self._invoice(105.0, date="2024-03-05")
+        self._pay(invoice, 100.0)
         Run = self.env["recon.threshold.run"]
 
         self.env["recon.threshold.rule"]._cron_run_below_threshold()
@@ -341,6 +501,58 @@ class TestThresholdCron(ThresholdCommon):
 
         self.env["recon.threshold.rule"]._cron_run_below_threshold()
         self.assertEqual(Run.search([("rule_id", "=", self.rule.id)]), run, "nothing left to do, no new run")
+
+    def test_cron_clears_short_paid_invoices_only(self):
+        """The night after posting, a never-paid small invoice is not written
+        off; the balance a short payment left is."""
+        never_paid = self._invoice(5.0, date="2024-03-05")
+        short_paid = self._invoice(1000.0, date="2024-03-05")
+        self._pay(short_paid, 999.40)
+
+        self.env["recon.threshold.rule"]._cron_run_below_threshold()
+
+        run = self.env["recon.threshold.run"].search([("rule_id", "=", self.rule.id)])
+        self.assertRecordValues(run, [{"origin": "cron", "cleared_count": 1, "cleared_amount": 0.60,
+                                       "left_count": 0, "skipped_count": 0, "refused_count": 0}])
+        self.assertEqual(run.line_ids.invoice_id, short_paid, "the never-paid invoice is not in the run")
+        self.assertRecordValues(never_paid + short_paid, [
+            {"amount_residual": 5.0, "payment_state": "not_paid"},
+            {"amount_residual": 0.0, "payment_state": "paid"},
+        ])
+        self.assertFalse(self._receivable_line(never_paid).reconciled)
+        self.assertAlmostEqual(self._account_balance(self.promo_account), 0.60)
+        self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), 5.0)
+
+    def test_cron_compares_foreign_currency_deductions_in_company_currency(self):
+        """EUR remittances in a USD company: 60 EUR is 120 USD on 10 March
+        (not below 100: not even fetched) and 150 EUR is 75 USD on 20 March
+        (below: picked and cleared, at the same rate as today's)."""
+        eur = self.setup_other_currency("EUR", rates=[("2024-01-01", 0.5), ("2024-03-15", 2.0)])
+        Transaction = self.env["recon.deduction.transaction"]
+        small, large = Transaction.create([{
+            "partner_id": self.customer.id, "date": date, "currency_id": eur.id, "original_amount": amount,
+            "ref": ref, "deduction_ids": [Command.create({"ref": f"{ref}-1", "amount": amount})],
+        } for date, amount, ref in [("2024-03-20", 150.0, "EUR-SMALL"), ("2024-03-10", 60.0, "EUR-LARGE")]])
+
+        self.env["recon.threshold.rule"]._cron_run_below_threshold()
+
+        run = self.env["recon.threshold.run"].search([("rule_id", "=", self.rule.id)])
+        self.assertRecordValues(run, [{"cleared_count": 1, "cleared_amount": 75.0, "left_count": 0,
+                                       "total_count": 1}])
+        self.assertFalse(run.line_ids, "the large one is not fetched, so not reported")
+        self.assertRecordValues(small.deduction_ids, [{"state": "resolved", "open_amount": 0.0,
+                                                       "amount_company": 75.0}])
+        self.assertTrue(small.deduction_ids.receivable_line_id.reconciled)
+        self.assertRecordValues(small.deduction_ids.line_ids.move_id.line_ids.sorted("balance"), [
+            {"account_id": self.receivable.id, "balance": -75.0, "amount_currency": -150.0,
+             "currency_id": eur.id, "reconciled": True},
+            {"account_id": self.promo_account.id, "balance": 75.0, "amount_currency": 150.0,
+             "currency_id": eur.id, "reconciled": False},
+        ])
+        self.assertAlmostEqual(self.promotion_march.spent, 75.0)
+        self.assertAlmostEqual(self._account_balance(self.promo_account), 75.0)
+        self.assertRecordValues(large, [{"state": "draft", "move_id": False}])
+        self.assertRecordValues(large.deduction_ids, [{"state": "new", "amount_company": 120.0}])
 
     def test_cron_works_in_batches(self):
         transactions = self.env["recon.deduction.transaction"]

@@ -200,6 +200,31 @@ class TestThresholdAmountChart(DeductionCommon):
                                                          ["__count", "amount_size:sum"])
         self.assertEqual(groups, [("01_10", 30, 300.0), ("06_500", 10, 5000.0)])
 
+    def test_form_shows_the_thresholds_on_either_side_of_four_percent_when_none_is_near(self):
+        """100 deductions of 5: the form warns and offers 5 (0%) and 6 (100%),
+        each with a Use button; with a share near 4% the warning is hidden."""
+        self._transaction([5.0], date="2024-01-10")
+        self._transaction([5.0] * 100, date="2024-05-10")
+        arch = self.env["recon.threshold.rule"].get_views([(False, "form")])["views"]["form"]["arch"]
+        block = html.fromstring(arch).xpath("//div[@name='threshold_options']")[0]
+        self.assertEqual(block.get("invisible"), "not recommendation_off_target")
+        self.assertEqual(block.xpath(".//field[not(@invisible)]/@name"), [
+            "recommendation_warning", "lower_option_label", "upper_option_label"])
+        self.assertEqual(block.xpath(".//button/@name"), ["action_apply_lower_option", "action_apply_upper_option"])
+        self.assertTrue(html.fromstring(arch).xpath("//button[@name='action_apply_recommended_threshold']"))
+        with Form(self.rule) as form:
+            self.assertTrue(form.recommendation_off_target)
+            self.assertEqual((form.lower_option_threshold, form.upper_option_threshold), (5.0, 6.0))
+            self.assertIn("No whole threshold clears about 4%", form.recommendation_warning)
+            self.assertEqual((form.lower_option_label, form.upper_option_label), (
+                "Under $\xa05.00: clears 0.0% of the dollars", "Under $\xa06.00: clears 100.0% of the dollars"))
+
+    def test_form_hides_the_warning_when_a_threshold_clears_about_four_percent(self):
+        self._known_history()
+        with Form(self.rule) as form:
+            self.assertFalse(form.recommendation_off_target)
+            self.assertEqual(form.recommended_threshold, 11.0)
+
 
 @tagged("post_install", "-at_install")
 class TestTransactionActivities(DeductionCommon):
