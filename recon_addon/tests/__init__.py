@@ -18,3 +18,4 @@ from . import test_services_debtor_limits
 from . import test_views
 from . import test_run_progress
 from . import test_js
+from . import test_audit_trail
