@@ -20,7 +20,6 @@ from odoo.addons.recon_addon.models.recon_ledger import Settlement
 
 from .common import ReconCommon
 from .common_write_off import WriteOffCommon
-from .deduction_common import DeductionCommon
 from .reward_common import RewardCommon
 from .test_adjustment_rule import AdjustmentCommon
 from .test_threshold_rule import ThresholdCommon
@@ -34,16 +33,10 @@ class AuditTrailCase:
         what core logs when the transaction ends is logged."""
         self.env.cr.precommit.run()
         action = self.env.ref("account.action_account_audit_trail_report")
-        return self.env["mail.message"].search([
-            ("message_type", "=", "notification"),
-            ("account_audit_log_activated", "=", True),
+        return self.env["mail.message"].search(safe_eval(action.domain) + [
             ("model", "=", "account.move"),
             ("res_id", "in", moves.ids),
-        ] + self._action_domain(action), order="id")
-
-    @staticmethod
-    def _action_domain(action):
-        return safe_eval(action.domain or "[]")
+        ], order="id")
 
     def _tracked(self, message, field_name):
         """(old, new) of ``field_name`` in ``message``, as the report shows them."""
