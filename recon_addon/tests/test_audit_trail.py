@@ -117,6 +117,31 @@ class TestSpineAuditTrail(AuditTrailCase, ReconCommon):
         self.assertRecordValues(invoice, [{"payment_state": "paid"}])
         self.assertNotInAuditTrail(result.moves[0])
 
+    def test_a_request_that_fails_while_posting_leaves_no_trail_and_the_others_theirs(self):
+        self.company.check_account_audit_trail = True
+        open_a, open_b = self._invoice(20.0), self._invoice(30.0)
+        self._end_transaction()
+        inactive = self.company_data["default_journal_misc"].copy({"code": "LOCK"})
+        inactive.active = False
+        ledger = self.env["recon.ledger"]
+        entries = [ledger._prepare_settlement_entry(Settlement(
+            target=self._receivable_line(invoice), amount=invoice.amount_residual, account=self.bad_debt,
+            source=invoice, label="x", date=fields.Date.from_string("2024-03-01"),
+        )) for invoice in (open_a, open_b)]
+        entries[0].journal = inactive
+        moves_before = self.env["account.move"].search([]).ids
+        result = ledger._post_entries(entries, isolate=True)
+        self.assertTrue(result.errors[0])
+        self.assertFalse(result.moves[0])
+        self.assertInAuditTrail(result.moves[1])
+        self.assertEqual(open_a.amount_residual, 20.0)
+        # nothing is left of the failed entry, not even a message
+        new_moves = self.env["account.move"].search([("id", "not in", moves_before)])
+        self.assertEqual(new_moves, result.moves[1])
+        self.assertFalse(self.env["mail.message"].search_count([
+            ("model", "=", "account.move"), ("res_id", "not in", moves_before + new_moves.ids),
+            ("res_id", ">", max(moves_before))]))
+
     def test_the_trail_is_written_in_batch_not_one_message_per_entry_at_a_time(self):
         """Ten entries cost the same number of message inserts as one: the
         creations in one, the postings in one."""
