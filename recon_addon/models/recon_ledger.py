@@ -28,6 +28,11 @@ from odoo.tools import float_compare, float_is_zero
 #: moves created, posted and reconciled per ORM round trip inside a call
 CHUNK_SIZE = 500
 
+#: chatter off: the entries of companies without the audit trail
+FAST_CONTEXT = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+#: chatter on whatever the caller's context: the audit trail is read from it
+AUDIT_TRAIL_CONTEXT = dict.fromkeys(FAST_CONTEXT, False)
+
 
 @dataclass
 class LedgerLine:
@@ -312,14 +317,22 @@ class ReconLedger(models.AbstractModel):
         }
 
     def _create_post_reconcile(self, entries):
-        Move = self.env["account.move"].with_context(
-            tracking_disable=True,
-            mail_create_nolog=True,
-            mail_notrack=True,
-            skip_invoice_sync=True,
-        )
-        moves = Move.create([self._prepare_move_vals(entry) for entry in entries])
-        moves._post(soft=False)
+        """Create, post and reconcile ``entries``; return their moves in order.
+
+        The entries of companies that keep the audit trail
+        (``check_account_audit_trail``) get the trail an entry posted by hand
+        gets (see :meth:`_create_and_post`); the others are made without
+        chatter, the fast path.
+        """
+        audited = [bool(self._entry_company(entry).check_account_audit_trail) for entry in entries]
+        moves = [None] * len(entries)
+        for audit_trail in (False, True):
+            indexes = [i for i, flag in enumerate(audited) if flag is audit_trail]
+            if not indexes:
+                continue
+            created = self._create_and_post([entries[i] for i in indexes], audit_trail)
+            for i, move in zip(indexes, created):
+                moves[i] = move
         plan = []
         for entry, move in zip(entries, moves):
             lines = move.line_ids.sorted("id")
@@ -327,5 +340,62 @@ class ReconLedger(models.AbstractModel):
                 if spec.reconcile_with:
                     plan.append(line + spec.reconcile_with)
         if plan:
-            self.env["account.move.line"]._reconcile_plan(plan)
-        return list(moves)
+            Line = self.env["account.move.line"]
+            if any(audited):
+                # the settled invoices' payment status changes in a context
+                # that tracks it, as after core's payment wizard, whatever the
+                # caller's context says; core logs it when the transaction ends
+                Line = Line.with_context(**AUDIT_TRAIL_CONTEXT)
+            Line._reconcile_plan(plan)
+            if any(audited):
+                # computed now, in that context, not later in the caller's
+                Line.env["account.move"].flush_model(["payment_state"])
+        return moves
+
+    def _create_and_post(self, entries, audit_trail):
+        """Create and post the moves of ``entries`` in one ``create()`` and
+        one ``_post()``.
+
+        With ``audit_trail``, tracking stays on, as for an entry made by hand
+        or by core's payment wizard: core logs each move's creation ("Journal
+        Entry created", one insert for all), and the posting's tracked changes
+        (Draft to Posted, Checked …) are logged here, one message per move,
+        all in one insert. Core drops the tracking of a move in the
+        transaction that created it, so it would not log the posting at all
+        (and logs tracked changes one move at a time when a transaction ends).
+        """
+        context = AUDIT_TRAIL_CONTEXT if audit_trail else FAST_CONTEXT
+        Move = self.env["account.move"].with_context(skip_invoice_sync=True, **context)
+        moves = Move.create([self._prepare_move_vals(entry) for entry in entries])
+        if not audit_trail:
+            moves._post(soft=False)
+            return moves
+        tracked = Move._track_get_fields()
+        before = {move.id: {fname: move[fname] for fname in tracked} for move in moves}
+        moves._post(soft=False)
+        self._log_tracked_changes(moves, before)
+        return moves
+
+    def _log_tracked_changes(self, moves, before):
+        """Log, on each of ``moves``, the changes of its tracked fields since
+        ``before`` ({move id: {field name: value}}) as core's tracking does (a
+        note with tracking values, shown in the Audit Trail), with one
+        ``mail.message`` insert and one ``mail.tracking.value`` insert."""
+        tracked = moves.fields_get(
+            list(moves._track_get_fields()), attributes=("string", "type", "selection", "currency_field"))
+        commands = {}
+        for move in moves:
+            _changes, tracking_commands = move._mail_track(tracked, before[move.id])
+            if tracking_commands:
+                commands[move] = tracking_commands
+        if not commands:
+            return
+        changed = moves.browse([move.id for move in commands])
+        messages = changed._message_log_batch(bodies={})
+        # the values come from core's _mail_track; core writes them as
+        # superuser too (mail.thread._message_log_batch)
+        self.env["mail.tracking.value"].sudo().create([
+            dict(command[2], mail_message_id=message.id)
+            for move, message in zip(changed, messages)
+            for command in commands[move]
+        ])

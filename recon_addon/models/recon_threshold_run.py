@@ -352,7 +352,7 @@ class ReconThresholdRun(models.Model):
 
         :return: None when it posted; otherwise why, and nothing of it stays
         """
-        Line = self.env["recon.deduction.line"].with_context(tracking_disable=True)
+        Line = self.env["recon.deduction.line"]
         try:
             with self.env.cr.savepoint():
                 Line._create_and_post(vals_list, source=self)
