@@ -16,7 +16,9 @@ dropped afterwards):
    database holds exactly the N committed items, nothing of the killed
    chunk, no draft entry; then it finishes the run;
 4. every item is settled exactly once (no double, none missing), every
-   entry is posted, balanced and reconciled, and the run says done.
+   entry is posted, balanced and linked to its record, what it settles is
+   reconciled (an adjustment's increase stays open, as it should), and the
+   run says done.
 
 ``pytest -s`` shows the figures of each run kind.
 """
