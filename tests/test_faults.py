@@ -48,6 +48,14 @@ RUNS = [
     ("write_off", 230, 200),   # chunks of 100 write-offs: request, scheduler, killed in the third
 ]
 TIMEOUT = 600
+#: the tables the runs fill
+VACUUMED = [
+    "res_partner", "product_template", "product_product", "account_move", "account_move_line",
+    "account_partial_reconcile", "account_full_reconcile", "mail_message", "mail_followers",
+    "recon_deduction_transaction", "recon_deduction", "recon_deduction_line", "recon_threshold_run",
+    "recon_threshold_run_line", "recon_adjustment", "recon_adjustment_run", "recon_write_off",
+    "recon_write_off_batch", "recon_write_off_failure",
+]
 
 
 def _postgres():
@@ -75,7 +83,23 @@ def _copy_database(source, target):
     source_files = odoo.tools.config.filestore(source)
     if os.path.isdir(source_files):
         shutil.copytree(source_files, odoo.tools.config.filestore(target))
+    _vacuum(target)
     return True
+
+
+def _vacuum(name):
+    """Give the copy's planner sound statistics. Tests that were rolled back
+    leave the accounting tables with empty pages analysed as "no rows per
+    page": the planner then takes hundreds of rows inserted in one
+    transaction for one and a chunk's queries take minutes instead of
+    seconds. Vacuum removes the empty pages; the analyser starts afresh."""
+    cr = odoo.sql_db.db_connect(name).cursor()
+    cr._cnx.autocommit = True
+    try:
+        cr.execute(SQL("VACUUM ANALYZE %s", SQL(", ").join(SQL.identifier(table) for table in VACUUMED)))
+    finally:
+        cr.close()
+    odoo.sql_db.close_db(name)
 
 
 def _drop_database(name):
