@@ -11,6 +11,7 @@ from . import test_services_thresholds
 from . import test_deduction
 from . import test_threshold_rule
 from . import test_threshold_concurrency
+from . import test_adjustment_concurrency
 from . import test_services_schedules
 from . import test_services_balances
 from . import test_adjustment_rule
