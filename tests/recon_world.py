@@ -108,6 +108,17 @@ class World:
                         context={"allowed_company_ids": [company_id]})
         return move_id
 
+    def short_paid_invoice(self, residual):
+        """A posted customer invoice that a payment left ``residual`` open on:
+        the balance the below-threshold rule exists to clear."""
+        move_id = self.invoice(residual + 1000.0)
+        context = {"active_model": "account.move", "active_ids": [move_id],
+                   "allowed_company_ids": [self.company_id]}
+        wizard_id = self.admin.call("account.payment.register", "create", {
+            "amount": 1000.0, "payment_date": self.today.isoformat()}, context=context)
+        self.admin.call("account.payment.register", "action_create_payments", [wizard_id], context=context)
+        return move_id
+
     def deduction(self, amount=30.0):
         """A broken-out deduction of ``amount`` (its transaction has no invoice)."""
         transaction_id = self.admin.call("recon.deduction.transaction", "create", {

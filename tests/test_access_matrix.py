@@ -45,7 +45,7 @@ def _residual(world, invoice_id):
 
 
 def run_below_threshold(world, client, expected):
-    invoice_id = world.invoice(12.0)
+    invoice_id = world.short_paid_invoice(12.0)
     call = lambda: client.call("account.move", "action_run_below_threshold", [invoice_id])  # noqa: E731
     if expected == YES:
         action = call()

@@ -38,7 +38,7 @@ def _write_off(world):
 
 
 def _run_line(world):
-    action = world.admin.call("account.move", "action_run_below_threshold", [world.invoice(11.0)])
+    action = world.admin.call("account.move", "action_run_below_threshold", [world.short_paid_invoice(11.0)])
     [line_id] = world.read("recon.threshold.run", action["res_id"], ["line_ids"])["line_ids"]
     return "recon.threshold.run.line", line_id, [
         {"amount": 1.0}, {"result": "refused"}, {"move_id": False}, {"account_id": world.expense_account_id}]

@@ -6,6 +6,7 @@ done. Each method is called here as a manager, on records made for it,
 and must answer True, an action dictionary or ids.
 """
 import ast
+import datetime
 import pathlib
 
 import pytest
@@ -52,6 +53,39 @@ class Caller:
         return answer
 
 
+def _call_threshold_options(w, call, answers):
+    """The two thresholds offered beside the recommendation when none clears
+    about 4 % of the deduction dollars: in the other company (a rule's
+    recommendation reads all its company's deductions), one old deduction
+    and, in the last 3 months, fifty of 5.00 and one of 1,000,000.00. Whatever
+    else lies there, no threshold clears 2 to 6 %, so both are offered."""
+    company = w.other_company_id
+    context = {"allowed_company_ids": [company]}
+    expense = w.admin.call("account.account", "search", [
+        ("account_type", "=", "expense"), ("company_ids", "in", [company])], limit=1, context=context)[0]
+    fund_type = w.admin.call("recon.fund.type", "create", {
+        "name": f"Options {w.tag}", "write_off_account_id": expense, "company_id": company}, context=context)
+    rule = w.admin.call("recon.threshold.rule", "create", {
+        "name": f"Options {w.tag}", "clearing_method": "write_off", "fund_type_id": fund_type,
+        "company_id": company}, context=context)
+    today = w.today
+    for days_ago, amounts in ((200, [5.0]), (10, [5.0] * 50 + [1_000_000.0])):
+        w.admin.call("recon.deduction.transaction", "create", {
+            "partner_id": w.customer_id, "ref": f"OPT-{w.tag}", "company_id": company,
+            "date": (today - datetime.timedelta(days=days_ago)).isoformat(),
+            "original_amount": sum(amounts),
+            "deduction_ids": [(0, 0, {"ref": f"OPT-{w.tag}", "amount": a}) for a in amounts],
+        }, context=context)
+    [offered] = w.admin.call("recon.threshold.rule", "read", [rule],
+                             ["lower_option_threshold", "upper_option_threshold"], context=context)
+    assert offered["lower_option_threshold"] and offered["upper_option_threshold"], offered
+    call.answers = answers
+    call("recon.threshold.rule", "action_apply_lower_option", [rule], context=context)
+    call("recon.threshold.rule", "action_apply_upper_option", [rule], context=context)
+    [used] = w.admin.call("recon.threshold.rule", "read", [rule], ["threshold"], context=context)
+    assert used["threshold"] == offered["upper_option_threshold"]
+
+
 @pytest.fixture(scope="module")
 def answers(world):
     w = world
@@ -94,6 +128,7 @@ def answers(world):
     admin.call("recon.threshold.rule", "write", [rule], {"threshold": 100.0})
     call("recon.threshold.rule", "action_open_deduction_chart", [rule])
     call("recon.threshold.rule", "action_open_runs", [rule])
+    _call_threshold_options(w, Caller(w, w.clients["other_manager"]), call.answers)
 
     # an auto-adjustment rule that qualifies no account (left disabled)
     adjustment_rule = w.adjustment_rule_id

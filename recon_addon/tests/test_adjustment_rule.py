@@ -597,7 +597,8 @@ class TestOncePerPeriod(AdjustmentCommon):
         def legacy(rule, amounts, day):
             """An adjustment as the addon made it before: keyed by its date."""
             rule._apply_adjustments(amounts, day)
-            self._adjustments(rule).filtered(lambda a: a.date == day).period_key = day.isoformat()
+            self._adjustments(rule).filtered(lambda a: a.date == day)._write_locked(
+                {"period_key": day.isoformat()})
             self.env.flush_all()
 
         legacy(monthly, {invoice: 10.0, other: 10.0}, date(2024, 3, 1))

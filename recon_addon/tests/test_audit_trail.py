@@ -178,8 +178,8 @@ class TestDeductionAuditTrail(AuditTrailCase, ThresholdCommon):
         self.assertInAuditTrail(transaction.move_id)
         self.assertPaymentStateTracked(invoice, "Not Paid", "Paid")
 
-        resolution = self._by_amount(transaction, 60.0).resolve(
-            "write_off", 60.0, fund_type_id=self.fund_type.id)
+        resolution = self.env["recon.deduction.line"].browse(self._by_amount(transaction, 60.0).resolve(
+            "write_off", 60.0, fund_type_id=self.fund_type.id))
         self.assertInAuditTrail(resolution.move_id)
 
         run = self._run(transaction)
@@ -192,12 +192,13 @@ class TestDeductionAuditTrail(AuditTrailCase, ThresholdCommon):
 
     def test_below_threshold_run_on_invoices_is_in_the_audit_trail(self):
         self.company.check_account_audit_trail = True
-        invoice = self._invoice(40.0, date="2024-03-05")
+        invoice = self._invoice(1000.0, date="2024-03-05")
+        self._pay(invoice, 960.0)  # the rule clears what a short payment leaves
         self._end_transaction()
         action = invoice.action_run_below_threshold()
         run = self.env["recon.threshold.run"].browse(action["res_id"])
         self.assertInAuditTrail(run.line_ids.move_id)
-        self.assertPaymentStateTracked(invoice, "Not Paid", "Paid")
+        self.assertPaymentStateTracked(invoice, "Partially Paid", "Paid")
 
     def test_without_the_audit_trail_the_run_posts_without_chatter(self):
         transaction = self._transaction([60.0, 25.0], breakout=True)
@@ -239,18 +240,19 @@ class TestAdjustmentAuditTrail(AuditTrailCase, AdjustmentCommon):
     def test_adjustments_are_in_the_audit_trail(self):
         self.company.check_account_audit_trail = True
         rule = self._rule()
-        invoice = self._account(100.0)
-        self._account(200.0, partner=self.customer_b)
+        invoice = self._coded_invoice([(self.principal, 100.0)])
+        self._coded_invoice([(self.principal, 200.0)], partner=self.customer_b)
         self._end_transaction()
         self._cron(datetime(2024, 3, 1, 0, 10))
         increases = self._adjustments(rule)
         self.assertEqual(len(increases), 2)
         self.assertInAuditTrail(increases.move_id)
 
-        credit = self._rule(name="Settlement credit", value=-500.0)
+        # a decrease takes only its own line item code: the principal
+        credit = self._rule(name="Settlement credit", value=-500.0, product_id=self.principal.id)
         self._run(credit, "2024-03-01")
         decreases = self._adjustments(credit)
-        self.assertEqual(decreases.mapped("amount"), [-110.0, -210.0])
+        self.assertEqual(decreases.mapped("amount"), [-100.0, -200.0])
         self.assertInAuditTrail(decreases.move_id)
         self.assertPaymentStateTracked(invoice, "Not Paid", "Paid")
 
