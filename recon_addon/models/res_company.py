@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 DEFAULT_DAYS_TO_DEFAULT = 90
 
@@ -62,7 +62,7 @@ class ResCompany(models.Model):
     def _check_recon_days_to_default(self):
         for company in self:
             if company.recon_days_to_default < 0:
-                raise UserError(_(
+                raise ValidationError(_(
                     "Company %(company)s: the days past due before default cannot be "
                     "negative (%(days)s). Set 0 or more in Accounting settings.",
                     company=company.name, days=company.recon_days_to_default,

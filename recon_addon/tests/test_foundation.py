@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
 from .common import ReconCommon
@@ -34,7 +34,7 @@ class TestFoundation(ReconCommon):
         self.assertEqual(self.company.recon_days_to_default, 120)
 
     def test_negative_days_to_default_refused(self):
-        with self.assertRaisesRegex(UserError, "cannot be negative"):
+        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
             self.company.recon_days_to_default = -1
 
     def test_posted_customer_invoice_is_active_in_collections(self):
