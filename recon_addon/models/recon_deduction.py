@@ -119,7 +119,7 @@ class ReconDeduction(models.Model):
             else:
                 deduction.state = "new"
 
-    @api.depends("ref", "transaction_id.name", "amount")
+    @api.depends("ref", "reason", "transaction_id.name")
     def _compute_display_name(self):
         for deduction in self:
             deduction.display_name = f"{deduction.transaction_id.name} / {deduction.ref or deduction.reason or deduction.id}"

@@ -74,7 +74,7 @@ class ReconThresholdRun(models.Model):
         "account.move", "recon_threshold_run_pending_invoice_rel", "run_id", "move_id",
         string="Invoices to Process", readonly=True, copy=False)
 
-    @api.depends("cleared_count", "left_count", "refused_count", "skipped_count")
+    @api.depends("rule_id.name", "date")
     def _compute_display_name(self):
         for run in self:
             run.display_name = self.env._("%(rule)s run of %(date)s", rule=run.rule_id.name,

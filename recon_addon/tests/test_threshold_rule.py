@@ -286,6 +286,12 @@ class TestThresholdRunTransactions(ThresholdCommon):
         self.assertEqual(self.env["recon.deduction.line"].search([("transaction_id", "=", transaction.id)]), lines)
         self.assertEqual(run.cleared_count, 0)
 
+    def test_run_display_name_follows_its_rule(self):
+        run = self._run(self._transaction([40.0], breakout=True))
+        self.assertIn(self.rule.name, run.display_name)
+        self.rule.name = "Small claims to the promotion"
+        self.assertIn("Small claims to the promotion", run.display_name)
+
     @mute_logger("odoo.sql_db")
     def test_a_deduction_is_cleared_by_the_rule_at_most_once(self):
         """The unique index refuses a second automated resolution even when
