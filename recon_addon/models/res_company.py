@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 DEFAULT_DAYS_TO_DEFAULT = 90
 
@@ -122,13 +122,3 @@ class ResCompany(models.Model):
             "company_ids": [(6, 0, [self.id])],
         })
 
-    def _recon_get_journal(self):
-        """The journal for the addon's entries, or a clear error naming the fix."""
-        self.ensure_one()
-        if not self.recon_journal_id:
-            raise UserError(_(
-                "Company %(company)s has no Reconciliation journal. Set one in "
-                "Accounting > Configuration > Settings > Reconciliation.",
-                company=self.name,
-            ))
-        return self.recon_journal_id
