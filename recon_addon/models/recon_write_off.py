@@ -40,7 +40,7 @@ class ReconWriteOff(models.Model):
     )
     invoice_id = fields.Many2one(
         "account.move",
-        string="Account",
+        string="Invoice",
         required=True,
         readonly=True,
         check_company=True,
