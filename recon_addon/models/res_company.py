@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 DEFAULT_DAYS_TO_DEFAULT = 90
@@ -62,7 +62,7 @@ class ResCompany(models.Model):
     def _check_recon_days_to_default(self):
         for company in self:
             if company.recon_days_to_default < 0:
-                raise ValidationError(_(
+                raise ValidationError(self.env._(
                     "Company %(company)s: the days past due before default cannot be "
                     "negative (%(days)s). Set 0 or more in Accounting settings.",
                     company=company.name, days=company.recon_days_to_default,
@@ -90,7 +90,7 @@ class ResCompany(models.Model):
                 ], limit=1)
                 if not journal:
                     journal = Journal.with_company(company).create({
-                        "name": _("Reconciliation"),
+                        "name": self.env._("Reconciliation"),
                         "code": "RECON",
                         "type": "general",
                         "company_id": company.id,
