@@ -224,7 +224,17 @@ class ReconThresholdRun(models.Model):
         self._count_outcomes()
         for run in self:
             run.write({"state": "done", "processed_count": run.total_count})
-            run.rule_id._message_log(body=run.summary)
+        # one note per run on its rule, in one call per round: a call writes
+        # at most one note per rule, so a rule's second run waits a round
+        rounds = []
+        for run in self:
+            bodies = next((bodies for bodies in rounds if run.rule_id.id not in bodies), None)
+            if bodies is None:
+                bodies = {}
+                rounds.append(bodies)
+            bodies[run.rule_id.id] = run.summary
+        for bodies in rounds:
+            self.rule_id.browse(list(bodies))._message_log_batch(bodies)
         self._send_progress(announce=announce)
 
     def _get_done_notification(self):

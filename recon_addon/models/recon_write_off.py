@@ -445,16 +445,18 @@ class ReconWriteOffBatch(models.Model):
         self._post_summary()
 
     def _post_summary(self):
-        """The batch's own record of what happened, on its chatter."""
-        for batch in self:
-            body = Markup("<p>%s</p>") % self.env._(
+        """Each batch's own record of what happened, on its chatter: one
+        note per batch, all written at once."""
+        self._message_log_batch({
+            batch.id: Markup("<p>%s</p>") % self.env._(
                 "%(done)s of %(listed)s accounts of %(file)s written off, %(amount)s in total; "
                 "%(failed)s not written off.",
                 done=batch.count_written_off, listed=batch.count_listed, file=batch.filename or "",
                 amount=format_amount(self.env, batch.amount_total, batch.currency_id),
                 failed=batch.count_failed,
             )
-            batch._message_log(body=body)
+            for batch in self
+        })
 
     def _get_done_notification(self):
         self.ensure_one()

@@ -308,6 +308,17 @@ class TestThresholdRunTransactions(ThresholdCommon):
         self._run(self._transaction([40.0]))
         self.assertIn("Cleared 1", self.rule.message_ids[0].body)
 
+    def test_runs_finished_together_each_leave_their_note_on_the_rule(self):
+        first = self._run(self._transaction([40.0]))
+        second = self._run(self._transaction([30.0], ref="CHQ-1002"))
+        messages = self.rule.message_ids
+        (first | second)._finish()
+        notes = (self.rule.message_ids - messages).sorted("id")
+        self.assertEqual(len(notes), 2)
+        self.assertEqual([first.cleared_amount, second.cleared_amount], [40.0, 30.0])
+        self.assertIn("40.00", notes[0].body)
+        self.assertIn("30.00", notes[1].body)
+
 
 @tagged("post_install", "-at_install")
 class TestThresholdPromotionOfTheMonth(ThresholdCommon):
