@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import formatLang
 
@@ -144,7 +144,7 @@ class AccountMove(models.Model):
         :return: True
         """
         if not self.env.su and not self.env.user.has_group("recon_addon.recon_addon_group_manager"):
-            raise AccessError(_("Only Reconciliation managers may write off invoices."))
+            raise AccessError(self.env._("Only Reconciliation managers may write off invoices."))
         if isinstance(account, int):
             account = self.env["account.account"].browse(account)
         eligibility = self._recon_write_off_eligibility()
@@ -152,17 +152,17 @@ class AccountMove(models.Model):
         vals_list = []
         for invoice in self:
             if invoice.move_type != "out_invoice" or invoice.state == "draft":
-                raise UserError(_("%(invoice)s is not a posted customer invoice; only those can be "
-                                  "written off.", invoice=invoice.display_name))
+                raise UserError(self.env._("%(invoice)s is not a posted customer invoice; only those can be "
+                                           "written off.", invoice=invoice.display_name))
             reason, days = eligibility[invoice.id]
             if reason:
-                raise UserError(_("%(invoice)s cannot be written off: %(reason)s.",
-                                  invoice=invoice.display_name, reason=labels[reason]))
+                raise UserError(self.env._("%(invoice)s cannot be written off: %(reason)s.",
+                                           invoice=invoice.display_name, reason=labels[reason]))
             write_off_account = account or invoice.company_id.recon_bad_debt_account_id
             if not write_off_account:
-                raise UserError(_("Company %(company)s has no Bad Debt account. Set one in "
-                                  "Accounting > Configuration > Settings > Reconciliation.",
-                                  company=invoice.company_id.name))
+                raise UserError(self.env._("Company %(company)s has no Bad Debt account. Set one in "
+                                           "Accounting > Configuration > Settings > Reconciliation.",
+                                           company=invoice.company_id.name))
             vals_list.append({
                 "invoice_id": invoice.id,
                 "company_id": invoice.company_id.id,

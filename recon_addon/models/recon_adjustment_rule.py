@@ -331,7 +331,7 @@ class ReconAdjustmentRule(models.Model):
     # ------------------------------------------------------------------
     # Amounts and postings
     # ------------------------------------------------------------------
-    def _compute_amounts(self, invoices, day):
+    def _get_adjustment_amounts(self, invoices, day):
         """What the rule adjusts each account by.
 
         :return: ``(amounts, reasons)``: ``{invoice: signed amount}`` (0.0
@@ -404,7 +404,7 @@ class ReconAdjustmentRule(models.Model):
         else:
             # take the decrease off this code only: its open adjustments
             # first, then its part of the invoice (the installments, oldest
-            # first); _compute_amounts caps it at the code's balance
+            # first); _get_adjustment_amounts caps it at the code's balance
             if adjustment_items is None:
                 adjustment_items = invoice._recon_open_adjustment_items()
             same_code = adjustment_items.filtered(lambda l: l.product_id == self.product_id)
@@ -507,7 +507,7 @@ class ReconAdjustmentRule(models.Model):
     def action_preview(self):
         self.ensure_one()
         wizard = self.env["recon.adjustment.preview"].create({"rule_id": self.id})
-        wizard._compute_preview()
+        wizard._build_preview()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Preview of %(rule)s", rule=self.name),

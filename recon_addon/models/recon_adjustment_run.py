@@ -267,7 +267,7 @@ class ReconAdjustmentRun(models.Model):
         if not invoices:
             self._finish()
             return 0
-        amounts, reasons = rule._compute_amounts(invoices, self.date)
+        amounts, reasons = rule._get_adjustment_amounts(invoices, self.date)
         candidates = [inv for inv in invoices if inv not in reasons]
         posted, errors, new_debtors = self._adjust_within_debtor_limits(candidates, amounts)
         last = invoices[-1]

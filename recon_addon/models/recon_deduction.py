@@ -119,7 +119,7 @@ class ReconDeduction(models.Model):
             else:
                 deduction.state = "new"
 
-    @api.depends("ref", "transaction_id.name", "amount")
+    @api.depends("ref", "reason", "transaction_id.name")
     def _compute_display_name(self):
         for deduction in self:
             deduction.display_name = f"{deduction.transaction_id.name} / {deduction.ref or deduction.reason or deduction.id}"
@@ -244,18 +244,17 @@ class ReconDeduction(models.Model):
     def _prepare_resolution_vals(self, kind, amount, promotion_id=False, fund_type_id=False,
                                  account_id=False, automated=False, rule=False, run=False):
         self.ensure_one()
-        _ = self.env._
         if self.state not in ("new", "in_progress"):
-            raise UserError(_("Deduction %(name)s is %(state)s: nothing to resolve.", name=self.display_name,
-                              state=dict(self._fields["state"]._description_selection(self.env))[self.state]))
+            raise UserError(self.env._("Deduction %(name)s is %(state)s: nothing to resolve.", name=self.display_name,
+                                       state=dict(self._fields["state"]._description_selection(self.env))[self.state]))
         if not self.receivable_line_id:
-            raise UserError(_("Deduction %(name)s is not broken out yet. Break out its transaction first.",
-                              name=self.display_name))
+            raise UserError(self.env._("Deduction %(name)s is not broken out yet. Break out its transaction first.",
+                                       name=self.display_name))
         size = abs(amount or 0.0)
         open_size = abs(self.open_amount)
         if self.currency_id.is_zero(size) or float_compare(
                 size, open_size, precision_rounding=self.currency_id.rounding) > 0:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "Deduction %(name)s: resolve an amount above zero and at most its open amount %(open)s "
                 "(asked %(asked)s).",
                 name=self.display_name, open=self.currency_id.format(open_size),
@@ -266,19 +265,21 @@ class ReconDeduction(models.Model):
         account = self.env["account.account"].browse(account_id)
         if kind == "promotion":
             if not promotion:
-                raise UserError(_("Deduction %(name)s: choose the promotion to clear it to.", name=self.display_name))
+                raise UserError(self.env._("Deduction %(name)s: choose the promotion to clear it to.",
+                                           name=self.display_name))
             account = promotion.account_id
         elif kind == "write_off":
             if not fund_type:
-                raise UserError(_("Deduction %(name)s: choose the fund type to write it off to.",
-                                  name=self.display_name))
+                raise UserError(self.env._("Deduction %(name)s: choose the fund type to write it off to.",
+                                           name=self.display_name))
             account = fund_type.write_off_account_id
         elif kind == "manual":
             if not account:
-                raise UserError(_("Deduction %(name)s: choose the account to book it to.", name=self.display_name))
+                raise UserError(self.env._("Deduction %(name)s: choose the account to book it to.",
+                                           name=self.display_name))
             self._check_manual_account(account)
         else:
-            raise UserError(_("Unknown resolution kind %(kind)s.", kind=kind))
+            raise UserError(self.env._("Unknown resolution kind %(kind)s.", kind=kind))
         sign = 1 if self.open_amount > 0 else -1
         return {
             "deduction_id": self.id,
@@ -298,23 +299,22 @@ class ReconDeduction(models.Model):
         open items), cash, bank or credit card (no money moved), a
         deprecated account or one of another company."""
         self.ensure_one()
-        _ = self.env._
         account = account.sudo()  # only to read its type and companies, whoever may see it
         forbidden = {
-            "asset_receivable": _("a receivable account"),
-            "liability_payable": _("a payable account"),
-            "asset_cash": _("a bank or cash account"),
-            "liability_credit_card": _("a credit card account"),
+            "asset_receivable": self.env._("a receivable account"),
+            "liability_payable": self.env._("a payable account"),
+            "asset_cash": self.env._("a bank or cash account"),
+            "liability_credit_card": self.env._("a credit card account"),
         }
         if account.account_type in forbidden:
             why = forbidden[account.account_type]
         elif account.deprecated:
-            why = _("deprecated")
+            why = self.env._("deprecated")
         elif self.company_id not in account.company_ids:
-            why = _("an account of another company")
+            why = self.env._("an account of another company")
         else:
             return
-        raise UserError(_(
+        raise UserError(self.env._(
             "Deduction %(name)s cannot be booked to %(account)s: it is %(why)s. Choose an expense or "
             "income account of %(company)s.",
             name=self.display_name, account=account.display_name, why=why, company=self.company_id.name,

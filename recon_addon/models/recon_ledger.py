@@ -21,7 +21,7 @@ from dataclasses import dataclass, field as dc_field
 from datetime import date as date_type
 from typing import Any
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 
@@ -196,24 +196,24 @@ class ReconLedger(models.AbstractModel):
         currency = entry.currency or company.currency_id
         journal = entry.journal or company.recon_journal_id
         if not journal:
-            return _(
+            return self.env._(
                 "%(record)s: company %(company)s has no Reconciliation journal. Set one in "
                 "Accounting > Configuration > Settings > Reconciliation.",
                 record=source, company=company.name,
             )
         if len(entry.lines) < 2:
-            return _("%(record)s: a journal entry needs at least two lines.", record=source)
+            return self.env._("%(record)s: a journal entry needs at least two lines.", record=source)
         total = sum(line.amount for line in entry.lines)
         if not currency.is_zero(total):
-            return _(
+            return self.env._(
                 "%(record)s: the entry is not balanced (%(total)s).",
                 record=source, total=currency.round(total),
             )
         accounting_date = entry.date or fields.Date.context_today(self)
         for line in entry.lines:
             if not line.account:
-                return _("%(record)s: a line of the entry has no account. Configure the missing "
-                         "account and try again.", record=source)
+                return self.env._("%(record)s: a line of the entry has no account. Configure the missing "
+                                  "account and try again.", record=source)
             if float_compare(line.amount, 0.0, precision_rounding=currency.rounding) == 0 and not line.reconcile_with:
                 continue
             if line.reconcile_with:
@@ -222,7 +222,7 @@ class ReconLedger(models.AbstractModel):
                     return error
         locks = company._get_violated_lock_dates(accounting_date, False, journal)
         if locks:
-            return _(
+            return self.env._(
                 "%(record)s: cannot post on %(date)s, the period is locked (%(locks)s). "
                 "Use a date after the lock date or ask an adviser to lift it.",
                 record=source,
@@ -234,15 +234,15 @@ class ReconLedger(models.AbstractModel):
     def _check_reconcile_target(self, source, line, currency, accounting_date):
         targets = line.reconcile_with
         if any(t.parent_state != "posted" for t in targets):
-            return _("%(record)s: the journal item to settle is not posted.", record=source)
+            return self.env._("%(record)s: the journal item to settle is not posted.", record=source)
         if any(t.reconciled for t in targets):
-            return _("%(record)s: nothing is left open on %(item)s.",
-                     record=source, item=targets[0].move_id.display_name)
+            return self.env._("%(record)s: nothing is left open on %(item)s.",
+                              record=source, item=targets[0].move_id.display_name)
         if any(t.account_id != line.account for t in targets):
-            return _("%(record)s: the journal item to settle is on another account.", record=source)
+            return self.env._("%(record)s: the journal item to settle is on another account.", record=source)
         if not line.account.reconcile and line.account.account_type not in ("asset_cash", "liability_credit_card"):
-            return _("%(record)s: account %(account)s does not allow reconciliation.",
-                     record=source, account=line.account.display_name)
+            return self.env._("%(record)s: account %(account)s does not allow reconciliation.",
+                              record=source, account=line.account.display_name)
         same_currency = all(t.currency_id == currency for t in targets)
         open_amount = sum(targets.mapped("amount_residual_currency" if same_currency else "amount_residual"))
         rounding = currency.rounding if same_currency else targets.company_currency_id[:1].rounding
@@ -251,13 +251,13 @@ class ReconLedger(models.AbstractModel):
             amount = currency._convert(line.amount, targets.company_currency_id[:1],
                                        targets.company_id[:1], accounting_date)
         if float_is_zero(open_amount, precision_rounding=rounding):
-            return _("%(record)s: nothing is left open on %(item)s.",
-                     record=source, item=targets[0].move_id.display_name)
+            return self.env._("%(record)s: nothing is left open on %(item)s.",
+                              record=source, item=targets[0].move_id.display_name)
         if (amount > 0) == (open_amount > 0):
-            return _("%(record)s: the settlement would increase the open amount of %(item)s "
-                     "instead of reducing it.", record=source, item=targets[0].move_id.display_name)
+            return self.env._("%(record)s: the settlement would increase the open amount of %(item)s "
+                              "instead of reducing it.", record=source, item=targets[0].move_id.display_name)
         if float_compare(abs(amount), abs(open_amount), precision_rounding=rounding) > 0:
-            return _(
+            return self.env._(
                 "%(record)s: cannot settle %(amount)s on %(item)s, only %(open)s is open.",
                 record=source,
                 amount=abs(round(amount, 6)),

@@ -126,27 +126,26 @@ class ReconThresholdRule(models.Model):
     def _describe_recommendation(self, rec, company):
         """The recommendation in words, with its warnings (the one of a
         share far from 4 % is :meth:`_describe_off_target`)."""
-        _ = self.env._
         fmt = company.currency_id.format
         since = format_date(self.env, rec.since)
         if rec.basis == "short_history":
-            lines = [_("Less than 3 months of deductions (none dated on or before %(date)s): "
-                       "%(threshold)s is recommended until there is more history.",
-                       date=since, threshold=rec.threshold)]
+            lines = [self.env._("Less than 3 months of deductions (none dated on or before %(date)s): "
+                                "%(threshold)s is recommended until there is more history.",
+                                date=since, threshold=rec.threshold)]
         elif rec.basis == "no_recent":
-            lines = [_("No deduction since %(date)s: %(threshold)s is recommended.",
-                       date=since, threshold=rec.threshold)]
+            lines = [self.env._("No deduction since %(date)s: %(threshold)s is recommended.",
+                                date=since, threshold=rec.threshold)]
         else:
-            lines = [_("Deductions under %(threshold)s hold %(share)s of the %(total)s deducted in "
-                       "%(count)s deductions since %(date)s: the share closest to 4%%.",
-                       threshold=rec.threshold, share=self._format_share(rec.share), total=fmt(rec.total),
-                       count=rec.count, date=since)]
+            lines = [self.env._("Deductions under %(threshold)s hold %(share)s of the %(total)s deducted in "
+                                "%(count)s deductions since %(date)s: the share closest to 4%%.",
+                                threshold=rec.threshold, share=self._format_share(rec.share), total=fmt(rec.total),
+                                count=rec.count, date=since)]
         if rec.few:
-            lines.append(_("Only %(count)s deductions in the last 3 months: the figure may move a lot.",
-                           count=rec.count))
+            lines.append(self.env._("Only %(count)s deductions in the last 3 months: the figure may move a lot.",
+                                    count=rec.count))
         if rec.outlier:
-            lines.append(_("One deduction of %(amount)s holds %(share)s%% of the dollars: outliers drive "
-                           "the figure.", amount=fmt(rec.outlier), share=round(100 * rec.outlier / rec.total)))
+            lines.append(self.env._("One deduction of %(amount)s holds %(share)s%% of the dollars: outliers drive "
+                                    "the figure.", amount=fmt(rec.outlier), share=round(100 * rec.outlier / rec.total)))
         return "\n".join(lines)
 
     @api.model

@@ -74,7 +74,7 @@ class ReconThresholdRun(models.Model):
         "account.move", "recon_threshold_run_pending_invoice_rel", "run_id", "move_id",
         string="Invoices to Process", readonly=True, copy=False)
 
-    @api.depends("cleared_count", "left_count", "refused_count", "skipped_count")
+    @api.depends("rule_id.name", "date")
     def _compute_display_name(self):
         for run in self:
             run.display_name = self.env._("%(rule)s run of %(date)s", rule=run.rule_id.name,
@@ -224,7 +224,17 @@ class ReconThresholdRun(models.Model):
         self._count_outcomes()
         for run in self:
             run.write({"state": "done", "processed_count": run.total_count})
-            run.rule_id._message_log(body=run.summary)
+        # one note per run on its rule, in one call per round: a call writes
+        # at most one note per rule, so a rule's second run waits a round
+        rounds = []
+        for run in self:
+            bodies = next((bodies for bodies in rounds if run.rule_id.id not in bodies), None)
+            if bodies is None:
+                bodies = {}
+                rounds.append(bodies)
+            bodies[run.rule_id.id] = run.summary
+        for bodies in rounds:
+            self.rule_id.browse(list(bodies))._message_log_batch(bodies)
         self._send_progress(announce=announce)
 
     def _get_done_notification(self):
@@ -272,7 +282,6 @@ class ReconThresholdRun(models.Model):
         together or not at all.
         """
         self.ensure_one()
-        _ = self.env._
         rule = self.rule_id
         outcomes = []
 
@@ -297,7 +306,7 @@ class ReconThresholdRun(models.Model):
         todo = transactions - refused
         locked = todo._lock_rows()
         for transaction in todo - locked:
-            report("skipped", _("Being processed by another run."), transaction)
+            report("skipped", self.env._("Being processed by another run."), transaction)
         for transaction, error in locked.filtered(lambda t: t.state == "draft")._breakout(isolate=True).items():
             report("refused", error, transaction)
             locked -= transaction
@@ -305,11 +314,12 @@ class ReconThresholdRun(models.Model):
         candidates = {}
         for deduction in locked.deduction_ids:
             if deduction.state == "in_progress":
-                report("left", _("In progress: it has manual resolution lines."), deduction.transaction_id, deduction)
+                report("left", self.env._("In progress: it has manual resolution lines."),
+                       deduction.transaction_id, deduction)
             elif deduction.state != "new":
                 continue
             elif not rule._is_below(deduction.amount, deduction.currency_id, deduction.date):
-                report("left", _("Not below the threshold."), deduction.transaction_id, deduction)
+                report("left", self.env._("Not below the threshold."), deduction.transaction_id, deduction)
             else:
                 counterpart = rule._get_counterpart(deduction.date, deduction.partner_id)
                 if counterpart is None:
@@ -320,7 +330,7 @@ class ReconThresholdRun(models.Model):
         deductions = self.env["recon.deduction"].browse([d.id for d in candidates])
         held = deductions._lock_rows()
         for deduction in deductions - held:
-            report("skipped", _("Being cleared by another run."), deduction.transaction_id, deduction)
+            report("skipped", self.env._("Being cleared by another run."), deduction.transaction_id, deduction)
 
         by_transaction = {}
         for deduction in held:
@@ -372,7 +382,6 @@ class ReconThresholdRun(models.Model):
         entry reconciled with the invoice. An invoice nothing was ever
         matched with is skipped: its balance is not a short payment."""
         self.ensure_one()
-        _ = self.env._
         rule = self.rule_id
         if not invoices:
             return
@@ -394,20 +403,20 @@ class ReconThresholdRun(models.Model):
         for invoice in invoices:
             day = invoice.invoice_date or invoice.date
             if invoice.state != "posted" or invoice.move_type not in ("out_invoice", "out_refund"):
-                report("refused", _("%(name)s is not a posted customer invoice or credit note.",
-                                    name=invoice.display_name), invoice)
+                report("refused", self.env._("%(name)s is not a posted customer invoice or credit note.",
+                                             name=invoice.display_name), invoice)
             elif invoice.currency_id.is_zero(invoice.amount_residual):
-                report("skipped", _("Nothing is open."), invoice)
+                report("skipped", self.env._("Nothing is open."), invoice)
             elif invoice.collection_status_id and invoice.collection_status_id != active:
-                report("skipped", _("Collection status is %(status)s.", status=invoice.collection_status_id.name),
-                       invoice)
+                report("skipped", self.env._("Collection status is %(status)s.",
+                                             status=invoice.collection_status_id.name), invoice)
             elif invoice in busy_invoices:
-                report("skipped", _("A deduction on this invoice is in progress."), invoice)
+                report("skipped", self.env._("A deduction on this invoice is in progress."), invoice)
             elif invoice not in paid_in_part:
-                report("skipped", _("Never paid: no payment or credit note is matched with it yet. The rule "
-                                    "clears only what a short payment leaves open."), invoice)
+                report("skipped", self.env._("Never paid: no payment or credit note is matched with it yet. The rule "
+                                             "clears only what a short payment leaves open."), invoice)
             elif not rule._is_below(invoice.amount_residual_signed, invoice.company_currency_id, day):
-                report("left", _("Not below the threshold."), invoice)
+                report("left", self.env._("Not below the threshold."), invoice)
             else:
                 counterpart = rule._get_counterpart(day, invoice.partner_id)
                 if counterpart is None:
@@ -422,7 +431,7 @@ class ReconThresholdRun(models.Model):
             locked_ids = {row[0] for row in self.env.cr.fetchall()}
             held = todo.filtered(lambda i: i.id in locked_ids)
             for invoice in todo - held:
-                report("skipped", _("Being cleared by another run."), invoice)
+                report("skipped", self.env._("Being cleared by another run."), invoice)
             todo = held
         self._report(outcomes)
         if not todo:
@@ -431,7 +440,7 @@ class ReconThresholdRun(models.Model):
         run_lines = RunLine._create_locked([{
             "run_id": self.id,
             "result": "cleared",
-            "reason": _("Below the threshold."),
+            "reason": self.env._("Below the threshold."),
             "invoice_id": invoice.id,
             "currency_id": invoice.currency_id.id,
             "amount": invoice.amount_residual * (-1 if invoice.move_type == "out_refund" else 1),

@@ -4,7 +4,7 @@ import logging
 import psycopg2
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
@@ -40,7 +40,7 @@ class ReconWriteOff(models.Model):
     )
     invoice_id = fields.Many2one(
         "account.move",
-        string="Account",
+        string="Invoice",
         required=True,
         readonly=True,
         check_company=True,
@@ -123,7 +123,7 @@ class ReconWriteOff(models.Model):
     def _unlink_except_posted(self):
         for write_off in self:
             if write_off.move_id.state == "posted":
-                raise UserError(_(
+                raise UserError(self.env._(
                     "The write-off of %(invoice)s has a posted journal entry (%(move)s). Reverse "
                     "the entry instead of deleting the write-off.",
                     invoice=write_off.invoice_id.display_name, move=write_off.move_id.display_name,
@@ -176,12 +176,12 @@ class ReconWriteOff(models.Model):
             invoice = write_off.invoice_id
             reason = False
             if invoice.state != "posted":
-                reason = _("Account has already been terminated")
+                reason = self.env._("Account has already been terminated")
             elif not open_lines.get(invoice.id):
-                reason = _("Nothing left open")
+                reason = self.env._("Nothing left open")
             if reason and not isolate:
-                raise UserError(_("%(invoice)s cannot be written off: %(reason)s.",
-                                  invoice=invoice.display_name, reason=reason))
+                raise UserError(self.env._("%(invoice)s cannot be written off: %(reason)s.",
+                                           invoice=invoice.display_name, reason=reason))
             if reason:
                 failed_ids.append(write_off.id)
                 failures.append((invoice, reason))
@@ -223,8 +223,8 @@ class ReconWriteOff(models.Model):
                 raise
             except Exception as exc:
                 _logger.exception("Write-off of %s could not be posted", write_off.invoice_id.name)
-                failures.append((write_off.invoice_id, _("Unexpected error, see the server log: %(error)s",
-                                                         error=exc)))
+                failures.append((write_off.invoice_id, self.env._("Unexpected error, see the server log: %(error)s",
+                                                                  error=exc)))
                 write_off.unlink()
         return failures
 
@@ -233,7 +233,7 @@ class ReconWriteOff(models.Model):
         the invoice (``open_lines``), reconciled with it."""
         self.ensure_one()
         invoice = self.invoice_id
-        label = _("Write-off of %(invoice)s", invoice=invoice.name)
+        label = self.env._("Write-off of %(invoice)s", invoice=invoice.name)
         lines = [
             LedgerLine(
                 account=line.account_id,
@@ -342,13 +342,14 @@ class ReconWriteOffBatch(models.Model):
         for batch in self:
             amount = format_amount(self.env, batch.amount_total, batch.currency_id)
             if batch.state == "queued":
-                batch.summary = _("Posting: %(done)s accounts written off so far (%(amount)s), %(pending)s to go; "
-                                  "%(failed)s not written off.", done=batch.count_written_off, amount=amount,
-                                  pending=batch.count_pending, failed=batch.count_failed)
+                batch.summary = self.env._("Posting: %(done)s accounts written off so far (%(amount)s), "
+                                           "%(pending)s to go; %(failed)s not written off.",
+                                           done=batch.count_written_off, amount=amount,
+                                           pending=batch.count_pending, failed=batch.count_failed)
             else:
-                batch.summary = _("%(done)s of %(listed)s accounts written off (%(amount)s); %(failed)s not "
-                                  "written off.", done=batch.count_written_off, listed=batch.count_listed,
-                                  amount=amount, failed=batch.count_failed)
+                batch.summary = self.env._("%(done)s of %(listed)s accounts written off (%(amount)s); %(failed)s not "
+                                           "written off.", done=batch.count_written_off, listed=batch.count_listed,
+                                           amount=amount, failed=batch.count_failed)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -367,7 +368,7 @@ class ReconWriteOffBatch(models.Model):
     def action_download_failures(self):
         self.ensure_one()
         if not self.failure_file:
-            raise UserError(_("Batch %(batch)s has no account left to follow up.", batch=self.name))
+            raise UserError(self.env._("Batch %(batch)s has no account left to follow up.", batch=self.name))
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{self._name}/{self.id}/failure_file/"
@@ -432,38 +433,40 @@ class ReconWriteOffBatch(models.Model):
             if batch.failure_ids:
                 stages = dict(batch.failure_ids._fields["stage"]._description_selection(self.env))
                 data = to_csv(
-                    [_("Account ID"), _("Customer"), _("Stage"), _("Reason")],
+                    [self.env._("Account ID"), self.env._("Customer"), self.env._("Stage"), self.env._("Reason")],
                     [[f.account_ref, f.invoice_id.commercial_partner_id.name, stages[f.stage], f.reason]
                      for f in batch.failure_ids],
                 )
                 values.update(
                     failure_file=base64.b64encode(data),
-                    failure_filename=_("%(batch)s not written off.csv", batch=batch.name).replace("/", "-"),
+                    failure_filename=self.env._("%(batch)s not written off.csv", batch=batch.name).replace("/", "-"),
                 )
             batch.write(values)
         self._post_summary()
 
     def _post_summary(self):
-        """The batch's own record of what happened, on its chatter."""
-        for batch in self:
-            body = Markup("<p>%s</p>") % _(
+        """Each batch's own record of what happened, on its chatter: one
+        note per batch, all written at once."""
+        self._message_log_batch({
+            batch.id: Markup("<p>%s</p>") % self.env._(
                 "%(done)s of %(listed)s accounts of %(file)s written off, %(amount)s in total; "
                 "%(failed)s not written off.",
                 done=batch.count_written_off, listed=batch.count_listed, file=batch.filename or "",
                 amount=format_amount(self.env, batch.amount_total, batch.currency_id),
                 failed=batch.count_failed,
             )
-            batch._message_log(body=body)
+            for batch in self
+        })
 
     def _get_done_notification(self):
         self.ensure_one()
         return {
             "type": "success" if not self.count_failed else "warning",
-            "title": _("Bulk write-off %(batch)s done", batch=self.name),
-            "message": _("%(done)s accounts written off (%(amount)s); %(failed)s not written off.",
-                         done=self.count_written_off,
-                         amount=format_amount(self.env, self.amount_total, self.currency_id),
-                         failed=self.count_failed),
+            "title": self.env._("Bulk write-off %(batch)s done", batch=self.name),
+            "message": self.env._("%(done)s accounts written off (%(amount)s); %(failed)s not written off.",
+                                  done=self.count_written_off,
+                                  amount=format_amount(self.env, self.amount_total, self.currency_id),
+                                  failed=self.count_failed),
             "sticky": bool(self.count_failed),
         }
 
@@ -476,10 +479,10 @@ class ReconWriteOffBatch(models.Model):
         else:
             params = {
                 "type": "info",
-                "title": _("Bulk write-off %(batch)s is posting", batch=self.name),
-                "message": _("%(done)s accounts written off so far, %(pending)s to go. Posting continues "
-                             "in the background; you will be notified when the batch is done.",
-                             done=self.count_written_off, pending=self.count_pending),
+                "title": self.env._("Bulk write-off %(batch)s is posting", batch=self.name),
+                "message": self.env._("%(done)s accounts written off so far, %(pending)s to go. Posting continues "
+                                      "in the background; you will be notified when the batch is done.",
+                                      done=self.count_written_off, pending=self.count_pending),
                 "sticky": False,
             }
         return {

@@ -1,5 +1,5 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 DEFAULT_DAYS_TO_DEFAULT = 90
 
@@ -62,7 +62,7 @@ class ResCompany(models.Model):
     def _check_recon_days_to_default(self):
         for company in self:
             if company.recon_days_to_default < 0:
-                raise UserError(_(
+                raise ValidationError(self.env._(
                     "Company %(company)s: the days past due before default cannot be "
                     "negative (%(days)s). Set 0 or more in Accounting settings.",
                     company=company.name, days=company.recon_days_to_default,
@@ -90,7 +90,7 @@ class ResCompany(models.Model):
                 ], limit=1)
                 if not journal:
                     journal = Journal.with_company(company).create({
-                        "name": _("Reconciliation"),
+                        "name": self.env._("Reconciliation"),
                         "code": "RECON",
                         "type": "general",
                         "company_id": company.id,
@@ -122,13 +122,3 @@ class ResCompany(models.Model):
             "company_ids": [(6, 0, [self.id])],
         })
 
-    def _recon_get_journal(self):
-        """The journal for the addon's entries, or a clear error naming the fix."""
-        self.ensure_one()
-        if not self.recon_journal_id:
-            raise UserError(_(
-                "Company %(company)s has no Reconciliation journal. Set one in "
-                "Accounting > Configuration > Settings > Reconciliation.",
-                company=self.name,
-            ))
-        return self.recon_journal_id

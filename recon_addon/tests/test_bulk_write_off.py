@@ -347,6 +347,20 @@ class TestBulkWriteOff(WriteOffCommon):
         self.assertIn("2 of 6 accounts of march.csv written off", message.body)
         self.assertIn("4 not written off", message.body)
 
+    def test_summaries_of_several_batches_are_written_in_one_call(self):
+        batches = self.env["recon.write.off.batch"]
+        for invoice, filename in ((self.eligible_old, "old.txt"), (self.eligible_new, "new.txt")):
+            wizard = self._preview(invoice.name, filename=filename)
+            wizard.action_confirm()
+            batches |= wizard.batch_id
+        Batch = type(batches)
+        with patch.object(Batch, "_message_log_batch", autospec=True,
+                          side_effect=Batch._message_log_batch) as log_batch:
+            batches._post_summary()
+        self.assertEqual(log_batch.call_count, 1)
+        self.assertIn("1 of 1 accounts of old.txt written off", batches[0].message_ids[:1].body)
+        self.assertIn("1 of 1 accounts of new.txt written off", batches[1].message_ids[:1].body)
+
     def test_account_paid_after_the_preview_fails_alone(self):
         wizard = self._preview(self._mixed_file())
         self._pay(self.eligible_old)

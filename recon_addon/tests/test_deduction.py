@@ -95,6 +95,16 @@ class TestDeductionBreakout(DeductionCommon):
         with self.assertRaises(psycopg2.IntegrityError), self.env.cr.savepoint():
             self._transaction([0.0])
 
+    def test_display_name_follows_the_reason_and_the_transaction(self):
+        transaction = self._transaction([40.0], ref="CHQ-2001")
+        deduction = transaction.deduction_ids
+        deduction.ref = False
+        self.assertEqual(deduction.display_name, f"{transaction.name} / Promotion")
+        deduction.reason = "Damaged goods"
+        self.assertEqual(deduction.display_name, f"{transaction.name} / Damaged goods")
+        deduction.ref = "CLM-9"
+        self.assertEqual(deduction.display_name, f"{transaction.name} / CLM-9")
+
     def test_record_deductions_from_an_invoice(self):
         invoice = self._invoice(250.0)
         action = invoice.action_record_deductions()

@@ -1,5 +1,8 @@
-from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+import re
+from pathlib import Path
+
+from odoo.exceptions import ValidationError
+from odoo.tests import BaseCase, Form, tagged
 
 from .common import ReconCommon
 
@@ -34,7 +37,7 @@ class TestFoundation(ReconCommon):
         self.assertEqual(self.company.recon_days_to_default, 120)
 
     def test_negative_days_to_default_refused(self):
-        with self.assertRaisesRegex(UserError, "cannot be negative"):
+        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
             self.company.recon_days_to_default = -1
 
     def test_posted_customer_invoice_is_active_in_collections(self):
@@ -83,3 +86,19 @@ class TestFoundation(ReconCommon):
         self.assertEqual(status.with_user(user).name, "Legal")
         with self.assertRaises(Exception):
             status.with_user(user).write({"name": "Court"})
+
+
+@tagged("post_install", "-at_install")
+class TestTranslationIdiom(BaseCase):
+
+    def test_user_strings_go_through_the_environment(self):
+        """Messages are translated with ``self.env._(...)`` (or the lazy
+        ``_lt`` of a module without an environment), never the bare ``_``."""
+        root = Path(__file__).resolve().parent.parent
+        bare = re.compile(r"(?<![\w.])_\(|^from odoo import .*\b_\b|^\s*_ = ", re.M)
+        offenders = [
+            f"{path.relative_to(root)}:{text.count(chr(10), 0, match.start()) + 1}"
+            for path in sorted(root.rglob("*.py")) if "tests" not in path.parts
+            for text in [path.read_text()] for match in bare.finditer(text)
+        ]
+        self.assertEqual(offenders, [])

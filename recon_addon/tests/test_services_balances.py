@@ -1,8 +1,5 @@
-import doctest
-
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.recon_addon.services import balances as balance_service
 from odoo.addons.recon_addon.services.balances import (
     PRO_RATA, compute_adjustment, distribute, line_item_balances, spread,
 )
@@ -74,10 +71,6 @@ class TestBalances(BaseCase):
     def test_decrease_of_a_code_the_account_does_not_carry_is_zero(self):
         self.assertEqual(compute_adjustment("flat", -10.0, {PRINCIPAL: 100.0}, FEE), 0.0)
         self.assertEqual(compute_adjustment("flat", -10.0, {PRINCIPAL: 100.0, FEE: 0.0}, FEE), 0.0)
-
-    def test_the_examples_of_the_docstring_hold(self):
-        failures, tried = doctest.testmod(balance_service)
-        self.assertEqual((failures, tried > 0), (0, True))
 
     def test_a_decrease_taken_off_the_invoice_reduces_its_code_only(self):
         balances = line_item_balances([(PRINCIPAL, 900.0), (INTEREST, 100.0)], 950.0,

@@ -1,17 +1,10 @@
-import doctest
-
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.recon_addon.services import debtor_limits
 from odoo.addons.recon_addon.services.debtor_limits import select_within_debtor_limits
 
 
 @tagged("post_install", "-at_install")
 class TestDebtorLimits(BaseCase):
-
-    def test_the_examples_of_the_docstring_hold(self):
-        failures, tried = doctest.testmod(debtor_limits)
-        self.assertEqual((failures, tried > 0), (0, True))
 
     def test_capacity_counts_debtors_not_accounts(self):
         self.assertEqual(select_within_debtor_limits([1, 1, 1, 2, 3], 2, False), [0, 1, 2, 3])

@@ -1,9 +1,7 @@
-import doctest
 from datetime import date, timedelta
 
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.recon_addon.services import schedules
 from odoo.addons.recon_addon.services.schedules import (
     FREQUENCIES, ONCE_KEY, Schedule, check_schedule, is_due, period_key, scheduled_day,
 )
@@ -73,10 +71,6 @@ class TestSchedules(BaseCase):
         self.assertIn("between 1 and 31", check_schedule(Schedule("monthly", month_day=32)))
         self.assertIn("no such day", check_schedule(Schedule("yearly", month=2, month_day=30)))
         self.assertIn("unknown", check_schedule(Schedule("daily")))
-
-    def test_the_examples_of_the_docstring_hold(self):
-        failures, tried = doctest.testmod(schedules)
-        self.assertEqual((failures, tried > 0), (0, True))
 
     def test_monthly_period_key_is_the_calendar_month(self):
         keys = {period_key("monthly", "unlimited", date(2024, 3, d)) for d in (1, 15, 31)}

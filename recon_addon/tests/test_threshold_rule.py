@@ -286,6 +286,12 @@ class TestThresholdRunTransactions(ThresholdCommon):
         self.assertEqual(self.env["recon.deduction.line"].search([("transaction_id", "=", transaction.id)]), lines)
         self.assertEqual(run.cleared_count, 0)
 
+    def test_run_display_name_follows_its_rule(self):
+        run = self._run(self._transaction([40.0], breakout=True))
+        self.assertIn(self.rule.name, run.display_name)
+        self.rule.name = "Small claims to the promotion"
+        self.assertIn("Small claims to the promotion", run.display_name)
+
     @mute_logger("odoo.sql_db")
     def test_a_deduction_is_cleared_by_the_rule_at_most_once(self):
         """The unique index refuses a second automated resolution even when
@@ -301,6 +307,17 @@ class TestThresholdRunTransactions(ThresholdCommon):
     def test_run_summary_is_posted_on_the_rule(self):
         self._run(self._transaction([40.0]))
         self.assertIn("Cleared 1", self.rule.message_ids[0].body)
+
+    def test_runs_finished_together_each_leave_their_note_on_the_rule(self):
+        first = self._run(self._transaction([40.0]))
+        second = self._run(self._transaction([30.0], ref="CHQ-1002"))
+        messages = self.rule.message_ids
+        (first | second)._finish()
+        notes = (self.rule.message_ids - messages).sorted("id")
+        self.assertEqual(len(notes), 2)
+        self.assertEqual([first.cleared_amount, second.cleared_amount], [40.0, 30.0])
+        self.assertIn("40.00", notes[0].body)
+        self.assertIn("30.00", notes[1].body)
 
 
 @tagged("post_install", "-at_install")

@@ -1,4 +1,4 @@
-from lxml import html
+from lxml import etree, html
 
 from odoo import Command, fields
 from odoo.tests import Form, freeze_time, tagged
@@ -250,3 +250,27 @@ class TestTransactionActivities(DeductionCommon):
         activity.with_user(user).action_feedback(feedback="Proof received")
         self.assertFalse(transaction.activity_ids)
         self.assertIn("Proof received", transaction.message_ids[0].body)
+
+
+@tagged("post_install", "-at_install")
+class TestInvoiceFormExtension(DeductionCommon):
+
+    def test_collection_status_sits_after_the_header_delivery_date(self):
+        """The invoice form has two delivery dates (header and Other Info):
+        the collection status and the entry's source follow the header one,
+        and appear once."""
+        arch = etree.fromstring(self.env["account.move"].get_views([(False, "form")])["views"]["form"]["arch"])
+        header = arch.xpath("//group[@id='header_right_group']")[0]
+        names = [node.get("name") for node in header.xpath("./field")]
+        delivery = names.index("delivery_date")
+        self.assertEqual(names[delivery + 1:delivery + 4],
+                         ["collection_status_id", "recon_source_model", "recon_source_ref"])
+        for name in ("collection_status_id", "recon_source_model", "recon_source_ref"):
+            self.assertEqual(len(arch.xpath(f"//field[@name='{name}']")), 1, name)
+        self.assertEqual(len(arch.xpath("//field[@name='delivery_date']")), 2)
+
+    def test_invoice_form_opens_with_its_collection_status(self):
+        invoice = self._invoice(100.0)
+        form = Form(invoice)
+        self.assertEqual(form.collection_status_id, invoice.collection_status_id)
+        self.assertEqual(invoice.collection_status_id.code, "active")

@@ -42,6 +42,13 @@ class TestSingleWriteOff(WriteOffCommon):
         action = invoice.action_open_recon_write_offs()
         self.assertEqual(self.env["recon.write.off"].search(action["domain"]), invoice.recon_write_off_ids)
 
+    def test_invoice_and_write_off_account_have_distinct_labels(self):
+        """The form and list show the invoice written off beside the account
+        debited: "Invoice" and "Write-off Account", never two "Account"s."""
+        labels = self.env["recon.write.off"].fields_get(["invoice_id", "account_id"], ["string"])
+        self.assertEqual(labels, {"invoice_id": {"string": "Invoice"},
+                                  "account_id": {"string": "Write-off Account"}})
+
     def test_write_off_to_a_chosen_account(self):
         fund_account = self.company_data["default_account_expense"]
         invoice = self._overdue_invoice(80.0, days_overdue=120)

@@ -2,7 +2,7 @@ import base64
 
 from psycopg2.errors import LockNotAvailable
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -66,10 +66,10 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         it can be written off. Nothing is posted."""
         self.ensure_one()
         if self.state == "done":
-            raise UserError(_("This bulk write-off is already confirmed (batch %(batch)s).",
-                              batch=self.batch_id.name))
+            raise UserError(self.env._("This bulk write-off is already confirmed (batch %(batch)s).",
+                                       batch=self.batch_id.name))
         if not self.file and not self.filename:
-            raise UserError(_("Choose the file listing the accounts to write off."))
+            raise UserError(self.env._("Choose the file listing the accounts to write off."))
         # an empty file (0 bytes) comes with its name only: the parser says it is empty
         rows, errors = parse_upload(base64.b64decode(self.file or b""), self.filename or "")
         fatal = [error for error in errors if error.fatal]
@@ -136,8 +136,8 @@ class ReconBulkWriteOffWizard(models.TransientModel):
     def action_upload_again(self):
         self.ensure_one()
         if self.state == "done":
-            raise UserError(_("This bulk write-off is already confirmed (batch %(batch)s).",
-                              batch=self.batch_id.name))
+            raise UserError(self.env._("This bulk write-off is already confirmed (batch %(batch)s).",
+                                       batch=self.batch_id.name))
         self.line_ids.unlink()
         self.write({"state": "upload", "file": False, "filename": False, "upload_notes": False})
         return self._action_reopen()
@@ -161,8 +161,8 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         self._lock_for_confirm()
         eligible = self.line_ids.filtered("eligible")
         if not eligible:
-            raise UserError(_("No account of %(file)s can be written off: see the reason on each row.",
-                              file=self.filename))
+            raise UserError(self.env._("No account of %(file)s can be written off: see the reason on each row.",
+                                       file=self.filename))
         batch = self.env["recon.write.off.batch"].create({
             "company_id": self.company_id.id,
             "filename": self.filename,
@@ -205,14 +205,14 @@ class ReconBulkWriteOffWizard(models.TransientModel):
                 self.env.cr.execute(SQL("SELECT id FROM %s WHERE id = %s FOR UPDATE NOWAIT",
                                         SQL.identifier(self._table), self.id))
         except LockNotAvailable:
-            raise UserError(_("This bulk write-off is being confirmed in another window. Wait for it "
-                              "to finish, then open Collections > Write-off Batches.")) from None
+            raise UserError(self.env._("This bulk write-off is being confirmed in another window. Wait for it "
+                                       "to finish, then open Collections > Write-off Batches.")) from None
         self.invalidate_recordset(["state", "batch_id"])
         if self.state == "done":
-            raise UserError(_("This bulk write-off is already confirmed (batch %(batch)s); nothing "
-                              "was written off again.", batch=self.batch_id.name))
+            raise UserError(self.env._("This bulk write-off is already confirmed (batch %(batch)s); nothing "
+                                       "was written off again.", batch=self.batch_id.name))
         if self.state != "preview":
-            raise UserError(_("Preview the file before confirming the write-off."))
+            raise UserError(self.env._("Preview the file before confirming the write-off."))
 
     def _action_reopen(self):
         return {
@@ -221,7 +221,7 @@ class ReconBulkWriteOffWizard(models.TransientModel):
             "res_id": self.id,
             "view_mode": "form",
             "target": "new",
-            "name": _("Bulk Write-off"),
+            "name": self.env._("Bulk Write-off"),
         }
 
 

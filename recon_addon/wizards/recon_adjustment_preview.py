@@ -30,7 +30,7 @@ class ReconAdjustmentPreview(models.TransientModel):
     truncated = fields.Boolean(readonly=True)
     line_ids = fields.One2many("recon.adjustment.preview.line", "preview_id", readonly=True)
 
-    def _compute_preview(self):
+    def _build_preview(self):
         self.ensure_one()
         rule = self.rule_id
         day = rule._local_today()
@@ -40,7 +40,7 @@ class ReconAdjustmentPreview(models.TransientModel):
         candidates = Move.search(rule._get_qualifying_domain(day), order=order, limit=PREVIEW_LIMIT)
         # as the run does: the amounts first, then the debtor limits among
         # the accounts that have something to adjust
-        amounts, reasons = rule._compute_amounts(candidates, day) if candidates else ({}, {})
+        amounts, reasons = rule._get_adjustment_amounts(candidates, day) if candidates else ({}, {})
         selected = set(self._simulate_limits([inv for inv in candidates if inv not in reasons]))
         lines = []
         for invoice in candidates:
