@@ -35,6 +35,13 @@ class ReconCommon(AccountTestInvoicingCommon):
             post=post,
         )
 
+    def _pay(self, invoice, amount, date):
+        """Register a payment of ``amount`` on ``invoice`` as the user does
+        from the invoice (Odoo's payment wizard), dated ``date``."""
+        return self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids,
+        ).create({"amount": amount, "payment_date": date})._create_payments()
+
     @staticmethod
     def _receivable_line(move):
         return move.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")

@@ -43,9 +43,8 @@ class WriteOffCommon(ReconCommon):
         return invoice
 
     def _pay(self, invoice, amount=None):
-        return self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids,
-        ).create({"amount": amount or invoice.amount_residual, "payment_date": self.today})._create_payments()
+        """Pay ``amount`` (the whole open balance unless given) today."""
+        return super()._pay(invoice, amount or invoice.amount_residual, self.today)
 
     @staticmethod
     def _file(text, encoding="utf-8"):

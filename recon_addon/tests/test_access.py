@@ -159,9 +159,7 @@ class TestAccess(AccessCommon):
         rule.action_enable()
         invoice = self._invoice(1000.0, date="2024-03-05")
         # a short payment leaves 12.00: the balance the rule exists to clear
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids,
-        ).create({"amount": 988.0, "payment_date": "2024-03-20"})._create_payments()
+        self._pay(invoice, 988.0, "2024-03-20")
         action = invoice.with_user(self.analyst).action_run_below_threshold()
         run = self.env["recon.threshold.run"].browse(action["res_id"])
         line = run.line_ids

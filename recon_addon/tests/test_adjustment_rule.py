@@ -355,9 +355,7 @@ class TestAdjustmentRules(AdjustmentCommon):
         rule = self._rule(adjustment_type="percent", value=10.0, product_id=self.interest.id,
                           balance_product_ids=[Command.set(self.principal.ids)])
         invoice = self._coded_invoice([(self.principal, 900.0), (self.interest, 100.0)])
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids,
-        ).create({"amount": 500.0, "payment_date": "2024-02-01"})._create_payments()
+        self._pay(invoice, 500.0, "2024-02-01")
         self._run(rule, "2024-03-01")
         self.assertRecordValues(self._adjustments(rule), [{"amount": 45.0}])
 
@@ -828,9 +826,7 @@ class TestDecreaseOnALineItemCode(AdjustmentCommon):
         self.assertEqual(invoice._recon_line_item_balances()[invoice],
                          {self.principal.id: 900.0, self.interest.id: 0.0})
         self.assertAlmostEqual(self._adjusted_income(self.fee_income), -10.0 + 110.0)
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids,
-        ).create({"amount": 450.0, "payment_date": "2024-03-10"})._create_payments()
+        self._pay(invoice, 450.0, "2024-03-10")
         self.assertEqual(invoice._recon_line_item_balances()[invoice],
                          {self.principal.id: 450.0, self.interest.id: 0.0})
         # a second waiver finds no interest left

@@ -14,9 +14,7 @@ class TestDeductionBreakout(DeductionCommon):
     def test_breakout_opens_one_receivable_item_per_deduction_and_pays_the_invoice(self):
         invoice = self._invoice(1000.0, date="2024-03-01")
         payment_short = 900.0  # the customer paid 900 and deducted 100
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids,
-        ).create({"amount": payment_short, "payment_date": "2024-03-10"})._create_payments()
+        self._pay(invoice, payment_short, "2024-03-10")
         self.assertEqual(invoice.amount_residual, 100.0)
 
         transaction = self._transaction([60.0, 55.0, -15.0], invoices=invoice)

@@ -31,9 +31,7 @@ class ThresholdCommon(DeductionCommon):
         })
 
     def _pay(self, invoice, amount, date="2024-03-20"):
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids,
-        ).create({"amount": amount, "payment_date": date})._create_payments()
+        return super()._pay(invoice, amount, date)
 
     def _run(self, transactions):
         action = transactions.action_run_below_threshold()
