@@ -22,7 +22,6 @@
         "views/recon_deduction_views.xml",
         "views/recon_threshold_rule_views.xml",
         "views/recon_threshold_run_views.xml",
-        "views/account_move_threshold_views.xml",
         "wizards/recon_deduction_resolve_views.xml",
         "views/recon_reward_views.xml",
         "views/res_partner_views.xml",

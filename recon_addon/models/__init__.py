@@ -12,13 +12,16 @@ from . import res_partner
 from . import res_users
 from . import recon_progress_mixin
 from . import recon_write_off
+from . import recon_write_off_batch
+from . import recon_write_off_failure
 from . import recon_fund_type
 from . import recon_promotion
 from . import recon_deduction_transaction
 from . import recon_deduction
+from . import recon_deduction_line
 from . import recon_threshold_rule
 from . import recon_threshold_run
-from . import account_move_threshold
+from . import recon_threshold_run_line
 from . import recon_adjustment_rule
 from . import recon_adjustment
 from . import recon_adjustment_run

@@ -497,12 +497,12 @@ class TestBulkWriteOffInTheBackground(WriteOffCommon):
         wizard = Wizard.create({"file": self._file("\n".join(self.invoices.mapped("name"))),
                                 "filename": "big.txt"})
         wizard.action_preview()
-        with patch("odoo.addons.recon_addon.models.recon_write_off.POST_CHUNK_SIZE", 2):
+        with patch("odoo.addons.recon_addon.models.recon_write_off_batch.POST_CHUNK_SIZE", 2):
             action = wizard.action_confirm()
         return wizard.batch_id, action
 
     def _run_cron(self):
-        with patch("odoo.addons.recon_addon.models.recon_write_off.POST_CHUNK_SIZE", 2), \
+        with patch("odoo.addons.recon_addon.models.recon_write_off_batch.POST_CHUNK_SIZE", 2), \
                 patch.object(self.env.registry["res.users"], "_bus_send") as bus_send:
             self.env["recon.write.off.batch"].with_user(SUPERUSER_ID)._cron_process_write_offs()
         return bus_send

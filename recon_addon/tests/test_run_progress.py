@@ -213,7 +213,7 @@ class TestWriteOffBatchProgress(WriteOffCommon, ProgressAssertions):
         wizard = self.env["recon.bulk.write.off.wizard"].with_user(self.manager).create({
             "file": self._file("\n".join(invoices.mapped("name") + ["INV/NONE"])), "filename": "four.txt"})
         wizard.action_preview()
-        chunk = "odoo.addons.recon_addon.models.recon_write_off.POST_CHUNK_SIZE"
+        chunk = "odoo.addons.recon_addon.models.recon_write_off_batch.POST_CHUNK_SIZE"
         with patch(chunk, 2), self._bus() as bus_send:
             wizard.action_confirm()
         batch = wizard.batch_id

@@ -1,0 +1,156 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine, Settlement
+
+
+class ReconDeductionLine(models.Model):
+    """How part of a deduction was resolved, with the entry that did it."""
+
+    _name = "recon.deduction.line"
+    _description = "Deduction Resolution"
+    _inherit = ["recon.posted.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    deduction_id = fields.Many2one("recon.deduction", required=True, ondelete="restrict", index=True,
+                                   check_company=True)
+    transaction_id = fields.Many2one(related="deduction_id.transaction_id", store=True)
+    partner_id = fields.Many2one(related="deduction_id.partner_id", store=True, string="Customer")
+    company_id = fields.Many2one(related="deduction_id.company_id", store=True, index=True, precompute=True)
+    currency_id = fields.Many2one(related="deduction_id.currency_id", store=True, precompute=True)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    kind = fields.Selection(
+        [("promotion", "Promotion"), ("write_off", "Write-off"), ("manual", "Manual")],
+        required=True,
+    )
+    amount = fields.Monetary(currency_field="currency_id", required=True)
+    amount_company = fields.Monetary(currency_field="company_currency_id", compute="_compute_amount_company",
+                                     store=True, string="Amount (Company Currency)")
+    promotion_id = fields.Many2one("recon.promotion", index="btree_not_null", check_company=True,
+                                   ondelete="restrict")
+    fund_type_id = fields.Many2one("recon.fund.type", check_company=True, ondelete="restrict")
+    account_id = fields.Many2one("account.account", required=True, check_company=True, ondelete="restrict")
+    move_id = fields.Many2one("account.move", string="Entry", readonly=True, check_company=True)
+    automated = fields.Boolean(readonly=True)
+    rule_id = fields.Many2one("recon.threshold.rule", readonly=True, ondelete="restrict")
+    run_id = fields.Many2one("recon.threshold.run", readonly=True, ondelete="set null", index="btree_not_null")
+    date = fields.Date(default=fields.Date.context_today, required=True)
+
+    @api.depends("amount", "date")
+    def _compute_amount_company(self):
+        for line in self:
+            if line.currency_id == line.company_currency_id:
+                line.amount_company = line.amount
+            else:
+                line.amount_company = line.currency_id._convert(
+                    line.amount, line.company_currency_id, line.company_id, line.date)
+
+    def init(self):
+        # Exactly once: one automated resolution per deduction, enforced by
+        # the database in the same transaction as its entry.
+        self.env.cr.execute(SQL(
+            "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (deduction_id) WHERE automated",
+            SQL.identifier("recon_deduction_line_automated_unique"), SQL.identifier(self._table),
+        ))
+
+    @api.constrains("kind", "promotion_id", "fund_type_id")
+    def _check_kind(self):
+        for line in self:
+            if line.kind == "promotion" and not line.promotion_id:
+                raise ValidationError(self.env._("A promotion clearing needs its promotion."))
+            if line.kind == "write_off" and not line.fund_type_id:
+                raise ValidationError(self.env._("A write-off needs its fund type."))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_posted(self):
+        if any(line.move_id for line in self):
+            raise UserError(self.env._(
+                "A resolution with a posted entry cannot be deleted. Reverse its entry in Accounting instead."))
+
+    @api.model
+    def _create_and_post(self, vals_list, date=None, source=None):
+        """Create resolution lines and post their entries in one batch.
+
+        The lines are inserted first, so a second automated line for the
+        same deduction fails on the unique index before any entry is posted.
+        Any refusal raises and nothing is posted.
+
+        :param source: when given (a run), the lines of one transaction share
+            one entry asked for by ``source``: one receivable line per
+            deduction, one counterpart line per account; otherwise each line
+            gets its own entry
+        """
+        lines = self._create_locked(vals_list)
+        date = date or fields.Date.context_today(self)
+        ledger = self.env["recon.ledger"]
+        if source is None:
+            result = ledger._settle([
+                Settlement(
+                    target=line.deduction_id.receivable_line_id,
+                    amount=abs(line.amount),
+                    account=line.account_id,
+                    source=line,
+                    label=line._get_label(),
+                    date=date,
+                )
+                for line in lines
+            ], isolate=False)
+            for line, move in zip(lines, result.moves):
+                line._write_locked({"move_id": move.id, "date": date})
+            return lines
+        groups = list(lines.grouped("transaction_id").values())
+        result = ledger._post_entries([group._prepare_clearing_entry(source, date) for group in groups])
+        for group, move in zip(groups, result.moves):
+            group._write_locked({"move_id": move.id, "date": date})
+        return lines
+
+    def _prepare_clearing_entry(self, source, date):
+        """One entry clearing these lines in full (all of one transaction):
+        one receivable line for its deductions and one for its repayments,
+        each reconciled with their items, and one counterpart line per
+        promotion or fund type."""
+        transaction = self.transaction_id
+        transaction.ensure_one()
+        currency = transaction.currency_id
+        partner = transaction.partner_id.commercial_partner_id
+        entry_lines = []
+        for group in (self.filtered(lambda l: l.amount > 0), self.filtered(lambda l: l.amount < 0)):
+            if not group:
+                continue
+            items = group.deduction_id.receivable_line_id
+            refs = ", ".join(d.ref or str(d.id) for d in group.deduction_id)
+            entry_lines.append(LedgerLine(
+                account=items.account_id, amount=-currency.round(sum(group.mapped("amount"))), partner=partner,
+                name=self.env._("Below threshold: %(transaction)s (%(refs)s)", transaction=transaction.name,
+                                refs=refs),
+                reconcile_with=items,
+            ))
+        totals = {}
+        for line in self:
+            key = (line.account_id, line.promotion_id, line.fund_type_id)
+            totals[key] = totals.get(key, 0.0) + line.amount
+        for (account, promotion, fund_type), amount in totals.items():
+            entry_lines.append(LedgerLine(
+                account=account, amount=currency.round(amount), partner=partner,
+                name=self.env._("Below threshold: %(transaction)s to %(target)s",
+                                transaction=transaction.name, target=promotion.name or fund_type.name),
+            ))
+        return LedgerEntry(
+            source=source,
+            label=self.env._("Below threshold: %(transaction)s", transaction=transaction.name),
+            ref=transaction.ref or transaction.name,
+            date=date,
+            currency=currency,
+            company=transaction.company_id,
+            lines=entry_lines,
+        )
+
+    def _get_label(self):
+        self.ensure_one()
+        target = self.promotion_id.name or self.fund_type_id.name or self.account_id.display_name
+        label = self.env._("%(deduction)s to %(target)s", deduction=self.deduction_id._get_label(), target=target)
+        if self.automated:
+            label = self.env._("Below threshold: %(label)s", label=label)
+        return label

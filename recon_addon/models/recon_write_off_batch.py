@@ -1,0 +1,237 @@
+import base64
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_amount
+
+from odoo.addons.recon_addon.services.upload import to_csv
+
+
+#: write-offs posted per transaction by a batch (in the confirming request,
+#: then by the scheduler): tens of entries keep each transaction short
+POST_CHUNK_SIZE = 100
+
+
+class ReconWriteOffBatch(models.Model):
+    """One bulk write-off: the uploaded file, who confirmed it and when, the
+    write-offs it posted and the accounts it could not write off.
+
+    Confirming a preview creates the batch with one draft write-off per
+    eligible account (which reserves the invoice) and posts the first
+    :data:`POST_CHUNK_SIZE` of them at once; the scheduler posts the rest,
+    a chunk per transaction, then the batch is done and its user notified.
+    Its progress counts the listed accounts handled (written off, or not
+    with a reason) out of all the accounts of the file.
+    """
+
+    _name = "recon.write.off.batch"
+    _description = "Write-off Batch"
+    _inherit = ["mail.thread", "recon.progress.mixin"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True, copy=False, default="/")
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    filename = fields.Char(string="File", readonly=True)
+    user_id = fields.Many2one("res.users", string="Confirmed By", readonly=True,
+                              default=lambda self: self.env.user)
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    state = fields.Selection([("queued", "Posting"), ("done", "Done")], required=True, readonly=True,
+                             default="queued", index=True)
+    date_done = fields.Datetime(string="Done On", readonly=True)
+    write_off_ids = fields.One2many("recon.write.off", "batch_id", string="Write-offs", readonly=True)
+    failure_ids = fields.One2many("recon.write.off.failure", "batch_id", string="Accounts Not Written Off",
+                                  readonly=True)
+    count_listed = fields.Integer(string="Accounts Listed", readonly=True,
+                                  help="Distinct accounts in the uploaded file.")
+    count_written_off = fields.Integer(compute="_compute_totals", store=True, string="Written Off")
+    count_failed = fields.Integer(compute="_compute_totals", store=True, string="Not Written Off")
+    count_pending = fields.Integer(compute="_compute_totals", store=True, string="Still to Post")
+    amount_total = fields.Monetary(compute="_compute_totals", store=True, currency_field="currency_id",
+                                   string="Total Written Off")
+    total_count = fields.Integer(compute="_compute_progress_counts", store=True, string="To Process")
+    processed_count = fields.Integer(compute="_compute_progress_counts", store=True, string="Processed")
+    summary = fields.Text(compute="_compute_summary")
+    failure_file = fields.Binary(string="Failure List", readonly=True, attachment=True)
+    failure_filename = fields.Char(readonly=True)
+
+    @api.depends("write_off_ids.state", "write_off_ids.amount_company", "failure_ids")
+    def _compute_totals(self):
+        for batch in self:
+            posted = batch.write_off_ids.filtered(lambda w: w.state == "posted")
+            batch.count_written_off = len(posted)
+            batch.amount_total = sum(posted.mapped("amount_company"))
+            batch.count_failed = len(batch.failure_ids)
+            batch.count_pending = len(batch.write_off_ids.filtered(lambda w: w.state == "draft"))
+
+    @api.depends("count_listed", "count_pending")
+    def _compute_progress_counts(self):
+        for batch in self:
+            batch.total_count = batch.count_listed
+            batch.processed_count = max(0, batch.count_listed - batch.count_pending)
+
+    @api.depends("state", "count_listed", "count_written_off", "count_failed", "count_pending", "amount_total")
+    def _compute_summary(self):
+        for batch in self:
+            amount = format_amount(self.env, batch.amount_total, batch.currency_id)
+            if batch.state == "queued":
+                batch.summary = self.env._("Posting: %(done)s accounts written off so far (%(amount)s), "
+                                           "%(pending)s to go; %(failed)s not written off.",
+                                           done=batch.count_written_off, amount=amount,
+                                           pending=batch.count_pending, failed=batch.count_failed)
+            else:
+                batch.summary = self.env._("%(done)s of %(listed)s accounts written off (%(amount)s); %(failed)s not "
+                                           "written off.", done=batch.count_written_off, listed=batch.count_listed,
+                                           amount=amount, failed=batch.count_failed)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("recon.write.off.batch") or "/"
+        return super().create(vals_list)
+
+    def action_open_write_offs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_write_off_action")
+        action["domain"] = [("batch_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_download_failures(self):
+        self.ensure_one()
+        if not self.failure_file:
+            raise UserError(self.env._("Batch %(batch)s has no account left to follow up.", batch=self.name))
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self._name}/{self.id}/failure_file/"
+                   f"{self.failure_filename or 'failures.csv'}?download=true",
+            "target": "download",
+        }
+
+    # ------------------------------------------------------------------
+    # Posting, in chunks
+    # ------------------------------------------------------------------
+    def _process_pending(self, limit=None, announce=False):
+        """Post up to ``limit`` draft write-offs of these batches, as their
+        users, finish the batches that have nothing left to post, and tell
+        their users how far they are.
+
+        :param announce: tell the user with a notification when a batch is
+            done (the scheduler finished it, not the user's request)
+        :return: how many write-offs were handled (posted or failed)
+        """
+        drafts = self.env["recon.write.off"].search(
+            [("batch_id", "in", self.ids), ("state", "=", "draft")],
+            limit=limit or POST_CHUNK_SIZE, order="batch_id, id",
+        )
+        touched = drafts.batch_id
+        for batch in self:
+            mine = drafts.filtered(lambda w: w.batch_id == batch)
+            if not mine:
+                continue
+            mine = mine.with_user(batch.user_id).with_context(allowed_company_ids=batch.company_id.ids)
+            failures = mine._post_pending_safely()
+            batch._add_failures([{
+                "invoice_id": invoice.id, "account_ref": invoice.name, "stage": "posting", "reason": reason,
+            } for invoice, reason in failures])
+        self.flush_recordset(["count_pending"])
+        self.filtered(lambda b: b.state == "queued" and not b.count_pending)._finish()
+        touched._send_progress(announce=announce)
+        return len(drafts)
+
+    @api.model
+    def _cron_process_write_offs(self):
+        """Post the next chunk of the queued batches; the scheduler calls
+        again while some remain."""
+        batches = self.search([("state", "=", "queued")], order="id")
+        if not batches:
+            return
+        done = batches._process_pending(limit=POST_CHUNK_SIZE, announce=True)
+        remaining = sum(batches.mapped("count_pending"))
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def _add_failures(self, vals_list):
+        self.ensure_one()
+        start = max(self.failure_ids.mapped("sequence"), default=0)
+        return self.env["recon.write.off.failure"].create([
+            dict(vals, batch_id=self.id, sequence=vals.get("sequence") or start + index)
+            for index, vals in enumerate(vals_list, start=1)
+        ])
+
+    def _finish(self):
+        """Done: keep the failure list as CSV, log the summary, tell the user."""
+        for batch in self:
+            values = {"state": "done", "date_done": fields.Datetime.now()}
+            if batch.failure_ids:
+                stages = dict(batch.failure_ids._fields["stage"]._description_selection(self.env))
+                data = to_csv(
+                    [self.env._("Account ID"), self.env._("Customer"), self.env._("Stage"), self.env._("Reason")],
+                    [[f.account_ref, f.invoice_id.commercial_partner_id.name, stages[f.stage], f.reason]
+                     for f in batch.failure_ids],
+                )
+                values.update(
+                    failure_file=base64.b64encode(data),
+                    failure_filename=self.env._("%(batch)s not written off.csv", batch=batch.name).replace("/", "-"),
+                )
+            batch.write(values)
+        self._post_summary()
+
+    def _post_summary(self):
+        """Each batch's own record of what happened, on its chatter: one
+        note per batch, all written at once."""
+        self._message_log_batch({
+            batch.id: Markup("<p>%s</p>") % self.env._(
+                "%(done)s of %(listed)s accounts of %(file)s written off, %(amount)s in total; "
+                "%(failed)s not written off.",
+                done=batch.count_written_off, listed=batch.count_listed, file=batch.filename or "",
+                amount=format_amount(self.env, batch.amount_total, batch.currency_id),
+                failed=batch.count_failed,
+            )
+            for batch in self
+        })
+
+    def _get_done_notification(self):
+        self.ensure_one()
+        return {
+            "type": "success" if not self.count_failed else "warning",
+            "title": self.env._("Bulk write-off %(batch)s done", batch=self.name),
+            "message": self.env._("%(done)s accounts written off (%(amount)s); %(failed)s not written off.",
+                                  done=self.count_written_off,
+                                  amount=format_amount(self.env, self.amount_total, self.currency_id),
+                                  failed=self.count_failed),
+            "sticky": bool(self.count_failed),
+        }
+
+    def _action_notify(self):
+        """What the confirming user sees: the batch is done, or posting
+        continues in the background and a notification will follow."""
+        self.ensure_one()
+        if self.state == "done":
+            params = self._get_done_notification()
+        else:
+            params = {
+                "type": "info",
+                "title": self.env._("Bulk write-off %(batch)s is posting", batch=self.name),
+                "message": self.env._("%(done)s accounts written off so far, %(pending)s to go. Posting continues "
+                                      "in the background; you will be notified when the batch is done.",
+                                      done=self.count_written_off, pending=self.count_pending),
+                "sticky": False,
+            }
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": dict(params, next={
+                "type": "ir.actions.act_window",
+                "res_model": self._name,
+                "res_id": self.id,
+                "views": [(False, "form")],
+                "target": "current",
+            }),
+        }
