@@ -14,6 +14,7 @@ from . import test_threshold_concurrency
 from . import test_adjustment_concurrency
 from . import test_services_schedules
 from . import test_services_balances
+from . import test_services_adjustments
 from . import test_adjustment_rule
 from . import test_services_debtor_limits
 from . import test_views
