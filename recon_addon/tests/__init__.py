@@ -16,6 +16,7 @@ from . import test_services_schedules
 from . import test_services_balances
 from . import test_services_adjustments
 from . import test_adjustment_rule
+from . import test_adjustment_amounts
 from . import test_services_debtor_limits
 from . import test_views
 from . import test_run_progress
