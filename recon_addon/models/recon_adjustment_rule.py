@@ -17,6 +17,7 @@ from odoo.tools import SQL, formatLang
 from odoo.tools.safe_eval import datetime as safe_datetime, safe_eval
 
 from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+from odoo.addons.recon_addon.services import adjustments as adjustment_service
 from odoo.addons.recon_addon.services import balances as balance_service
 from odoo.addons.recon_addon.services.schedules import Schedule, check_schedule, is_due, period_key
 
@@ -334,34 +335,42 @@ class ReconAdjustmentRule(models.Model):
     def _get_adjustment_amounts(self, invoices, day):
         """What the rule adjusts each account by.
 
+        Reads the balances and converts a flat value to each account's
+        currency; the amount and the decision are
+        :func:`~odoo.addons.recon_addon.services.adjustments.plan_adjustment`.
+
         :return: ``(amounts, reasons)``: ``{invoice: signed amount}`` (0.0
             when nothing), and ``{invoice: why nothing}`` for the accounts
             at 0.0
         """
         self.ensure_one()
         balances = invoices._recon_line_item_balances()
-        keys = self.balance_product_ids.ids
-        code = self.product_id.id
+        company_currency = self.company_id.currency_id
         amounts, reasons = {}, {}
         for invoice in invoices:
             currency = invoice.currency_id
             value = self.value
-            if self.adjustment_type == "flat" and currency != self.company_id.currency_id:
-                value = self.company_id.currency_id._convert(value, currency, self.company_id, day)
-            amount = balance_service.compute_adjustment(
-                self.adjustment_type, value, balances[invoice], code, keys, currency.rounding)
+            if self.adjustment_type == "flat" and currency != company_currency:
+                # unrounded: the service rounds the amount, and a tiny
+                # decrease keeps its sign for the reason
+                value = company_currency._convert(value, currency, self.company_id, day, round=False)
+            amount, reason = adjustment_service.plan_adjustment(
+                self.adjustment_type, value, balances[invoice], self.product_id.id,
+                self.balance_product_ids.ids, currency.rounding)
             amounts[invoice] = amount
-            if currency.is_zero(amount):
-                reasons[invoice] = self._get_nothing_reason(balances[invoice], currency)
+            if reason:
+                reasons[invoice] = self._get_nothing_reason(reason)
         return amounts, reasons
 
-    def _get_nothing_reason(self, balances, currency):
-        """Why the rule adjusts an account with line item ``balances`` by nothing."""
+    def _get_nothing_reason(self, reason):
+        """The words, for the preview and the run's report, of a reason of
+        :mod:`~odoo.addons.recon_addon.services.adjustments` why the rule
+        adjusts an account by nothing."""
         self.ensure_one()
-        if self.value < 0 and not currency.compare_amounts(balances.get(self.product_id.id, 0.0), 0.0) > 0:
+        if reason == adjustment_service.NOTHING_OPEN:
             return self.env._("Nothing open on line item code %(code)s",
                               code=self.product_id.display_name)
-        if self.adjustment_type == "percent":
+        if reason == adjustment_service.NO_BASE:
             return self.env._("No balance on the line item codes of the percentage")
         return self.env._("The amount rounds to zero")
 

@@ -1,14 +1,18 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 DEFAULT_DAYS_TO_DEFAULT = 90
 
-# (company field, account name, account type, reconcile, first code tried)
+# (company field, account name, account type, reconcile, first code tried);
+# the names are translated when the account is created (``self.env._(name)``)
 DEFAULT_ACCOUNTS = [
-    ("recon_bad_debt_account_id", "Bad Debts", "expense", False, "689100"),
-    ("recon_advance_account_id", "Advances to Payees", "asset_current", True, "131900"),
-    ("recon_commission_payable_account_id", "Commissions Payable", "liability_current", True, "421900"),
-    ("recon_forgiven_account_id", "Forgiven Advances", "expense", False, "689200"),
+    ("recon_bad_debt_account_id", _lt("Bad Debts"), "expense", False, "689100"),
+    ("recon_advance_account_id", _lt("Advances to Payees"), "asset_current", True, "131900"),
+    ("recon_commission_payable_account_id", _lt("Commissions Payable"), "liability_current", True, "421900"),
+    ("recon_forgiven_account_id", _lt("Forgiven Advances"), "expense", False, "689200"),
 ]
 
 
@@ -100,7 +104,7 @@ class ResCompany(models.Model):
             for field, name, account_type, reconcile, code in DEFAULT_ACCOUNTS:
                 if not company[field]:
                     vals[field] = company._recon_find_or_create_account(
-                        name, account_type, reconcile, code
+                        self.env._(name), account_type, reconcile, code
                     ).id
             if vals:
                 company.write(vals)

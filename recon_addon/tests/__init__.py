@@ -14,7 +14,9 @@ from . import test_threshold_concurrency
 from . import test_adjustment_concurrency
 from . import test_services_schedules
 from . import test_services_balances
+from . import test_services_adjustments
 from . import test_adjustment_rule
+from . import test_adjustment_amounts
 from . import test_services_debtor_limits
 from . import test_views
 from . import test_run_progress
@@ -22,3 +24,4 @@ from . import test_js
 from . import test_access
 from . import test_audit_trail
 from . import test_services_doctests
+from . import test_translations
