@@ -31,7 +31,9 @@ class AccountMove(models.Model):
 
     @api.model
     def _selection_recon_source_ref(self):
-        return [(model, self.env[model]._description) for model in self.env.registry
+        # the model's name as ir.model holds it: translated in the user's language
+        IrModel = self.env["ir.model"]
+        return [(model, IrModel._get(model).name or self.env[model]._description) for model in self.env.registry
                 if model.startswith("recon.") and not self.env[model]._abstract]
 
     @api.depends("recon_source_model", "recon_source_id")

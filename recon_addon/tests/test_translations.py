@@ -61,3 +61,15 @@ class TestTranslatedDefaults(ReconCommon):
         self.assertNotEqual(account, self.bad_debt)
         self.assertEqual(account.with_context(lang="fr_FR").name, "Créances irrécouvrables")
         self.assertEqual(account.account_type, "expense")
+
+    def test_requested_by_shows_the_model_name_in_the_users_language(self):
+        """An entry's "Requested By" offers the addon's models under their
+        translated names, as Odoo's own model selections do."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        model = self.env["ir.model"]._get("recon.write.off")
+        model.with_context(lang="fr_FR").name = "Passage en perte"
+        Move = self.env["account.move"]
+        french = dict(Move.with_context(lang="fr_FR")._selection_recon_source_ref())
+        english = dict(Move.with_context(lang="en_US")._selection_recon_source_ref())
+        self.assertEqual(french["recon.write.off"], "Passage en perte")
+        self.assertEqual(english["recon.write.off"], self.env["recon.write.off"]._description)
