@@ -92,7 +92,7 @@ class TestSpineAuditTrail(AuditTrailCase, ReconCommon):
     def _settle(self, invoices, amounts=None):
         amounts = amounts or invoices.mapped("amount_residual")
         return self.env["recon.ledger"]._settle([
-            Settlement(target=self._receivable_line(invoice), amount=amount, account=self.bad_debt,
+            Settlement(items=self._receivable_line(invoice), amount=amount, account=self.bad_debt,
                        source=invoice, label=f"Write-off {invoice.name}",
                        date=fields.Date.from_string("2024-03-01"))
             for invoice, amount in zip(invoices, amounts)
@@ -124,8 +124,8 @@ class TestSpineAuditTrail(AuditTrailCase, ReconCommon):
         inactive = self.company_data["default_journal_misc"].copy({"code": "LOCK"})
         inactive.active = False
         ledger = self.env["recon.ledger"]
-        entries = [ledger._prepare_settlement_entry(Settlement(
-            target=self._receivable_line(invoice), amount=invoice.amount_residual, account=self.bad_debt,
+        entries = [ledger._entry(Settlement(
+            items=self._receivable_line(invoice), amount=invoice.amount_residual, account=self.bad_debt,
             source=invoice, label="x", date=fields.Date.from_string("2024-03-01"),
         )) for invoice in (open_a, open_b)]
         entries[0].journal = inactive

@@ -19,7 +19,7 @@ class TestLedgerSpine(ReconCommon):
         amounts = amounts or [abs(inv.amount_residual) for inv in invoices]
         return self.ledger._settle([
             Settlement(
-                target=self._receivable_line(invoice),
+                items=self._receivable_line(invoice),
                 amount=amount,
                 account=self.bad_debt,
                 label=f"Write-off {invoice.name}",
@@ -102,8 +102,8 @@ class TestLedgerSpine(ReconCommon):
         other_journal.restrict_mode_hash_table = False
         other_journal.active = False
         entries = [
-            self.ledger._prepare_settlement_entry(Settlement(
-                target=self._receivable_line(inv), amount=inv.amount_residual,
+            self.ledger._entry(Settlement(
+                items=self._receivable_line(inv), amount=inv.amount_residual,
                 account=self.bad_debt, source=inv, label="x",
                 date=fields.Date.from_string("2024-03-01"),
             )) for inv in (open_a, open_b)
