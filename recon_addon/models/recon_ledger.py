@@ -190,10 +190,6 @@ class Reversal:
     def currency(self):
         return self.move.currency_id
 
-    @property
-    def lines(self):
-        return self.move.line_ids
-
 
 @dataclass
 class LedgerResult:

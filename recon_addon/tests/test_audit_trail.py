@@ -48,11 +48,19 @@ class AuditTrailCase:
 
     def assertInAuditTrail(self, moves):
         """Each of ``moves`` shows its creation, then its posting, as an entry
-        made and posted by hand does."""
+        made and posted by hand does (a reversal also the note of what it
+        reverses)."""
         self.assertTrue(moves)
         trail = self._audit_trail(moves)
         for move in moves:
             mine = trail.filtered(lambda m: m.res_id == move.id)
+            if move.reversed_entry_id:
+                # Odoo's own reversal notes what it reverses, as one made by hand
+                self.assertEqual(len(mine), 3, f"{move.name}: its creation, its origin and its posting")
+                reversed_note = mine[1]
+                self.assertEqual(reversed_note.account_audit_log_preview,
+                                 f"This entry has been reversed from {move.reversed_entry_id.display_name}\n")
+                mine -= reversed_note
             self.assertEqual(len(mine), 2, f"{move.name}: its creation and its posting")
             created, posted = mine
             self.assertRecordValues(created + posted, [
