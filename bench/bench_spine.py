@@ -53,7 +53,7 @@ def _settle_batch(registry, company_id, invoice_ids):
         invoices = env["account.move"].browse(invoice_ids)
         bad_debt = env["res.company"].browse(company_id).recon_bad_debt_account_id
         result = env["recon.ledger"]._settle([
-            Settlement(target=receivable_line(inv), amount=inv.amount_residual,
+            Settlement(items=receivable_line(inv), amount=inv.amount_residual,
                        account=bad_debt, source=inv, label="Write-off",
                        date=SETTLE_DATE)
             for inv in invoices

@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, formatLang
 
+from odoo.addons.recon_addon.models.recon_ledger import Part, Settlement, Transfer
+from odoo.addons.recon_addon.services import balances as balance_service
 from odoo.addons.recon_addon.services.schedules import ONCE_KEY
 
 _logger = logging.getLogger(__name__)
@@ -153,6 +155,140 @@ class ReconAdjustment(models.Model):
                 "Adjustment %(adjustment)s has a posted journal entry and cannot be deleted. "
                 "Reverse it with a decrease, or reset the entry to draft first.",
                 adjustment=posted[0].display_name))
+
+    # ------------------------------------------------------------------
+    # Posting
+    # ------------------------------------------------------------------
+    @api.model
+    def _post_for_rule(self, rule, amounts, day, run=None):
+        """Record and post the adjustments ``{invoice: amount}`` of ``rule``
+        on ``day``.
+
+        The rows are inserted first, in the transaction of their moves: their
+        unique keys make a second worker wait, then fail, instead of
+        adjusting an account twice. Those that cannot be posted are removed.
+
+        :return: ``(adjustments, errors)``: the posted adjustments, and the
+            error message of each account that could not be posted
+        """
+        rule.ensure_one()
+        key = rule._get_period_key(day)
+        invoices = list(amounts)
+        adjustments = self._create_locked([{
+            "rule_id": rule.id,
+            "run_id": run.id if run else False,
+            "company_id": rule.company_id.id,
+            "invoice_id": invoice.id,
+            "partner_id": invoice.commercial_partner_id.id,
+            "period_key": key,
+            "apply_limit": rule.apply_limit,
+            "date": day,
+            "product_id": rule.product_id.id,
+            "currency_id": invoice.currency_id.id,
+            "amount": amounts[invoice],
+        } for invoice in invoices])
+        decreased = self.env["account.move"].concat(*[inv for inv in invoices if amounts[inv] < 0])
+        items = decreased._recon_open_adjustment_items_by_invoice() if decreased else {}
+        failed = self.browse()
+        errors = []
+        requests, prepared = [], self.browse()
+        for adjustment, invoice in zip(adjustments, invoices):
+            try:
+                requests.append(adjustment._get_ledger_request(day, items.get(invoice)))
+                prepared |= adjustment
+            except UserError as exc:
+                failed |= adjustment
+                errors.append(f"{adjustment.display_name}: {exc.args[0]}")
+        result = self.env["recon.ledger"]._book(requests, isolate=True) if requests else None
+        for adjustment, move, error in zip(prepared, result.moves if result else [], result.errors if result else []):
+            if error:
+                failed |= adjustment
+                errors.append(error)
+            else:
+                adjustment._write_locked({"move_id": move.id})
+        posted = adjustments - failed
+        failed.unlink()
+        posted._set_zero_balance_status()
+        posted._log_on_chatter()
+        return posted, errors
+
+    def _get_ledger_request(self, day, adjustment_items=None):
+        """What the spine posts for this adjustment: an increase moves the
+        amount from the income account to the account's receivable (spread
+        over the remaining installments when the rule recalculates the
+        payment plan); a decrease settles the open items of the rule's line
+        item code against the income account, its open adjustments first.
+
+        :param adjustment_items: the open receivable items of the account's
+            adjustments, when already read (decreases settle them)
+        :raise UserError: when less of the line item code is open than the
+            decrease
+        """
+        self.ensure_one()
+        rule, invoice = self.rule_id, self.invoice_id
+        amount = self.amount
+        currency = invoice.currency_id
+        partner = invoice.commercial_partner_id
+        label = self.env._("%(rule)s on %(invoice)s", rule=rule.name, invoice=invoice.name)
+        open_items = invoice.line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
+            and l.amount_residual_currency > 0
+        ).sorted(lambda l: (l.date_maturity or day, l.id))
+        income = self._get_income_account()
+        if amount > 0:
+            receivable = (open_items or invoice.line_ids.filtered(
+                lambda l: l.account_id.account_type == "asset_receivable"))[:1].account_id
+            schedule = [(day, amount)]
+            if rule.recalculate_payment_plan and len(open_items) > 1:
+                schedule = balance_service.spread(
+                    amount, [(l.date_maturity, l.amount_residual_currency) for l in open_items],
+                    currency.rounding) or schedule
+            return Transfer(
+                source=self, from_account=income, to_account=receivable, partner=partner,
+                parts=[Part(part, date_maturity=due) for due, part in schedule],
+                label=label, date=day, currency=currency, company=rule.company_id, product=rule.product_id,
+            )
+        # take the decrease off this code only: its open adjustments first,
+        # then its part of the invoice (the installments, oldest first);
+        # _get_adjustment_amounts caps it at the code's balance
+        if adjustment_items is None:
+            adjustment_items = invoice._recon_open_adjustment_items()
+        same_code = adjustment_items.filtered(lambda l: l.product_id == rule.product_id)
+        invoice_part = self._get_invoice_part(same_code)
+        limits = {}
+        for item in open_items:
+            limits[item] = min(item.amount_residual_currency, invoice_part)
+            invoice_part = currency.round(invoice_part - limits[item])
+        available = currency.round(
+            sum(max(item.amount_residual_currency, 0.0) for item in same_code)
+            + sum(max(limit, 0.0) for limit in limits.values()))
+        if currency.compare_amounts(available, -amount) < 0:
+            raise UserError(self.env._(
+                "Rule %(rule)s cannot take %(amount)s of %(code)s off account %(invoice)s: "
+                "only %(open)s of that line item code is open. Preview the rule again.",
+                rule=rule.name, code=rule.product_id.display_name, invoice=invoice.name,
+                amount=formatLang(self.env, -amount, currency_obj=currency),
+                open=formatLang(self.env, available, currency_obj=currency)))
+        return Settlement(
+            source=self, items=same_code + open_items, amount=-amount, limits=limits, account=income,
+            partner=partner, label=label, date=day, product=rule.product_id,
+        )
+
+    def _get_income_account(self):
+        self.ensure_one()
+        rule = self.rule_id
+        account = rule.product_id.product_tmpl_id.with_company(rule.company_id)._get_product_accounts()["income"]
+        if account and self.invoice_id.fiscal_position_id:
+            account = self.invoice_id.fiscal_position_id.map_account(account)
+        return account
+
+    def _get_invoice_part(self, same_code_items):
+        """The open balance of the rule's line item code on the invoice
+        itself (not on its adjustments)."""
+        self.ensure_one()
+        invoice = self.invoice_id
+        balance = invoice._recon_line_item_balances()[invoice].get(self.rule_id.product_id.id, 0.0)
+        return invoice.currency_id.round(balance - sum(same_code_items.mapped("amount_residual_currency")))
 
     def _set_zero_balance_status(self):
         """Give accounts a decrease brought to zero their rule's status."""

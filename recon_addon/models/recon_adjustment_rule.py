@@ -13,12 +13,10 @@ import pytz
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, formatLang
+from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime as safe_datetime, safe_eval
 
-from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
 from odoo.addons.recon_addon.services import adjustments as adjustment_service
-from odoo.addons.recon_addon.services import balances as balance_service
 from odoo.addons.recon_addon.services.schedules import Schedule, check_schedule, is_due, period_key
 
 #: the largest "maximum number of debtors" a rule accepts
@@ -330,7 +328,7 @@ class ReconAdjustmentRule(models.Model):
         return counts
 
     # ------------------------------------------------------------------
-    # Amounts and postings
+    # Amounts (posted by recon.adjustment._post_for_rule)
     # ------------------------------------------------------------------
     def _get_adjustment_amounts(self, invoices, day):
         """What the rule adjusts each account by.
@@ -373,134 +371,6 @@ class ReconAdjustmentRule(models.Model):
         if reason == adjustment_service.NO_BASE:
             return self.env._("No balance on the line item codes of the percentage")
         return self.env._("The amount rounds to zero")
-
-    def _get_income_account(self, invoice):
-        self.ensure_one()
-        account = self.product_id.product_tmpl_id.with_company(self.company_id)._get_product_accounts()["income"]
-        if account and invoice.fiscal_position_id:
-            account = invoice.fiscal_position_id.map_account(account)
-        return account
-
-    def _prepare_adjustment_entry(self, adjustment, invoice, day, adjustment_items=None):
-        """The journal entry of one adjustment (``adjustment.amount`` signed).
-
-        :param adjustment_items: the open receivable items of the account's
-            adjustments, when already read (decreases settle them)
-        """
-        self.ensure_one()
-        amount = adjustment.amount
-        currency = invoice.currency_id
-        partner = invoice.commercial_partner_id
-        label = self.env._("%(rule)s on %(invoice)s", rule=self.name, invoice=invoice.name)
-        open_items = invoice.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
-            and l.amount_residual_currency > 0
-        ).sorted(lambda l: (l.date_maturity or day, l.id))
-        receivable = (open_items or invoice.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable"))[:1].account_id
-        income = LedgerLine(account=self._get_income_account(invoice), amount=-amount,
-                            partner=partner, name=label, product=self.product_id)
-        lines = []
-        if amount > 0:
-            schedule = [(day, amount)]
-            if self.recalculate_payment_plan and len(open_items) > 1:
-                schedule = balance_service.spread(
-                    amount, [(l.date_maturity, l.amount_residual_currency) for l in open_items],
-                    currency.rounding) or schedule
-            for due, part in schedule:
-                lines.append(LedgerLine(account=receivable, amount=part, partner=partner, name=label,
-                                        date_maturity=due, product=self.product_id))
-        else:
-            # take the decrease off this code only: its open adjustments
-            # first, then its part of the invoice (the installments, oldest
-            # first); _get_adjustment_amounts caps it at the code's balance
-            if adjustment_items is None:
-                adjustment_items = invoice._recon_open_adjustment_items()
-            same_code = adjustment_items.filtered(lambda l: l.product_id == self.product_id)
-            invoice_part = self._get_invoice_part(invoice, same_code)
-            left = -amount
-            for target in same_code + open_items:
-                if currency.is_zero(left):
-                    break
-                room = target.amount_residual_currency
-                if target in open_items:
-                    room = min(room, invoice_part)
-                    invoice_part = currency.round(invoice_part - room)
-                part = currency.round(min(left, room))
-                if currency.compare_amounts(part, 0.0) <= 0:
-                    continue
-                lines.append(LedgerLine(account=target.account_id, amount=-part, partner=partner,
-                                        name=label, reconcile_with=target, product=self.product_id))
-                left = currency.round(left - part)
-            if not currency.is_zero(left):
-                raise UserError(self.env._(
-                    "Rule %(rule)s cannot take %(amount)s of %(code)s off account %(invoice)s: "
-                    "only %(open)s of that line item code is open. Preview the rule again.",
-                    rule=self.name, code=self.product_id.display_name, invoice=invoice.name,
-                    amount=formatLang(self.env, -amount, currency_obj=currency),
-                    open=formatLang(self.env, -amount - left, currency_obj=currency)))
-        lines.append(income)
-        return LedgerEntry(source=adjustment, lines=lines, label=label, date=day,
-                           currency=currency, company=self.company_id)
-
-    def _get_invoice_part(self, invoice, same_code_items):
-        """The open balance of the rule's line item code on the invoice
-        itself (not on its adjustments)."""
-        self.ensure_one()
-        balance = invoice._recon_line_item_balances()[invoice].get(self.product_id.id, 0.0)
-        return invoice.currency_id.round(balance - sum(same_code_items.mapped("amount_residual_currency")))
-
-    def _apply_adjustments(self, amounts, day, run=None):
-        """Record and post the adjustments ``{invoice: amount}`` on ``day``.
-
-        The ``recon.adjustment`` rows are inserted first, in the transaction
-        of their moves: their unique keys make a second worker wait, then
-        fail, instead of adjusting an account twice.
-
-        :return: ``(adjustments, errors)``: the posted adjustments, and the
-            error message of each account that could not be posted
-        """
-        self.ensure_one()
-        key = self._get_period_key(day)
-        invoices = list(amounts)
-        Adjustment = self.env["recon.adjustment"]
-        adjustments = Adjustment._create_locked([{
-            "rule_id": self.id,
-            "run_id": run.id if run else False,
-            "company_id": self.company_id.id,
-            "invoice_id": invoice.id,
-            "partner_id": invoice.commercial_partner_id.id,
-            "period_key": key,
-            "apply_limit": self.apply_limit,
-            "date": day,
-            "product_id": self.product_id.id,
-            "currency_id": invoice.currency_id.id,
-            "amount": amounts[invoice],
-        } for invoice in invoices])
-        decreased = self.env["account.move"].concat(*[inv for inv in invoices if amounts[inv] < 0])
-        items = decreased._recon_open_adjustment_items_by_invoice() if decreased else {}
-        failed = Adjustment
-        errors = []
-        entries, prepared = [], Adjustment
-        for adjustment, invoice in zip(adjustments, invoices):
-            try:
-                entries.append(self._prepare_adjustment_entry(adjustment, invoice, day, items.get(invoice)))
-                prepared |= adjustment
-            except UserError as exc:
-                failed |= adjustment
-                errors.append(f"{adjustment.display_name}: {exc.args[0]}")
-        result = self.env["recon.ledger"]._post_entries(entries, isolate=True) if entries else None
-        for adjustment, move, error in zip(prepared, result.moves if result else [], result.errors if result else []):
-            if error:
-                failed |= adjustment
-                errors.append(error)
-            else:
-                adjustment._write_locked({"move_id": move.id})
-        posted = adjustments - failed
-        failed.unlink()
-        posted._set_zero_balance_status()
-        posted._log_on_chatter()
-        return posted, errors
 
     # ------------------------------------------------------------------
     # Actions and the nightly process

@@ -236,7 +236,8 @@ class ReconAdjustmentRun(models.Model):
             if not positions:
                 break
             chosen = [pending[i] for i in positions]
-            done, failures = rule._apply_adjustments({inv: amounts[inv] for inv in chosen}, self.date, run=self)
+            done, failures = self.env["recon.adjustment"]._post_for_rule(
+                rule, {inv: amounts[inv] for inv in chosen}, self.date, run=self)
             posted |= done
             errors += failures
             adjusted = set(done.partner_id.ids) - known

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
-from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+from odoo.addons.recon_addon.models.recon_ledger import Settlement
 from odoo.addons.recon_addon.services import thresholds
 
 
@@ -198,31 +198,21 @@ class ReconDeduction(models.Model):
                     "Deduction %(name)s is not broken out yet: delete it from its transaction instead.",
                     name=deduction.display_name,
                 ))
-        entries = [deduction._prepare_void_entry() for deduction in self]
-        result = self.env["recon.ledger"]._post_entries(entries)
+        # close the deduction's item and reopen the amount as a plain
+        # receivable of the customer
+        result = self.env["recon.ledger"]._settle([
+            Settlement(
+                source=deduction,
+                items=deduction.receivable_line_id,
+                account=deduction.receivable_line_id.account_id,
+                label=self.env._("Voided deduction %(name)s", name=deduction.display_name),
+                counterpart_label=self.env._("Back to customer: %(name)s", name=deduction._get_label()),
+            )
+            for deduction in self
+        ])
         for deduction, move in zip(self, result.moves):
             deduction._write_locked({"voided": True, "void_move_id": move.id})
         return True
-
-    def _prepare_void_entry(self):
-        """Close the deduction's item and reopen the amount as a plain
-        receivable of the customer."""
-        self.ensure_one()
-        item = self.receivable_line_id
-        open_amount = item.amount_residual_currency
-        label = self.env._("Voided deduction %(name)s", name=self.display_name)
-        return LedgerEntry(
-            source=self,
-            label=label,
-            currency=item.currency_id,
-            company=self.company_id,
-            lines=[
-                LedgerLine(account=item.account_id, amount=-open_amount, partner=item.partner_id,
-                           name=label, reconcile_with=item),
-                LedgerLine(account=item.account_id, amount=open_amount, partner=item.partner_id,
-                           name=self.env._("Back to customer: %(name)s", name=self._get_label())),
-            ],
-        )
 
     # ------------------------------------------------------------------
     # Manual resolution

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine, Settlement
+from odoo.addons.recon_addon.models.recon_ledger import Settlement
 
 
 class ReconDeductionLine(models.Model):
@@ -88,7 +88,7 @@ class ReconDeductionLine(models.Model):
         if source is None:
             result = ledger._settle([
                 Settlement(
-                    target=line.deduction_id.receivable_line_id,
+                    items=line.deduction_id.receivable_line_id,
                     amount=abs(line.amount),
                     account=line.account_id,
                     source=line,
@@ -101,50 +101,39 @@ class ReconDeductionLine(models.Model):
                 line._write_locked({"move_id": move.id, "date": date})
             return lines
         groups = list(lines.grouped("transaction_id").values())
-        result = ledger._post_entries([group._prepare_clearing_entry(source, date) for group in groups])
+        result = ledger._settle([group._get_clearing_settlement(source, date) for group in groups])
         for group, move in zip(groups, result.moves):
             group._write_locked({"move_id": move.id, "date": date})
         return lines
 
-    def _prepare_clearing_entry(self, source, date):
-        """One entry clearing these lines in full (all of one transaction):
+    def _get_clearing_settlement(self, source, date):
+        """Clear these lines in full (all of one transaction) in one entry:
         one receivable line for its deductions and one for its repayments,
         each reconciled with their items, and one counterpart line per
         promotion or fund type."""
         transaction = self.transaction_id
         transaction.ensure_one()
-        currency = transaction.currency_id
-        partner = transaction.partner_id.commercial_partner_id
-        entry_lines = []
+        groups = []
         for group in (self.filtered(lambda l: l.amount > 0), self.filtered(lambda l: l.amount < 0)):
-            if not group:
-                continue
-            items = group.deduction_id.receivable_line_id
-            refs = ", ".join(d.ref or str(d.id) for d in group.deduction_id)
-            entry_lines.append(LedgerLine(
-                account=items.account_id, amount=-currency.round(sum(group.mapped("amount"))), partner=partner,
-                name=self.env._("Below threshold: %(transaction)s (%(refs)s)", transaction=transaction.name,
-                                refs=refs),
-                reconcile_with=items,
-            ))
-        totals = {}
-        for line in self:
-            key = (line.account_id, line.promotion_id, line.fund_type_id)
-            totals[key] = totals.get(key, 0.0) + line.amount
-        for (account, promotion, fund_type), amount in totals.items():
-            entry_lines.append(LedgerLine(
-                account=account, amount=currency.round(amount), partner=partner,
-                name=self.env._("Below threshold: %(transaction)s to %(target)s",
-                                transaction=transaction.name, target=promotion.name or fund_type.name),
-            ))
-        return LedgerEntry(
+            if group:
+                refs = ", ".join(d.ref or str(d.id) for d in group.deduction_id)
+                groups.append((group.deduction_id.receivable_line_id, self.env._(
+                    "Below threshold: %(transaction)s (%(refs)s)", transaction=transaction.name, refs=refs)))
+        counterparts = [
+            (account, lines.deduction_id.receivable_line_id, self.env._(
+                "Below threshold: %(transaction)s to %(target)s",
+                transaction=transaction.name, target=promotion.name or fund_type.name))
+            for (account, promotion, fund_type), lines in self.grouped(
+                lambda l: (l.account_id, l.promotion_id, l.fund_type_id)).items()
+        ]
+        return Settlement(
             source=source,
+            groups=groups,
+            counterparts=counterparts,
+            partner=transaction.partner_id.commercial_partner_id,
             label=self.env._("Below threshold: %(transaction)s", transaction=transaction.name),
             ref=transaction.ref or transaction.name,
             date=date,
-            currency=currency,
-            company=transaction.company_id,
-            lines=entry_lines,
         )
 
     def _get_label(self):

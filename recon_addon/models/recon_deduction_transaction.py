@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+from odoo.addons.recon_addon.models.recon_ledger import Part, Transfer
 
 
 class ReconDeductionTransaction(models.Model):
@@ -174,43 +174,31 @@ class ReconDeductionTransaction(models.Model):
             return invoice_lines[0].account_id
         return self.partner_id.with_company(self.company_id).property_account_receivable_id
 
-    def _prepare_breakout_entry(self):
-        """The breakout entry: Dr receivable per deduction (Cr for a
-        repayment), and the balancing line for the remittance, split over
-        the short-paid invoices' open items (reconciled with them)."""
+    def _get_breakout_transfer(self):
+        """The breakout: a receivable item per deduction (key: the
+        deduction), the remittance on the other side, settling the
+        short-paid invoices' open items, earliest due first."""
         self.ensure_one()
         account = self._get_receivable_account()
-        partner = self.partner_id.commercial_partner_id
-        deductions = self.deduction_ids.sorted("id")
-        lines = [
-            LedgerLine(account=account, amount=deduction.amount, partner=partner,
-                       name=deduction._get_label())
-            for deduction in deductions
-        ]
-        remaining = self.currency_id.round(sum(deductions.mapped("amount")))
-        label = self.env._("Remittance %(ref)s", ref=self.ref or self.name)
-        if remaining > 0:
-            open_items = self.invoice_ids.line_ids.filtered(
-                lambda l: l.account_id.account_type == "asset_receivable"
-                and not l.reconciled and l.currency_id == self.currency_id and l.amount_residual_currency > 0
-            ).sorted(lambda l: (l.date_maturity or l.date, l.id))
-            for item in open_items:
-                take = min(remaining, item.amount_residual_currency)
-                lines.append(LedgerLine(account=item.account_id, amount=-take, partner=partner,
-                                        name=label, reconcile_with=item))
-                remaining = self.currency_id.round(remaining - take)
-                if self.currency_id.is_zero(remaining):
-                    break
-        if not self.currency_id.is_zero(remaining):
-            lines.append(LedgerLine(account=account, amount=-remaining, partner=partner, name=label))
-        return LedgerEntry(
+        open_items = self.invoice_ids.line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable"
+            and not l.reconciled and l.currency_id == self.currency_id and l.amount_residual_currency > 0
+        ).sorted(lambda l: (l.date_maturity or l.date, l.id))
+        return Transfer(
             source=self,
+            from_account=account,
+            to_account=account,
+            partner=self.partner_id.commercial_partner_id,
+            parts=[Part(deduction.amount, key=deduction, label=deduction._get_label())
+                   for deduction in self.deduction_ids.sorted("id")],
+            settle=open_items,
+            fifo=True,
             label=self.env._("Deduction breakout %(name)s", name=self.name),
+            from_label=self.env._("Remittance %(ref)s", ref=self.ref or self.name),
             ref=self.ref or self.name,
             date=self.date,
             currency=self.currency_id,
             company=self.company_id,
-            lines=lines,
         )
 
     def _lock_rows(self, nowait=False):
@@ -245,14 +233,13 @@ class ReconDeductionTransaction(models.Model):
                 valid |= transaction
         if not valid:
             return errors
-        entries = [transaction._prepare_breakout_entry() for transaction in valid]
-        result = self.env["recon.ledger"]._post_entries(entries, isolate=isolate)
-        for transaction, move, error in zip(valid, result.moves, result.errors):
+        result = self.env["recon.ledger"]._transfer(
+            [transaction._get_breakout_transfer() for transaction in valid], isolate=isolate)
+        for transaction, move, items, error in zip(valid, result.moves, result.lines, result.errors):
             if error:
                 errors[transaction] = error
                 continue
             transaction._write_locked({"state": "posted", "move_id": move.id})
-            items = move.line_ids.sorted("id")
-            for deduction, item in zip(transaction.deduction_ids.sorted("id"), items):
-                deduction._write_locked({"receivable_line_id": item.id})
+            for deduction in transaction.deduction_ids:
+                deduction._write_locked({"receivable_line_id": items[deduction].id})
         return errors

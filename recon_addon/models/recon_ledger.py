@@ -1,29 +1,44 @@
 """The ledger spine: every journal entry the addon posts is made here.
 
-Callers describe *what* to post as :class:`LedgerEntry` objects (or, for the
-common case of settling an open item against an account, as
-:class:`Settlement` objects); the spine validates all of them, creates every
-move with one ``create()``, posts them together and reconciles each marked
-line with its target through one ``_reconcile_plan``. Signs, currencies, lock
-dates, journals and reconciliation rules live in this one file.
+Callers ask for what to post with one of three recipes, and never give a
+signed debit or credit: the spine reads every sign from the open items'
+residuals or from the direction asked for.
+
+- :class:`Settlement`: settle open journal items against an account (all
+  that is open, or an amount taken from the items in the order given);
+- :class:`Transfer`: move an amount for a partner from one account to
+  another, the sending side settling given open items as far as they go,
+  the receiving side in one or several journal items (a maturity schedule,
+  one item per deduction …);
+- :class:`Reversal`: reverse a posted move with Odoo's own reversal.
+
+:meth:`ReconLedger._book` validates all the requests, creates every move with
+one ``create()``, posts them together with one ``_post()`` and reconciles
+every settling journal item with its items through one ``_reconcile_plan``.
+The result tells, per request, its move, its error, and which journal item
+answers which key the caller gave. Signs, currencies, lock dates, journals,
+the audit trail and reconciliation rules live in this one file.
 
 Example::
 
     ledger = env["recon.ledger"]
     result = ledger._settle([
-        Settlement(target=invoice_receivable_line, amount=12.5,
+        Settlement(items=invoice_receivable_items, amount=12.5,
                    account=company.recon_bad_debt_account_id,
                    label="Write-off", source=write_off_record),
     ])
     move = result.moves[0]
+    first_item_settled_by = result.lines[0][invoice_receivable_items[0]]
 """
 from dataclasses import dataclass, field as dc_field
 from datetime import date as date_type
-from typing import Any
+from typing import Any, NamedTuple
 
 from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
+
+from odoo.addons.recon_addon.services.owed_balances import allocate_fifo, split_forgiveness
 
 #: moves created, posted and reconciled per ORM round trip inside a call
 CHUNK_SIZE = 500
@@ -36,11 +51,12 @@ AUDIT_TRAIL_CONTEXT = dict.fromkeys(FAST_CONTEXT, False)
 
 @dataclass
 class LedgerLine:
-    """One journal item of an entry.
+    """One journal item of an entry, as the spine builds it from a recipe.
 
     ``amount`` is signed, in the entry's currency: debit > 0, credit < 0.
     ``reconcile_with`` (journal items) are reconciled with this line once
     posted; the line must reduce their open residual, never exceed it.
+    ``key`` names the line in the result (see :attr:`LedgerResult.lines`).
     """
 
     account: Any
@@ -50,6 +66,7 @@ class LedgerLine:
     date_maturity: date_type | None = None
     reconcile_with: Any = None
     product: Any = None
+    key: Any = None
 
 
 @dataclass
@@ -66,27 +83,123 @@ class LedgerEntry:
     ref: str | None = None
 
 
+# ----------------------------------------------------------------------
+# Recipes: what callers ask for. They never give a signed debit or credit:
+# the spine reads the direction from the open items or the transfer.
+# ----------------------------------------------------------------------
 @dataclass
 class Settlement:
-    """Settle ``amount`` (in the target's currency, positive) of the open
-    journal item ``target`` against ``account``."""
+    """Settle open journal items against ``account``: one entry, one journal
+    item per settled item (reconciled with it) and the counterpart.
 
-    target: Any
-    amount: float
-    account: Any
+    ``amount`` (positive, in the items' currency) is what to settle, taken
+    from the items in the order given (FIFO), each at most its open amount
+    or its ``limits`` entry; ``None`` settles everything open. Asking for
+    more than is open is refused, naming the item.
+
+    ``groups`` (``[(items, label)]``, instead of ``items``) settles the
+    whole open amount of each group with one journal item reconciled with
+    all of it. ``counterparts`` (``[(account, items, label)]``) splits the
+    counterpart: each account takes the open amount of its items.
+
+    Result keys: each settled item is the key of the journal item that
+    settles it (the first item of a group for a group), ``key`` (default
+    ``"counterpart"``) that of the counterpart.
+    """
+
     source: Any
+    items: Any = None
+    account: Any = None
+    amount: float | None = None
+    limits: dict | None = None
+    groups: list | None = None
+    counterparts: list | None = None
+    partner: Any = None
     label: str | None = None
+    counterpart_label: str | None = None
     date: date_type | None = None
     journal: Any = None
+    ref: str | None = None
+    product: Any = None
+    key: Any = "counterpart"
+
+
+class Part(NamedTuple):
+    """One journal item of a :class:`Transfer`'s receiving side. ``amount``
+    goes the transfer's way (negative: the other way, e.g. a repayment among
+    deductions); ``key`` names its journal item in the result."""
+
+    amount: float
+    key: Any = None
+    label: str | None = None
+    date_maturity: date_type | None = None
+
+
+@dataclass
+class Transfer:
+    """Move ``amount`` for ``partner`` out of ``from_account`` into
+    ``to_account`` (a negative amount moves it back), or the sum of
+    ``parts`` (then one journal item per part on ``to_account``).
+
+    The sending side settles the open items ``settle`` (on
+    ``from_account``) as far as they go and at most ``settle_amount``:
+    with one journal item reconciled with all of them (their net open
+    amount), or with ``fifo`` one per item, in the order given; the rest
+    stays open on ``from_account`` (result key ``"rest"``).
+    """
+
+    source: Any
+    from_account: Any
+    to_account: Any
+    partner: Any = None
+    amount: float = 0.0
+    parts: list | None = None
+    settle: Any = None
+    settle_amount: float | None = None
+    fifo: bool = False
+    currency: Any = None
+    company: Any = None
+    label: str | None = None
+    from_label: str | None = None
+    date: date_type | None = None
+    journal: Any = None
+    ref: str | None = None
+    product: Any = None
+    key: Any = "to"
+
+
+@dataclass
+class Reversal:
+    """Reverse ``move`` with Odoo's own reversal (``_reverse_moves``: the
+    reversal's ``reversed_entry_id`` is ``move``), dated ``date`` (today by
+    default). Each of its reconcilable items still fully open is reconciled
+    with its mirror; result keys: the original item of each mirror."""
+
+    source: Any
+    move: Any
+    date: date_type | None = None
+    journal: Any = None
+    label: str | None = None
+    ref: str | None = None
+
+    @property
+    def company(self):
+        return self.move.company_id
+
+    @property
+    def currency(self):
+        return self.move.currency_id
 
 
 @dataclass
 class LedgerResult:
     """``moves[i]`` is the posted move of request ``i`` (an empty recordset
-    when it failed) and ``errors[i]`` its error message, or ``None``."""
+    when it failed) and ``errors[i]`` its error message, or ``None``.
+    ``lines[i]`` maps the keys of request ``i`` to their journal items."""
 
     moves: list
     errors: list
+    lines: list = dc_field(default_factory=list)
 
     @property
     def posted(self):
@@ -104,29 +217,41 @@ class ReconLedger(models.AbstractModel):
     # ------------------------------------------------------------------
     # Public entry points
     # ------------------------------------------------------------------
-    def _settle(self, settlements, isolate=False):
-        """Settle open journal items, each against its counterpart account.
+    def _book(self, requests, isolate=False):
+        """Post the entries of recipes, one per request, in one batch.
 
-        :param settlements: list of :class:`Settlement`
+        :param requests: list of :class:`Settlement`, :class:`Transfer`,
+            :class:`Reversal` (or prepared :class:`LedgerEntry`)
         :param isolate: when False, any invalid request raises a UserError
             before anything is created and nothing is posted; when True, the
             valid requests are posted and the others reported in the result.
         :return: :class:`LedgerResult`
         """
-        return self._post_entries(
-            [self._prepare_settlement_entry(s) for s in settlements], isolate=isolate
-        )
+        return self._post_entries([self._entry(request) for request in requests], isolate=isolate)
+
+    def _settle(self, settlements, isolate=False):
+        """Settle open journal items (list of :class:`Settlement`), see :meth:`_book`."""
+        return self._book(settlements, isolate=isolate)
+
+    def _transfer(self, transfers, isolate=False):
+        """Move amounts between accounts (list of :class:`Transfer`), see :meth:`_book`."""
+        return self._book(transfers, isolate=isolate)
+
+    def _reverse(self, reversals, isolate=False):
+        """Reverse posted moves (list of :class:`Reversal`), see :meth:`_book`."""
+        return self._book(reversals, isolate=isolate)
 
     def _post_entries(self, entries, isolate=False):
         """Create, post and reconcile many journal entries at once.
 
-        :param entries: list of :class:`LedgerEntry`
-        :param isolate: see :meth:`_settle`
+        :param entries: list of :class:`LedgerEntry` or :class:`Reversal`
+        :param isolate: see :meth:`_book`
         :return: :class:`LedgerResult`
         """
         Move = self.env["account.move"]
         moves = [Move] * len(entries)
         errors = [None] * len(entries)
+        keyed = [{} for _entry in entries]
         for index, entry in enumerate(entries):
             error = self._check_entry(entry)
             if error and not isolate:
@@ -137,60 +262,154 @@ class ReconLedger(models.AbstractModel):
             chunk = valid[start:start + CHUNK_SIZE]
             if not isolate:
                 created = self._create_post_reconcile([entries[i] for i in chunk])
-                for i, move in zip(chunk, created):
-                    moves[i] = move
+                for i, (move, lines) in zip(chunk, created):
+                    moves[i], keyed[i] = move, lines
                 continue
             try:
                 with self.env.cr.savepoint():
                     created = self._create_post_reconcile([entries[i] for i in chunk])
-                for i, move in zip(chunk, created):
-                    moves[i] = move
+                for i, (move, lines) in zip(chunk, created):
+                    moves[i], keyed[i] = move, lines
             except (UserError, ValidationError):
                 # find the culprits: one savepoint per entry, only on failure
                 for i in chunk:
                     try:
                         with self.env.cr.savepoint():
-                            moves[i] = self._create_post_reconcile([entries[i]])[0]
+                            moves[i], keyed[i] = self._create_post_reconcile([entries[i]])[0]
                     except (UserError, ValidationError) as exc:
                         errors[i] = self._describe_failure(entries[i], exc)
-        return LedgerResult(moves=moves, errors=errors)
+        return LedgerResult(moves=moves, errors=errors, lines=keyed)
 
     # ------------------------------------------------------------------
-    # Preparation and validation
+    # Recipes to entries: every sign is decided here
     # ------------------------------------------------------------------
-    def _prepare_settlement_entry(self, settlement):
-        target = settlement.target
-        residual = target.amount_residual_currency
-        sign = 1 if residual > 0 else -1
-        return LedgerEntry(
-            source=settlement.source,
-            label=settlement.label,
-            date=settlement.date,
-            currency=target.currency_id,
-            company=target.company_id,
-            journal=settlement.journal,
-            lines=[
-                LedgerLine(
-                    account=target.account_id,
-                    amount=-sign * settlement.amount,
-                    partner=target.partner_id,
-                    name=settlement.label,
-                    reconcile_with=target,
-                ),
-                LedgerLine(
-                    account=settlement.account,
-                    amount=sign * settlement.amount,
-                    partner=target.partner_id,
-                    name=settlement.label,
-                ),
-            ],
-        )
+    def _entry(self, request):
+        """The :class:`LedgerEntry` (or :class:`Reversal`) that posts ``request``."""
+        if isinstance(request, Settlement):
+            return self._entry_for_settlement(request)
+        if isinstance(request, Transfer):
+            return self._entry_for_transfer(request)
+        return request
 
+    @staticmethod
+    def _direction(amount):
+        return 1 if amount > 0 else -1
+
+    def _entry_for_settlement(self, request):
+        groups = request.groups
+        items = request.items
+        if groups:
+            items = self.env["account.move.line"].union(*[group for group, _label in groups])
+        first = items[:1]
+        currency = first.currency_id
+        rounding = currency.rounding or 0.01
+        label = request.label
+        lines = []
+
+        def item_line(targets, amount, name, key):
+            return LedgerLine(account=targets[:1].account_id, amount=amount,
+                              partner=request.partner or targets[:1].partner_id, name=name or label,
+                              reconcile_with=targets, product=request.product, key=key)
+
+        if groups:
+            for group, group_label in groups:
+                open_amount = currency.round(sum(group.mapped("amount_residual_currency")))
+                lines.append(item_line(group, -open_amount, group_label, group[:1]))
+        elif request.amount is None:
+            for item in items:
+                lines.append(item_line(item, -item.amount_residual_currency, None, item))
+        else:
+            net = sum(items.mapped("amount_residual_currency"))
+            sign = self._direction(net if len(items) > 1 else first.amount_residual_currency)
+            limits = request.limits or {}
+            pool = {}
+            for item in items:
+                available = sign * item.amount_residual_currency
+                if item in limits:
+                    available = min(available, limits[item])
+                pool[item] = available
+            taken = allocate_fifo(request.amount, pool, rounding)
+            left = currency.round(request.amount - sum(taken.values()))
+            if not currency.is_zero(left):
+                # more than is open: ask for it on the last item, refused
+                # by the check with the item's name
+                last = items[-1:]
+                taken[last] = currency.round(taken.get(last, 0.0) + left)
+            for item, amount in taken.items():
+                lines.append(item_line(item, -sign * amount, None, item))
+        settled = currency.round(-sum(line.amount for line in lines))
+        partner = request.partner or first.partner_id
+        if request.counterparts:
+            for account, counter_items, counter_label in request.counterparts:
+                lines.append(LedgerLine(
+                    account=account, amount=currency.round(sum(counter_items.mapped("amount_residual_currency"))),
+                    partner=partner, name=counter_label or request.counterpart_label or label,
+                    product=request.product, key=(request.key, account)))
+        else:
+            lines.append(LedgerLine(account=request.account, amount=settled, partner=partner,
+                                    name=request.counterpart_label or label, product=request.product,
+                                    key=request.key))
+        return LedgerEntry(source=request.source, label=label, date=request.date, currency=currency,
+                           company=first.company_id, journal=request.journal, ref=request.ref, lines=lines)
+
+    def _entry_for_transfer(self, request):
+        company = request.company or (request.source.company_id if "company_id" in request.source
+                                      else self.env.company)
+        currency = request.currency or company.currency_id
+        partner = request.partner
+        label = request.label
+        lines = []
+        if request.parts:
+            for part in request.parts:
+                lines.append(LedgerLine(account=request.to_account, amount=currency.round(part.amount),
+                                        partner=partner, name=part.label or label,
+                                        date_maturity=part.date_maturity, product=request.product,
+                                        key=part.key))
+        else:
+            lines.append(LedgerLine(account=request.to_account, amount=currency.round(request.amount),
+                                    partner=partner, name=label, product=request.product, key=request.key))
+        total = currency.round(sum(line.amount for line in lines))
+        sign = self._direction(total)
+        from_label = request.from_label or label
+        settle = request.settle
+        reached = 0.0
+        if settle and not currency.is_zero(total):
+            most = abs(total) if request.settle_amount is None else min(abs(total), request.settle_amount)
+            if request.fifo:
+                # the sending line reduces the items open the transfer's way
+                pool = {item: sign * item.amount_residual_currency for item in settle}
+                for item, amount in allocate_fifo(most, pool, currency.rounding).items():
+                    lines.append(LedgerLine(account=request.from_account, amount=-sign * amount, partner=partner,
+                                            name=from_label, reconcile_with=item, product=request.product,
+                                            key=item))
+                    reached += sign * amount
+            else:
+                same_currency = all(item.currency_id == currency for item in settle)
+                open_amount = sum(settle.mapped("amount_residual_currency" if same_currency
+                                                else "amount_residual"))
+                reconciled, _rest = split_forgiveness(sign * most, open_amount, currency.rounding)
+                if not currency.is_zero(reconciled):
+                    lines.append(LedgerLine(account=request.from_account, amount=-reconciled, partner=partner,
+                                            name=from_label, reconcile_with=settle, product=request.product,
+                                            key="settled"))
+                    reached = reconciled
+        rest = currency.round(total - reached)
+        if not currency.is_zero(rest) or len(lines) < 2:
+            lines.append(LedgerLine(account=request.from_account, amount=-rest, partner=partner,
+                                    name=from_label, product=request.product, key="rest"))
+        return LedgerEntry(source=request.source, label=label, date=request.date, currency=currency,
+                           company=company, journal=request.journal, ref=request.ref, lines=lines)
+
+    # ------------------------------------------------------------------
+    # Validation
+    # ------------------------------------------------------------------
     def _entry_company(self, entry):
         return entry.company or (entry.source.company_id if "company_id" in entry.source else self.env.company)
 
     def _check_entry(self, entry):
         """Return why ``entry`` cannot be posted, naming the record, or None."""
+        if isinstance(entry, Reversal):
+            return self._check_reversal(entry)
         source = entry.source.display_name or entry.source._description
         company = self._entry_company(entry)
         currency = entry.currency or company.currency_id
@@ -220,6 +439,24 @@ class ReconLedger(models.AbstractModel):
                 error = self._check_reconcile_target(source, line, currency, accounting_date)
                 if error:
                     return error
+        return self._check_lock_dates(source, company, accounting_date, journal)
+
+    def _check_reversal(self, reversal):
+        source = reversal.source.display_name or reversal.source._description
+        company = reversal.company
+        journal = reversal.journal or company.recon_journal_id
+        if not journal:
+            return self.env._(
+                "%(record)s: company %(company)s has no Reconciliation journal. Set one in "
+                "Accounting > Configuration > Settings > Reconciliation.",
+                record=source, company=company.name,
+            )
+        if reversal.move.state != "posted":
+            return self.env._("%(record)s: the entry %(move)s to reverse is not posted.",
+                              record=source, move=reversal.move.display_name)
+        return self._check_lock_dates(source, company, reversal.date or fields.Date.context_today(self), journal)
+
+    def _check_lock_dates(self, source, company, accounting_date, journal):
         locks = company._get_violated_lock_dates(accounting_date, False, journal)
         if locks:
             return self.env._(
@@ -317,7 +554,8 @@ class ReconLedger(models.AbstractModel):
         }
 
     def _create_post_reconcile(self, entries):
-        """Create, post and reconcile ``entries``; return their moves in order.
+        """Create, post and reconcile ``entries``; return, in order, each
+        one's move and ``{key: journal item}``.
 
         The entries of companies that keep the audit trail
         (``check_account_audit_trail``) get the trail an entry posted by hand
@@ -334,11 +572,11 @@ class ReconLedger(models.AbstractModel):
             for i, move in zip(indexes, created):
                 moves[i] = move
         plan = []
+        keyed = []
         for entry, move in zip(entries, moves):
-            lines = move.line_ids.sorted("id")
-            for line, spec in zip(lines, entry.lines):
-                if spec.reconcile_with:
-                    plan.append(line + spec.reconcile_with)
+            pairs = self._match_lines(entry, move)
+            keyed.append({key: line for key, line, _targets in pairs if key is not None})
+            plan.extend(line + targets for _key, line, targets in pairs if targets)
         if plan:
             Line = self.env["account.move.line"]
             if any(audited):
@@ -350,11 +588,47 @@ class ReconLedger(models.AbstractModel):
             if any(audited):
                 # computed now, in that context, not later in the caller's
                 Line.env["account.move"].flush_model(["payment_state"])
-        return moves
+        return list(zip(moves, keyed))
+
+    def _match_lines(self, entry, move):
+        """``[(key, journal item, items to reconcile it with)]`` of ``move``,
+        the move made for ``entry``.
+
+        The items of a :class:`LedgerEntry` are created from its lines, in
+        their order, by this file alone; a :class:`Reversal`'s mirror items
+        are matched with the original items they reverse by account,
+        partner, currency and amount.
+        """
+        if not isinstance(entry, Reversal):
+            return [(spec.key, line, spec.reconcile_with)
+                    for line, spec in zip(move.line_ids.sorted("id"), entry.lines)]
+        mirrors = {}
+        for line in move.line_ids:
+            mirrors.setdefault(self._mirror_key(line, -1), []).append(line)
+        pairs = []
+        for original in entry.move.line_ids:
+            candidates = mirrors.get(self._mirror_key(original, 1))
+            if not candidates:
+                continue
+            mirror = candidates.pop(0)
+            fully_open = (
+                (original.account_id.reconcile
+                 or original.account_id.account_type in ("asset_cash", "liability_credit_card"))
+                and not original.reconciled
+                and original.currency_id.compare_amounts(
+                    original.amount_residual_currency, original.amount_currency) == 0
+            )
+            pairs.append((original, mirror, original if fully_open else None))
+        return pairs
+
+    @staticmethod
+    def _mirror_key(line, sign):
+        return (line.account_id.id, line.partner_id.id, line.currency_id.id,
+                line.currency_id.round(sign * line.amount_currency))
 
     def _create_and_post(self, entries, audit_trail):
-        """Create and post the moves of ``entries`` in one ``create()`` and
-        one ``_post()``.
+        """Create and post the moves of ``entries`` in one ``create()`` (one
+        ``_reverse_moves()`` for reversals) and one ``_post()``.
 
         With ``audit_trail``, tracking stays on, as for an entry made by hand
         or by core's payment wizard: core logs each move's creation ("Journal
@@ -366,7 +640,18 @@ class ReconLedger(models.AbstractModel):
         """
         context = AUDIT_TRAIL_CONTEXT if audit_trail else FAST_CONTEXT
         Move = self.env["account.move"].with_context(skip_invoice_sync=True, **context)
-        moves = Move.create([self._prepare_move_vals(entry) for entry in entries])
+        created = [None] * len(entries)
+        reversals = [i for i, entry in enumerate(entries) if isinstance(entry, Reversal)]
+        new = [i for i, entry in enumerate(entries) if not isinstance(entry, Reversal)]
+        if new:
+            for i, move in zip(new, Move.create([self._prepare_move_vals(entries[i]) for i in new])):
+                created[i] = move
+        if reversals:
+            originals = Move.browse([entries[i].move.id for i in reversals])
+            reversed_moves = originals._reverse_moves([self._reversal_vals(entries[i]) for i in reversals])
+            for i, move in zip(reversals, reversed_moves):
+                created[i] = move
+        moves = Move.browse([move.id for move in created])
         if not audit_trail:
             moves._post(soft=False)
             return moves
@@ -375,6 +660,18 @@ class ReconLedger(models.AbstractModel):
         moves._post(soft=False)
         self._log_tracked_changes(moves, before)
         return moves
+
+    def _reversal_vals(self, reversal):
+        """Default values of the reversal move (``_reverse_moves`` sets its
+        type and ``reversed_entry_id``)."""
+        company = reversal.company
+        return {
+            "date": reversal.date or fields.Date.context_today(self),
+            "journal_id": (reversal.journal or company.recon_journal_id).id,
+            "ref": reversal.ref or reversal.label,
+            "recon_source_model": reversal.source._name,
+            "recon_source_id": reversal.source.id,
+        }
 
     def _log_tracked_changes(self, moves, before):
         """Log, on each of ``moves``, the changes of its tracked fields since

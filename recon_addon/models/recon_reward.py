@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
-from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+from odoo.addons.recon_addon.models.recon_ledger import Reversal, Transfer
 from odoo.addons.recon_addon.services.owed_balances import allocate_fifo
 
 #: fields frozen once a reward is confirmed (its entry reflects them)
@@ -234,8 +234,8 @@ class ReconReward(models.Model):
         if to_post:
             to_post._check_reward_accounts()
             settled = to_post._allocate_repayments()
-            result = self.env["recon.ledger"]._post_entries(
-                [reward._prepare_entry(settled.get(reward)) for reward in to_post]
+            result = self.env["recon.ledger"]._transfer(
+                [reward._get_transfer(settled.get(reward)) for reward in to_post]
             )
             for reward, move in zip(to_post, result.moves):
                 reward._write_status({"move_id": move.id})
@@ -243,8 +243,9 @@ class ReconReward(models.Model):
         return True
 
     def action_reverse(self):
-        """Cancel confirmed rewards. A posted entry is reversed by a mirror
-        entry dated today, reconciled with the original where it is still open."""
+        """Cancel confirmed rewards. A posted entry is reversed (Odoo's
+        reversal, dated today), its items reconciled with the original's
+        where those are still fully open."""
         invalid = self.filtered(lambda r: r.state != "confirmed" or r.clearing_id)
         if invalid:
             reward = invalid[0]
@@ -259,9 +260,11 @@ class ReconReward(models.Model):
         self._lock_for_update()
         posted = self.filtered(lambda r: r.move_id)
         if posted:
-            result = self.env["recon.ledger"]._post_entries(
-                [reward._prepare_reversal_entry() for reward in posted]
-            )
+            result = self.env["recon.ledger"]._reverse([
+                Reversal(source=reward, move=reward.move_id,
+                         label=self.env._("Reversal: %s", reward.name), ref=reward.move_id.name)
+                for reward in posted
+            ])
             for reward, move in zip(posted, result.moves):
                 reward._write_status({"reversal_move_id": move.id})
         self._write_status({"state": "reversed"})
@@ -342,9 +345,9 @@ class ReconReward(models.Model):
                                       repayment.currency_id.round(sum(taken.values())))
         return settled
 
-    def _prepare_entry(self, settled=None):
+    def _get_transfer(self, settled=None):
         """Advance: Dr advances receivable / Cr commissions payable, both on
-        the payee; a repayment (negative amount) mirrors the signs, its
+        the payee; a repayment (negative amount) goes the other way, its
         credit reconciled with the advances it settles.
 
         :param settled: for a repayment, ``(advance items, amount)`` from
@@ -353,51 +356,20 @@ class ReconReward(models.Model):
         self.ensure_one()
         label = (self.env._("Repayment: %s", self.name) if self.amount < 0
                  else self.env._("Advance: %s", self.name))
-        partner = self.partner_id
-        lines = [LedgerLine(account=self.company_id.recon_commission_payable_account_id, amount=-self.amount,
-                            partner=partner, name=label)]
-        account = self._get_debit_account()
-        rest = self.amount
-        if settled:
-            items, amount = settled
-            lines.append(LedgerLine(account=account, amount=-amount, partner=partner, name=label,
-                                    reconcile_with=items))
-            rest = self.currency_id.round(rest + amount)
-        if not self.currency_id.is_zero(rest):
-            lines.append(LedgerLine(account=account, amount=rest, partner=partner, name=label))
-        return LedgerEntry(
+        payable = self.company_id.recon_commission_payable_account_id
+        items, amount = settled or (None, None)
+        repayment = self.amount < 0
+        return Transfer(
             source=self,
+            from_account=self._get_debit_account() if repayment else payable,
+            to_account=payable if repayment else self._get_debit_account(),
+            partner=self.partner_id,
+            amount=abs(self.amount),
+            settle=items,
+            settle_amount=amount,
             label=label,
             date=self.date,
             currency=self.currency_id,
             company=self.company_id,
             ref=self.reference or self.name,
-            lines=lines,
-        )
-
-    def _prepare_reversal_entry(self):
-        self.ensure_one()
-        label = self.env._("Reversal: %s", self.name)
-        lines = []
-        for line in self.move_id.line_ids.sorted("id"):
-            fully_open = (
-                line.account_id.reconcile
-                and not line.reconciled
-                and line.currency_id.compare_amounts(line.amount_residual_currency, line.amount_currency) == 0
-            )
-            lines.append(LedgerLine(
-                account=line.account_id,
-                amount=-line.amount_currency,
-                partner=line.partner_id,
-                name=label,
-                reconcile_with=line if fully_open else None,
-            ))
-        return LedgerEntry(
-            source=self,
-            label=label,
-            date=fields.Date.context_today(self),
-            currency=self.move_id.currency_id,
-            company=self.company_id,
-            ref=self.move_id.name,
-            lines=lines,
         )

@@ -1,9 +1,11 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import formatLang
 
-from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
-from odoo.addons.recon_addon.services.owed_balances import split_forgiveness
+from odoo.addons.recon_addon.models.recon_ledger import Transfer
+from odoo.addons.recon_addon.services.owed_balances import owed_balance
+
+MANAGER_GROUP = "recon_addon.recon_addon_group_manager"
 
 
 class ReconRewardClearing(models.Model):
@@ -38,28 +40,100 @@ class ReconRewardClearing(models.Model):
                 "The clearing of %(payee)s's owed balance is the record of what was forgiven and "
                 "cannot be deleted.", payee=self[0].partner_id.display_name))
 
-    def _prepare_forgiveness_entry(self, open_items):
+    # ------------------------------------------------------------------
+    # Clearing
+    # ------------------------------------------------------------------
+    @api.model
+    def _check_clear_access(self):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._(
+                "Only a Reconciliation Manager can clear owed balances (%(user)s is not one).",
+                user=self.env.user.name,
+            ))
+
+    @api.model
+    def _clear_balances(self, partners):
+        """Forgive the owed balances of ``partners`` in the current company.
+
+        Every recoverable confirmed reward of each payee becomes
+        non-recoverable (none is deleted) and is linked to a
+        ``recon.reward.clearing``; when the company posts rewards, one
+        forgiveness entry per payee (Dr forgiven advances / Cr advances
+        receivable) is posted in one batch and reconciled with the payee's
+        open advance items. Payees without a balance are skipped.
+
+        :return: the clearings made
+        """
+        self._check_clear_access()
+        company = self.env.company
+        currency = company.currency_id
+        rewards = self.env["recon.reward"].search([
+            ("partner_id", "in", partners.ids),
+            ("company_id", "=", company.id),
+            ("state", "=", "confirmed"),
+            ("recoverable", "=", True),
+        ])
+        rewards._lock_for_update()
+        by_partner = rewards.grouped("partner_id")
+        todo = []
+        for partner in partners:
+            partner_rewards = by_partner.get(partner, rewards.browse())
+            balance = owed_balance([(r.amount_company, True) for r in partner_rewards], currency.rounding)
+            if not currency.is_zero(balance):
+                todo.append((partner, partner_rewards, balance))
+        if not todo:
+            return self.browse()
+        clearings = self._create_locked([
+            {"partner_id": partner.id, "company_id": company.id, "amount": balance}
+            for partner, _rewards, balance in todo
+        ])
+        if company.recon_post_rewards:
+            rewards._check_reward_accounts()
+            open_items = self._get_open_advance_items(partners, company)
+            result = self.env["recon.ledger"]._transfer([
+                clearing._get_forgiveness_transfer(open_items.get(clearing.partner_id.id))
+                for clearing in clearings
+            ])
+            for clearing, move in zip(clearings, result.moves):
+                clearing._write_locked({"move_id": move.id})
+        for (partner, partner_rewards, _balance), clearing in zip(todo, clearings):
+            partner_rewards._mark_cleared(clearing)
+            partner._recon_log_note(clearing._prepare_chatter_note())
+        return clearings
+
+    @api.model
+    def _get_open_advance_items(self, partners, company):
+        """Open journal items of ``partners`` on the company's advances
+        account, as ``{partner_id: account.move.line}``."""
+        lines = self.env["account.move.line"].search([
+            ("account_id", "=", company.recon_advance_account_id.id),
+            ("partner_id", "in", partners.ids),
+            ("company_id", "=", company.id),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+        ], order="date, id")
+        return {partner.id: items for partner, items in lines.grouped("partner_id").items()}
+
+    def _get_forgiveness_transfer(self, open_items):
         """Dr forgiven advances / Cr advances receivable for the cleared
-        amount (mirrored for a negative balance), the credit reconciled with
-        the payee's open advance items as far as they go."""
+        amount (the other way for a negative balance), the credit reconciled
+        with the payee's open advance items as far as they go."""
         self.ensure_one()
         company = self.company_id
-        currency = company.currency_id
-        label = self.env._("Forgiveness of owed balance: %s", self.partner_id.display_name)
         open_items = (open_items or self.env["account.move.line"]).filtered(
             lambda l: not l.company_currency_id.is_zero(l.amount_residual))
-        reconciled, rest = split_forgiveness(self.amount, sum(open_items.mapped("amount_residual")),
-                                             currency.rounding)
-        lines = [LedgerLine(account=company.recon_forgiven_account_id, amount=self.amount,
-                            partner=self.partner_id, name=label)]
-        if not currency.is_zero(reconciled):
-            lines.append(LedgerLine(account=company.recon_advance_account_id, amount=-reconciled,
-                                    partner=self.partner_id, name=label, reconcile_with=open_items))
-        if not currency.is_zero(rest):
-            lines.append(LedgerLine(account=company.recon_advance_account_id, amount=-rest,
-                                    partner=self.partner_id, name=label))
-        return LedgerEntry(source=self, label=label, date=self.date, currency=currency, company=company,
-                           lines=lines)
+        return Transfer(
+            source=self,
+            from_account=company.recon_advance_account_id,
+            to_account=company.recon_forgiven_account_id,
+            partner=self.partner_id,
+            amount=self.amount,
+            settle=open_items,
+            label=self.env._("Forgiveness of owed balance: %s", self.partner_id.display_name),
+            date=self.date,
+            currency=company.currency_id,
+            company=company,
+        )
 
     def _prepare_chatter_note(self):
         self.ensure_one()

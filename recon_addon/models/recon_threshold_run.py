@@ -441,8 +441,8 @@ class ReconThresholdRun(models.Model):
             "fund_type_id": candidates[invoice][2].id,
             "account_id": candidates[invoice][0].id,
         } for invoice in todo])
-        entries = [run_line._prepare_invoice_entry() for run_line in run_lines]
-        result = self.env["recon.ledger"]._post_entries(entries, isolate=True)
+        result = self.env["recon.ledger"]._settle(
+            [run_line._get_settlement() for run_line in run_lines], isolate=True)
         for run_line, move, error in zip(run_lines, result.moves, result.errors):
             if error:
                 run_line._write_locked({"result": "refused", "reason": error})

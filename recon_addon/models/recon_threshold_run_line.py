@@ -2,7 +2,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+from odoo.addons.recon_addon.models.recon_ledger import Settlement
 
 RESULTS = [
     ("cleared", "Cleared"),
@@ -68,19 +68,14 @@ class ReconThresholdRunLine(models.Model):
                 line.amount_company = line.currency_id._convert(
                     line.amount, line.company_currency_id, line.company_id, fields.Date.context_today(line))
 
-    def _prepare_invoice_entry(self):
+    def _get_settlement(self):
         """Close the invoice's open receivable items against the line's account."""
         self.ensure_one()
         invoice = self.invoice_id
         items = invoice.line_ids.filtered(
             lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
             and not l.currency_id.is_zero(l.amount_residual_currency))
-        partner = invoice.commercial_partner_id
         label = self.env._("Below threshold: %(invoice)s to %(target)s", invoice=invoice.name,
                            target=self.promotion_id.name or self.fund_type_id.name)
-        lines = [LedgerLine(account=item.account_id, amount=-item.amount_residual_currency, partner=partner,
-                            name=label, reconcile_with=item) for item in items]
-        lines.append(LedgerLine(account=self.account_id, amount=sum(items.mapped("amount_residual_currency")),
-                                partner=partner, name=label))
-        return LedgerEntry(source=self, label=label, currency=invoice.currency_id, company=invoice.company_id,
-                           ref=invoice.name, lines=lines)
+        return Settlement(source=self, items=items, account=self.account_id,
+                          partner=invoice.commercial_partner_id, label=label, ref=invoice.name)

@@ -5,7 +5,7 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine
+from odoo.addons.recon_addon.models.recon_ledger import Settlement
 
 _logger = logging.getLogger(__name__)
 
@@ -180,8 +180,8 @@ class ReconWriteOff(models.Model):
             else:
                 to_post.append(write_off)
         amounts = [sum(open_lines[w.invoice_id.id].mapped("amount_residual_currency")) for w in to_post]
-        entries = [w._prepare_ledger_entry(open_lines[w.invoice_id.id]) for w in to_post]
-        result = self.env["recon.ledger"]._post_entries(entries, isolate=isolate)
+        result = self.env["recon.ledger"]._settle(
+            [w._get_settlement(open_lines[w.invoice_id.id]) for w in to_post], isolate=isolate)
         for write_off, amount, move, error in zip(to_post, amounts, result.moves, result.errors):
             if move:
                 write_off._write_locked({"move_id": move.id, "amount": amount})
@@ -220,37 +220,14 @@ class ReconWriteOff(models.Model):
                 write_off.unlink()
         return failures
 
-    def _prepare_ledger_entry(self, open_lines):
-        """One entry: Dr write-off account / Cr each open receivable item of
-        the invoice (``open_lines``), reconciled with it."""
+    def _get_settlement(self, open_lines):
+        """Settle the open receivable items ``open_lines`` of the invoice
+        against the write-off account."""
         self.ensure_one()
         invoice = self.invoice_id
         label = self.env._("Write-off of %(invoice)s", invoice=invoice.name)
-        lines = [
-            LedgerLine(
-                account=line.account_id,
-                amount=-line.amount_residual_currency,
-                partner=line.partner_id,
-                name=label,
-                reconcile_with=line,
-            )
-            for line in open_lines
-        ]
-        lines.append(LedgerLine(
-            account=self.account_id,
-            amount=sum(open_lines.mapped("amount_residual_currency")),
-            partner=invoice.commercial_partner_id,
-            name=label,
-        ))
-        return LedgerEntry(
-            source=self,
-            lines=lines,
-            label=label,
-            date=self.date,
-            currency=invoice.currency_id,
-            company=invoice.company_id,
-            ref=label,
-        )
+        return Settlement(source=self, items=open_lines, account=self.account_id,
+                          partner=invoice.commercial_partner_id, label=label, date=self.date, ref=label)
 
     @api.model
     def _failure_reason(self, write_off, error):

@@ -1,9 +1,7 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
-from odoo.addons.recon_addon.services.owed_balances import SEARCH_OPERATORS, balance_matches, owed_balance
-
-MANAGER_GROUP = "recon_addon.recon_addon_group_manager"
+from odoo.addons.recon_addon.services.owed_balances import SEARCH_OPERATORS, balance_matches
 
 
 class ResPartner(models.Model):
@@ -97,75 +95,3 @@ class ResPartner(models.Model):
             body=body, author_id=self.env.user.partner_id.id, message_type="comment",
             subtype_xmlid="mail.mt_note",
         )
-
-    # ------------------------------------------------------------------
-    # Clearing
-    # ------------------------------------------------------------------
-    def _recon_check_clear_access(self):
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(self.env._(
-                "Only a Reconciliation Manager can clear owed balances (%(user)s is not one).",
-                user=self.env.user.name,
-            ))
-
-    def _recon_clear_recoverable_balance(self):
-        """Forgive the owed balances of ``self`` in the current company.
-
-        Every recoverable confirmed reward of each payee becomes
-        non-recoverable (none is deleted) and is linked to a
-        ``recon.reward.clearing``; when the company posts rewards, one
-        forgiveness entry per payee (Dr forgiven advances / Cr advances
-        receivable) is posted in one batch and reconciled with the payee's
-        open advance items. Payees without a balance are skipped.
-
-        :return: the clearings made (``recon.reward.clearing``)
-        """
-        self._recon_check_clear_access()
-        company = self.env.company
-        currency = company.currency_id
-        Clearing = self.env["recon.reward.clearing"]
-        rewards = self.env["recon.reward"].search([
-            ("partner_id", "in", self.ids),
-            ("company_id", "=", company.id),
-            ("state", "=", "confirmed"),
-            ("recoverable", "=", True),
-        ])
-        rewards._lock_for_update()
-        by_partner = rewards.grouped("partner_id")
-        todo = []
-        for partner in self:
-            partner_rewards = by_partner.get(partner, rewards.browse())
-            balance = owed_balance([(r.amount_company, True) for r in partner_rewards], currency.rounding)
-            if not currency.is_zero(balance):
-                todo.append((partner, partner_rewards, balance))
-        if not todo:
-            return Clearing
-        clearings = Clearing._create_locked([
-            {"partner_id": partner.id, "company_id": company.id, "amount": balance}
-            for partner, _rewards, balance in todo
-        ])
-        if company.recon_post_rewards:
-            rewards._check_reward_accounts()
-            open_items = self._recon_get_open_advance_items(company)
-            result = self.env["recon.ledger"]._post_entries([
-                clearing._prepare_forgiveness_entry(open_items.get(clearing.partner_id.id))
-                for clearing in clearings
-            ])
-            for clearing, move in zip(clearings, result.moves):
-                clearing._write_locked({"move_id": move.id})
-        for (partner, partner_rewards, balance), clearing in zip(todo, clearings):
-            partner_rewards._mark_cleared(clearing)
-            partner._recon_log_note(clearing._prepare_chatter_note())
-        return clearings
-
-    def _recon_get_open_advance_items(self, company):
-        """Open journal items of ``self`` on the company's advances account,
-        as ``{partner_id: account.move.line}``."""
-        lines = self.env["account.move.line"].search([
-            ("account_id", "=", company.recon_advance_account_id.id),
-            ("partner_id", "in", self.ids),
-            ("company_id", "=", company.id),
-            ("parent_state", "=", "posted"),
-            ("reconciled", "=", False),
-        ], order="date, id")
-        return {partner.id: items for partner, items in lines.grouped("partner_id").items()}

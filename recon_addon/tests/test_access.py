@@ -179,7 +179,7 @@ class TestAccess(AccessCommon):
         payee = self.env["res.partner"].create({"name": "Field Rep"})
         reward = self.env["recon.reward"].create({"name": "Draw", "partner_id": payee.id, "amount": 40.0})
         reward.action_confirm()
-        payee.with_user(self.manager)._recon_clear_recoverable_balance()
+        self.env["recon.reward.clearing"].with_user(self.manager)._clear_balances(payee)
         clearing = reward.clearing_id
         self.assertRecordValues(clearing, [{"amount": 40.0, "partner_id": payee.id}])
         for vals in ({"amount": 1.0}, {"move_id": False}, {"partner_id": self.customer.id}, {"date": "2024-01-01"}):

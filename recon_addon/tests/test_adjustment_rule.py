@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.recon_addon.models.recon_adjustment_rule import ReconAdjustmentRule
+from odoo.addons.recon_addon.models.recon_adjustment import ReconAdjustment
 
 from .common import ReconCommon
 
@@ -299,9 +299,9 @@ class TestAdjustmentRules(AdjustmentCommon):
         rule = self._rule(apply_limit="once_per_debtor")
         first = self._account(100.0)
         second = self._account(100.0)
-        rule._apply_adjustments({first: 10.0}, date(2024, 3, 1))
+        self.env["recon.adjustment"]._post_for_rule(rule, {first: 10.0}, date(2024, 3, 1))
         with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            rule._apply_adjustments({second: 10.0}, date(2024, 3, 1))
+            self.env["recon.adjustment"]._post_for_rule(rule, {second: 10.0}, date(2024, 3, 1))
 
     def test_posted_adjustment_cannot_be_deleted(self):
         rule = self._rule()
@@ -326,10 +326,10 @@ class TestAdjustmentRules(AdjustmentCommon):
         rule = self._rule()
         invoices = self._account(100.0) + self._account(100.0)
         amounts = {invoice: 10.0 for invoice in invoices}
-        rule._apply_adjustments(amounts, date(2024, 3, 1))
+        self.env["recon.adjustment"]._post_for_rule(rule, amounts, date(2024, 3, 1))
         moves_before = self.env["account.move"].search_count([])
         with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            rule._apply_adjustments(amounts, date(2024, 3, 1))
+            self.env["recon.adjustment"]._post_for_rule(rule, amounts, date(2024, 3, 1))
         self.assertEqual(self.env["account.move"].search_count([]), moves_before)
         self.assertEqual(len(self._adjustments(rule)), 2)
         self.assertEqual(invoices.mapped("recon_account_balance"), [110.0, 110.0])
@@ -562,11 +562,11 @@ class TestOncePerPeriod(AdjustmentCommon):
             with self.subTest(frequency=frequency):
                 rule = self._rule(frequency=frequency, **extra)
                 invoice = self._account(100.0)
-                rule._apply_adjustments({invoice: 10.0}, first)
+                self.env["recon.adjustment"]._post_for_rule(rule, {invoice: 10.0}, first)
                 moves_before = self.env["account.move"].search_count([])
                 with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"), \
                         self.env.cr.savepoint():
-                    rule._apply_adjustments({invoice: 10.0}, second)
+                    self.env["recon.adjustment"]._post_for_rule(rule, {invoice: 10.0}, second)
                 self.assertEqual(self.env["account.move"].search_count([]), moves_before)
                 self.assertEqual(len(self._adjustments(rule)), 1)
                 self.assertAlmostEqual(invoice.recon_account_balance, 110.0)
@@ -594,7 +594,7 @@ class TestOncePerPeriod(AdjustmentCommon):
 
         def legacy(rule, amounts, day):
             """An adjustment as the addon made it before: keyed by its date."""
-            rule._apply_adjustments(amounts, day)
+            self.env["recon.adjustment"]._post_for_rule(rule, amounts, day)
             self._adjustments(rule).filtered(lambda a: a.date == day)._write_locked(
                 {"period_key": day.isoformat()})
             self.env.flush_all()
@@ -603,7 +603,7 @@ class TestOncePerPeriod(AdjustmentCommon):
         legacy(monthly, {invoice: 10.0}, date(2024, 3, 15))   # the double charge of the bug
         legacy(monthly, {invoice: 10.0}, date(2024, 4, 1))
         legacy(weekly, {invoice: 10.0}, date(2024, 3, 1))
-        once._apply_adjustments({invoice: 10.0}, date(2024, 3, 1))
+        self.env["recon.adjustment"]._post_for_rule(once, {invoice: 10.0}, date(2024, 3, 1))
 
         self.assertEqual(self.env["recon.adjustment"]._migrate_period_keys(), kept_before + 1)
 
@@ -697,7 +697,7 @@ class TestDebtorLimitAcrossBatches(AdjustmentCommon):
         self._run(rule, "2024-04-01")
         self.assertEqual(len(self._adjustments(rule).filtered(lambda a: a.partner_id in d[1] + d[2])), 2)
         with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            rule._apply_adjustments({invoices[9]: 5.0}, date(2024, 5, 1))
+            self.env["recon.adjustment"]._post_for_rule(rule, {invoices[9]: 5.0}, date(2024, 5, 1))
 
     def test_scheduler_adjusts_the_oldest_debtors_that_get_an_adjustment(self):
         rule, invoices, d, old_income = self._scenario()
@@ -885,14 +885,14 @@ class TestNightlyCron(AdjustmentCommon):
             invoices |= self._account(100.0)
         when = datetime(2024, 3, 1, 0, 10)
         self.Rule._cron_run_adjustments(batch_size=2, now=when)  # first batch committed
-        original = ReconAdjustmentRule._apply_adjustments
+        original = ReconAdjustment._post_for_rule
 
-        def killed(rule_self, amounts, day, run=None):
-            original(rule_self, amounts, day, run=run)
+        def killed(adjustment_self, rule, amounts, day, run=None):
+            original(adjustment_self, rule, amounts, day, run=run)
             raise KeyboardInterrupt("worker killed after posting, before commit")
 
         # the killed transaction is rolled back, as PostgreSQL does when the connection drops
-        with patch.object(ReconAdjustmentRule, "_apply_adjustments", killed), \
+        with patch.object(ReconAdjustment, "_post_for_rule", killed), \
                 self.assertRaises(KeyboardInterrupt), self.env.cr.savepoint():
             self.Rule._cron_run_adjustments(batch_size=2, now=when)
         self.env.invalidate_all()

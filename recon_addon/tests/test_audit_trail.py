@@ -48,11 +48,19 @@ class AuditTrailCase:
 
     def assertInAuditTrail(self, moves):
         """Each of ``moves`` shows its creation, then its posting, as an entry
-        made and posted by hand does."""
+        made and posted by hand does (a reversal also the note of what it
+        reverses)."""
         self.assertTrue(moves)
         trail = self._audit_trail(moves)
         for move in moves:
             mine = trail.filtered(lambda m: m.res_id == move.id)
+            if move.reversed_entry_id:
+                # Odoo's own reversal notes what it reverses, as one made by hand
+                self.assertEqual(len(mine), 3, f"{move.name}: its creation, its origin and its posting")
+                reversed_note = mine[1]
+                self.assertEqual(reversed_note.account_audit_log_preview,
+                                 f"This entry has been reversed from {move.reversed_entry_id.display_name}\n")
+                mine -= reversed_note
             self.assertEqual(len(mine), 2, f"{move.name}: its creation and its posting")
             created, posted = mine
             self.assertRecordValues(created + posted, [
@@ -92,7 +100,7 @@ class TestSpineAuditTrail(AuditTrailCase, ReconCommon):
     def _settle(self, invoices, amounts=None):
         amounts = amounts or invoices.mapped("amount_residual")
         return self.env["recon.ledger"]._settle([
-            Settlement(target=self._receivable_line(invoice), amount=amount, account=self.bad_debt,
+            Settlement(items=self._receivable_line(invoice), amount=amount, account=self.bad_debt,
                        source=invoice, label=f"Write-off {invoice.name}",
                        date=fields.Date.from_string("2024-03-01"))
             for invoice, amount in zip(invoices, amounts)
@@ -124,8 +132,8 @@ class TestSpineAuditTrail(AuditTrailCase, ReconCommon):
         inactive = self.company_data["default_journal_misc"].copy({"code": "LOCK"})
         inactive.active = False
         ledger = self.env["recon.ledger"]
-        entries = [ledger._prepare_settlement_entry(Settlement(
-            target=self._receivable_line(invoice), amount=invoice.amount_residual, account=self.bad_debt,
+        entries = [ledger._entry(Settlement(
+            items=self._receivable_line(invoice), amount=invoice.amount_residual, account=self.bad_debt,
             source=invoice, label="x", date=fields.Date.from_string("2024-03-01"),
         )) for invoice in (open_a, open_b)]
         entries[0].journal = inactive

@@ -564,14 +564,14 @@ class TestBulkWriteOffInTheBackground(WriteOffCommon):
         waiting = batch.write_off_ids.filtered(lambda w: w.state == "draft")
         invoice = waiting.invoice_id
         WriteOff = self.env.registry["recon.write.off"]
-        original = WriteOff._prepare_ledger_entry
+        original = WriteOff._get_settlement
 
         def broken(write_off, open_lines):
             if write_off.invoice_id == invoice:
                 raise KeyError("missing translation")
             return original(write_off, open_lines)
 
-        with patch.object(WriteOff, "_prepare_ledger_entry", broken), mute_logger(
+        with patch.object(WriteOff, "_get_settlement", broken), mute_logger(
                 "odoo.addons.recon_addon.models.recon_write_off"):
             self._run_cron()
         self.assertRecordValues(batch, [{"state": "done", "count_written_off": 2, "count_failed": 1}])

@@ -2,7 +2,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine, Settlement
+from odoo.addons.recon_addon.models.recon_ledger import LedgerEntry, LedgerLine, Part, Reversal, Settlement, Transfer
 
 from .common import ReconCommon
 
@@ -19,7 +19,7 @@ class TestLedgerSpine(ReconCommon):
         amounts = amounts or [abs(inv.amount_residual) for inv in invoices]
         return self.ledger._settle([
             Settlement(
-                target=self._receivable_line(invoice),
+                items=self._receivable_line(invoice),
                 amount=amount,
                 account=self.bad_debt,
                 label=f"Write-off {invoice.name}",
@@ -102,8 +102,8 @@ class TestLedgerSpine(ReconCommon):
         other_journal.restrict_mode_hash_table = False
         other_journal.active = False
         entries = [
-            self.ledger._prepare_settlement_entry(Settlement(
-                target=self._receivable_line(inv), amount=inv.amount_residual,
+            self.ledger._entry(Settlement(
+                items=self._receivable_line(inv), amount=inv.amount_residual,
                 account=self.bad_debt, source=inv, label="x",
                 date=fields.Date.from_string("2024-03-01"),
             )) for inv in (open_a, open_b)
@@ -181,3 +181,53 @@ class TestLedgerSpine(ReconCommon):
         self.company.recon_journal_id = False
         with self.assertRaisesRegex(UserError, "has no Reconciliation journal"):
             self._settle_all(invoice)
+
+    def test_amount_settles_the_items_in_the_order_given_and_tells_which_item_settles_which(self):
+        first, second, third = self._invoice(30.0), self._invoice(50.0), self._invoice(40.0)
+        items = self._receivable_line(second) + self._receivable_line(first) + self._receivable_line(third)
+        result = self.ledger._settle([Settlement(
+            source=first, items=items, amount=70.0, account=self.bad_debt, label="FIFO",
+            date=fields.Date.from_string("2024-03-01"),
+        )])
+        self.assertEqual((first + second + third).mapped("amount_residual"), [10.0, 0.0, 40.0])
+        lines = result.lines[0]
+        self.assertRecordValues(lines[items[0]] + lines[items[1]] + lines["counterpart"], [
+            {"account_id": self.receivable.id, "balance": -50.0, "reconciled": True},
+            {"account_id": self.receivable.id, "balance": -20.0, "reconciled": True},
+            {"account_id": self.bad_debt.id, "balance": 70.0, "reconciled": False},
+        ])
+        self.assertNotIn(items[2], lines)
+
+    def test_transfer_splits_its_receiving_side_by_key_and_settles_what_is_open(self):
+        invoice = self._invoice(100.0)
+        item = self._receivable_line(invoice)
+        result = self.ledger._transfer([Transfer(
+            source=invoice, from_account=self.receivable, to_account=self.receivable, partner=self.customer,
+            parts=[Part(90.0, key="a"), Part(50.0, key="b"), Part(-10.0, key="c")],
+            settle=item, fifo=True, label="Split", date=fields.Date.from_string("2024-03-01"),
+        )])
+        lines = result.lines[0]
+        self.assertRecordValues(lines["a"] + lines["b"] + lines["c"] + lines[item] + lines["rest"], [
+            {"balance": 90.0, "reconciled": False},
+            {"balance": 50.0, "reconciled": False},
+            {"balance": -10.0, "reconciled": False},
+            {"balance": -100.0, "reconciled": True},
+            {"balance": -30.0, "reconciled": False},
+        ])
+        self.assertTrue(item.reconciled)
+
+    def test_reversal_is_odoos_own_and_respects_the_lock_date(self):
+        invoice = self._invoice(100.0)
+        move = self._settle_all(invoice, amounts=[40.0]).moves[0]
+        self.company.fiscalyear_lock_date = fields.Date.from_string("2024-03-31")
+        with self.assertRaisesRegex(UserError, rf"{invoice.name}: cannot post on .*locked"):
+            self.ledger._reverse([Reversal(source=invoice, move=move, date=fields.Date.from_string("2024-03-15"))])
+        result = self.ledger._reverse([Reversal(source=invoice, move=move,
+                                                date=fields.Date.from_string("2024-04-01"))])
+        reversal = result.moves[0]
+        self.assertRecordValues(reversal, [{"state": "posted", "reversed_entry_id": move.id,
+                                            "journal_id": self.recon_journal.id,
+                                            "recon_source_model": "account.move", "recon_source_id": invoice.id}])
+        counterpart = move.line_ids.filtered(lambda l: l.account_id == self.bad_debt)
+        self.assertEqual(result.lines[0][counterpart].balance, -40.0)
+        self.assertEqual(invoice.amount_residual, 60.0, "the settled item is not reopened")

@@ -238,6 +238,7 @@ class TestRewardLifecycle(RewardCommon):
         self.assertRecordValues(reward, [{"state": "reversed"}])
         self.assertRecordValues(reward.reversal_move_id, [{
             "state": "posted", "recon_source_model": "recon.reward", "recon_source_id": reward.id,
+            "reversed_entry_id": reward.move_id.id,
         }])
         self.assertRecordValues(reward.reversal_move_id.line_ids.sorted("balance"), [
             {"account_id": self.advance.id, "balance": -100.0, "reconciled": True},

@@ -80,7 +80,7 @@ class TestClearRecoverableBalance(RewardCommon):
     def test_clearing_again_finds_nothing_to_clear(self):
         self._clear()
         self.assertEqual(self.rep.action_clear_recoverable_balance()["tag"], "display_notification")
-        self.assertFalse(self.rep._recon_clear_recoverable_balance())
+        self.assertFalse(self.rep.env["recon.reward.clearing"]._clear_balances(self.rep))
         self.assertEqual(len(self.env["recon.reward.clearing"].search([("partner_id", "=", self.rep.id)])), 1)
 
     def test_user_without_the_manager_group_cannot_clear(self):
@@ -88,7 +88,7 @@ class TestClearRecoverableBalance(RewardCommon):
         with self.assertRaisesRegex(AccessError, "Only a Reconciliation Manager"):
             rep.action_clear_recoverable_balance()
         with self.assertRaisesRegex(AccessError, "Only a Reconciliation Manager"):
-            rep._recon_clear_recoverable_balance()
+            rep.env["recon.reward.clearing"]._clear_balances(rep)
         with self.assertRaises(AccessError):
             self.env["recon.reward.clear.wizard"].with_user(self.recon_user).create({})
         self.assertEqual(self._balance(), 1200.0)
@@ -128,13 +128,13 @@ class TestClearRecoverableBalance(RewardCommon):
             self.draws[0].action_reverse()
         self.company.recon_post_rewards = False
         unposted = self._reward(40.0)
-        self.rep._recon_clear_recoverable_balance()
+        self.rep.env["recon.reward.clearing"]._clear_balances(self.rep)
         with self.assertRaisesRegex(UserError, "cannot be deleted"):
             unposted.unlink()
 
     def test_clear_without_posting_flips_the_flags_without_an_entry(self):
         self.company.recon_post_rewards = False
-        clearing = self.rep._recon_clear_recoverable_balance()
+        clearing = self.rep.env["recon.reward.clearing"]._clear_balances(self.rep)
         self.assertRecordValues(clearing, [{"amount": 1200.0, "move_id": False}])
         self.assertEqual(self.rewards.mapped("recoverable"), [False, False, False])
         self.assertAlmostEqual(self._account_balance(self.advance, self.rep), 1200.0, msg="ledger untouched")
@@ -143,7 +143,7 @@ class TestClearRecoverableBalance(RewardCommon):
         self.company.recon_post_rewards = False
         self._reward(250.0)  # confirmed while posting was off: no advance item
         self.company.recon_post_rewards = True
-        clearing = self.rep._recon_clear_recoverable_balance()
+        clearing = self.rep.env["recon.reward.clearing"]._clear_balances(self.rep)
         self.assertEqual(clearing.amount, 1450.0)
         self.assertRecordValues(clearing.move_id.line_ids.sorted("balance"), [
             {"account_id": self.advance.id, "balance": -1200.0, "reconciled": True},
@@ -154,7 +154,7 @@ class TestClearRecoverableBalance(RewardCommon):
     def test_forgiveness_of_a_foreign_currency_advance(self):
         eur = self.setup_other_currency("EUR", rates=[("2024-01-01", 2.0), ("2024-06-01", 4.0)])
         draw = self._reward(400.0, partner=self.rep_b, currency=eur, date="2024-02-01")
-        clearing = self.rep_b._recon_clear_recoverable_balance()
+        clearing = self.rep_b.env["recon.reward.clearing"]._clear_balances(self.rep_b)
         self.assertEqual(clearing.amount, 200.0)
         self.assertRecordValues(clearing.move_id.line_ids.sorted("balance"), [
             {"account_id": self.advance.id, "currency_id": self.company.currency_id.id, "balance": -200.0,
@@ -169,7 +169,7 @@ class TestClearRecoverableBalance(RewardCommon):
     def test_clearing_happens_in_the_current_company_only(self):
         company_b = self.setup_other_company(name="Rewards B")["company"]
         self._reward(700.0, company=company_b)
-        self.rep._recon_clear_recoverable_balance()
+        self.rep.env["recon.reward.clearing"]._clear_balances(self.rep)
         self.assertEqual(self._balance(), 0.0)
         self.assertEqual(self._balance(company=company_b), 700.0)
 

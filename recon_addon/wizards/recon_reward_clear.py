@@ -41,7 +41,7 @@ class ReconRewardClearWizard(models.TransientModel):
 
         :param pairs: list of ``(res.partner, res.company)``
         """
-        self.env["res.partner"]._recon_check_clear_access()
+        self.env["recon.reward.clearing"]._check_clear_access()
         lines, skipped = [], self.env["res.partner"]
         by_company = {}
         for partner, company in pairs:
@@ -98,7 +98,7 @@ class ReconRewardClearWizard(models.TransientModel):
         clearings = self.env["recon.reward.clearing"]
         for company in self.line_ids.company_id:
             partners = self.line_ids.filtered(lambda l: l.company_id == company).partner_id
-            clearings |= partners.with_company(company)._recon_clear_recoverable_balance()
+            clearings |= self.env["recon.reward.clearing"].with_company(company)._clear_balances(partners)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
