@@ -130,7 +130,7 @@ class ResPartner(models.Model):
             ("state", "=", "confirmed"),
             ("recoverable", "=", True),
         ])
-        rewards._lock_for_update()
+        rewards._recon_lock_rows(nowait=True)  # a second clearing fails at once, is retried
         by_partner = rewards.grouped("partner_id")
         todo = []
         for partner in self:
