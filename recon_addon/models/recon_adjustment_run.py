@@ -38,7 +38,7 @@ class ReconAdjustmentRun(models.Model):
     _description = "Auto Adjustment Run"
     _check_company_auto = True
     _order = "date desc, id desc"
-    #: accounts adjusted per transaction (see docs/architecture.md)
+    #: accounts adjusted per transaction
     _run_chunk_size = 50
     _run_open_states = ("pending", "running")
 
