@@ -20,6 +20,7 @@ and says how it records an item that failed unexpectedly
 (``_finish``).
 """
 import logging
+from datetime import datetime
 
 import psycopg2
 
@@ -145,7 +146,8 @@ class ReconRunMixin(models.AbstractModel):
             run._finish()
             return 0
         run._run_process_isolated(items)
-        vals = {"waiting_since": fields.Datetime.now()}
+        # to the microsecond: chunks follow each other within a second
+        vals = {"waiting_since": datetime.now()}
         if not run._fields["processed_count"].compute:
             vals["processed_count"] = run.processed_count + len(items)
         run.write(vals)
