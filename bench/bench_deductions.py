@@ -100,7 +100,7 @@ def run(registry, args):
             result = env["recon.threshold.run"].browse(action["res_id"])
             calls = 0
             while result.state == "running":
-                env["recon.threshold.run"]._cron_continue_runs()
+                env["recon.threshold.run"]._cron_process_runs()
                 env.cr.commit()
                 calls += 1
         result.invalidate_recordset()

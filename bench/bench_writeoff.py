@@ -104,7 +104,7 @@ def _confirm(registry, context, wizard_id, size):
                 if batch.state == "done":
                     written_off = batch.count_written_off
                     break
-                env["recon.write.off.batch"]._cron_process_write_offs()
+                env["recon.write.off.batch"]._cron_process_runs()
     return confirm.seconds, written_off, first_chunk
 
 

@@ -30,12 +30,17 @@ import sys
 import time
 from datetime import date, timedelta
 
-#: what the scheduler runs for each kind
+#: the scheduled action that continues every kind of run
+RUNS_CRON = "recon_addon.ir_cron_recon_runs"
+#: what the scheduler runs for each kind: the runs' action, and the action
+#: that starts the kind's runs when it is due (the nightly adjustment run)
 CRONS = {
-    "threshold": "recon_addon.ir_cron_recon_threshold_runs",
-    "adjustments": "recon_addon.ir_cron_recon_adjustments",
-    "write_off": "recon_addon.ir_cron_recon_write_off_batches",
+    "threshold": [RUNS_CRON],
+    "adjustments": [RUNS_CRON, "recon_addon.ir_cron_recon_adjustment_due_runs"],
+    "write_off": [RUNS_CRON],
 }
+#: the action due now for each kind (a manual run has triggered the runs' action already)
+DUE_NOW = {"adjustments": "recon_addon.ir_cron_recon_adjustment_due_runs"}
 #: the source of the entries that settle an item of each kind (the ledger
 #: call to stop in: a threshold chunk first breaks transactions out, then
 #: clears their deductions)
@@ -172,23 +177,25 @@ def prepare_write_off(env, count):
 # ----------------------------------------------------------------------
 # schedule
 # ----------------------------------------------------------------------
-def _only_this_cron_ready(env, kind):
+def _only_these_crons_ready(env, kind):
     """Leave the scheduler nothing else to do: every other job later, this
-    one now (a manual run has triggered it already; the nightly one is due)."""
-    cron = env.ref(CRONS[kind])
-    env.cr.execute("UPDATE ir_cron SET nextcall = now() at time zone 'UTC' + interval '30 days' WHERE id != %s",
-                   [cron.id])
-    env.cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id != %s", [cron.id])
-    if kind == "adjustments":
-        env.cr.execute("UPDATE ir_cron SET nextcall = now() at time zone 'UTC' WHERE id = %s", [cron.id])
+    kind's now (a manual run has triggered the runs' job already; the
+    nightly one is due)."""
+    cron_ids = [env.ref(xmlid).id for xmlid in CRONS[kind]]
+    env.cr.execute("UPDATE ir_cron SET nextcall = now() at time zone 'UTC' + interval '30 days' "
+                   "WHERE id != ALL(%s)", [cron_ids])
+    env.cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id != ALL(%s)", [cron_ids])
+    if kind in DUE_NOW:
+        env.cr.execute("UPDATE ir_cron SET nextcall = now() at time zone 'UTC' WHERE id = %s",
+                       [env.ref(DUE_NOW[kind]).id])
     env.cr.commit()
-    return cron.id
+    return cron_ids
 
 
-def _is_ready(cr, cron_id):
-    cr.execute("""SELECT 1 FROM ir_cron WHERE id = %s AND active AND (nextcall <= now() at time zone 'UTC'
+def _is_ready(cr, cron_ids):
+    cr.execute("""SELECT 1 FROM ir_cron WHERE id = ANY(%s) AND active AND (nextcall <= now() at time zone 'UTC'
                   OR id IN (SELECT cron_id FROM ir_cron_trigger WHERE call_at <= now() at time zone 'UTC'))""",
-               [cron_id])
+               [cron_ids])
     return bool(cr.fetchone())
 
 
@@ -230,18 +237,18 @@ def schedule(registry, kind, hold_at=None, max_rounds=200):
     from odoo.addons.base.models.ir_cron import ir_cron
 
     with registry.cursor() as cr:
-        cron_id = _only_this_cron_ready(api.Environment(cr, SUPERUSER_ID, {}), kind)
+        cron_ids = _only_these_crons_ready(api.Environment(cr, SUPERUSER_ID, {}), kind)
     if hold_at is not None:
         hold_mid_chunk(registry, kind, hold_at)
     rounds = 0
     while rounds < max_rounds:
         with registry.cursor() as cr:
-            if not _is_ready(cr, cron_id):
+            if not _is_ready(cr, cron_ids):
                 break
         ir_cron._process_jobs(registry.db_name)
         rounds += 1
     with registry.cursor() as cr:
-        return {"rounds": rounds, "settled": settled_count(cr, kind), "ready": _is_ready(cr, cron_id)}
+        return {"rounds": rounds, "settled": settled_count(cr, kind), "ready": _is_ready(cr, cron_ids)}
 
 
 # ----------------------------------------------------------------------

@@ -1,3 +1,4 @@
+from . import base
 from . import recon_collection_status
 from . import res_company
 from . import res_config_settings
@@ -10,7 +11,7 @@ from . import recon_reward_clearing
 from . import recon_reward_balance
 from . import res_partner
 from . import res_users
-from . import recon_progress_mixin
+from . import recon_run_mixin
 from . import recon_write_off
 from . import recon_write_off_batch
 from . import recon_write_off_failure

@@ -21,8 +21,6 @@ from odoo.addons.recon_addon.services.schedules import Schedule, check_schedule,
 
 #: the largest "maximum number of debtors" a rule accepts
 MAX_DEBTORS_LIMIT = 10_000_000_000
-#: accounts handled per cron call (one transaction); see ARCHITECTURE.md
-BATCH_SIZE = 50
 #: accounts "Run now" adjusts while the user waits; the scheduler does the rest
 RUN_NOW_LIMIT = 500
 
@@ -405,7 +403,7 @@ class ReconAdjustmentRule(models.Model):
             raise UserError(self.env._(
                 "Rule %(rule)s is disabled. Enable it before running it.", rule=self.name))
         run = self.env["recon.adjustment.run"]._get_or_create(self, self._local_today(), trigger="manual")
-        run._process_all(limit=RUN_NOW_LIMIT)
+        run._run_continue(limit=RUN_NOW_LIMIT)
         return {
             "type": "ir.actions.act_window",
             "res_model": "recon.adjustment.run",
@@ -426,22 +424,13 @@ class ReconAdjustmentRule(models.Model):
         return action
 
     @api.model
-    def _cron_run_adjustments(self, batch_size=BATCH_SIZE, now=None):
-        """Nightly: start a run for every enabled rule due today (in its
-        company's time zone), then process up to ``batch_size`` accounts of
-        the open runs and report progress; the scheduler calls again while
-        some remain, each call in its own transaction."""
-        Run = self.env["recon.adjustment.run"]
-        Run._create_due_runs(now=now)
-        open_runs = [("state", "in", ("pending", "running")), ("rule_id.state", "=", "enabled")]
-        done = 0
-        for run in Run.search(open_runs, order="date, id"):
-            walked = run._process_batch(batch_size - done)
-            if walked or run.state == "done":
-                run._send_progress(announce=True)
-            done += walked
-            if done >= batch_size:
-                break
-        remaining = Run.search_count(open_runs)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        return done
+    def _cron_run_adjustments(self, batch_size=None, now=None):
+        """Start a run for every enabled rule due today (in its company's
+        time zone), then process the next batch of up to ``batch_size``
+        accounts of the open runs and report progress; the scheduler calls
+        again while some remain, each call in its own transaction. The
+        runs do the work: see :meth:`recon.adjustment.run._cron_run_adjustments`.
+
+        :return: how many accounts were walked
+        """
+        return self.env["recon.adjustment.run"]._cron_run_adjustments(batch_size=batch_size, now=now)

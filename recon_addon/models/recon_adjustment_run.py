@@ -7,7 +7,7 @@ from odoo.tools import SQL, mute_logger
 
 from odoo.addons.recon_addon.services.debtor_limits import select_within_debtor_limits
 
-from . import recon_adjustment_rule
+from .recon_run_mixin import RUNS_CRON
 
 _logger = logging.getLogger(__name__)
 
@@ -19,9 +19,11 @@ class ReconAdjustmentRun(models.Model):
     """One application of a rule on one date: what was examined, adjusted
     and skipped (by reason), and where the process stands.
 
-    Accounts are walked in order of due date (oldest first) and id; the run
-    keeps its position (``cursor_date``, ``cursor_id``) in the same
-    transaction as the adjustments of each batch, so a process killed
+    The run engine (``recon.run.mixin``) processes it in batches of
+    ``_run_chunk_size`` accounts. Accounts are walked in order of due date
+    (oldest first) and id; the run keeps its position (``cursor_date``,
+    ``cursor_id``) in the same transaction as the adjustments of each
+    batch, so a process killed
     mid-run resumes after the last committed batch. The unique keys of
     ``recon.adjustment`` guarantee exactly one adjustment per account and
     period even if the position were lost.
@@ -32,10 +34,13 @@ class ReconAdjustmentRun(models.Model):
     """
 
     _name = "recon.adjustment.run"
-    _inherit = ["recon.progress.mixin"]
+    _inherit = ["recon.run.mixin"]
     _description = "Auto Adjustment Run"
     _check_company_auto = True
     _order = "date desc, id desc"
+    #: accounts adjusted per transaction
+    _run_chunk_size = 50
+    _run_open_states = ("pending", "running")
 
     rule_id = fields.Many2one("recon.adjustment.rule", required=True, ondelete="cascade",
                               index=True, check_company=True)
@@ -151,6 +156,26 @@ class ReconAdjustmentRun(models.Model):
                 _logger.info("Run of rule %s on %s already created by another worker", rule.id, day)
         return created
 
+    @api.model
+    def _cron_start_due_runs(self, now=None):
+        """Hourly, so that each company's first call after its local
+        midnight starts the day's runs: create the runs due and leave them
+        to the run engine's scheduled action."""
+        self._create_due_runs(now=now)
+        if self.search_count(self._run_open_domain(), limit=1):
+            self.env.ref(RUNS_CRON)._trigger()
+
+    @api.model
+    def _cron_run_adjustments(self, batch_size=None, now=None):
+        """Start the runs due (as :meth:`_cron_start_due_runs`), then process
+        the next batch of ``batch_size`` accounts of the open runs and report
+        progress to the scheduler.
+
+        :return: how many accounts were walked
+        """
+        self._create_due_runs(now=now)
+        return self._cron_process_runs(limit=batch_size)
+
     # ------------------------------------------------------------------
     # Processing
     # ------------------------------------------------------------------
@@ -249,25 +274,27 @@ class ReconAdjustmentRun(models.Model):
                        and not (once_per_debtor and inv.commercial_partner_id.id in known)]
         return posted, errors, new_debtors
 
-    def _process_batch(self, limit=None):
-        """Adjust the next ``limit`` qualifying accounts of this run.
+    # ------------------------------------------------------------------
+    # Hooks of the run engine
+    # ------------------------------------------------------------------
+    @api.model
+    def _run_open_domain(self):
+        # disabling a rule stops its run in progress
+        return super()._run_open_domain() + [("rule_id.state", "=", "enabled")]
 
-        :return: the number of accounts walked (0 when the run is finished
-            or another worker holds it)
-        """
+    def _run_next_chunk(self, limit):
+        """The next ``limit`` qualifying accounts of this run (a pending run
+        is started first)."""
         self.ensure_one()
-        limit = recon_adjustment_rule.BATCH_SIZE if limit is None else limit
-        if limit < 1 or self.state not in ("pending", "running") or not self._lock():
-            return 0
-        self = self.with_company(self.company_id)  # noqa: PLW0642 - post as the rule's company
         if self.state == "pending":
             self._start()
+        return self.rule_id._account_env().search(self._get_batch_domain(), order="invoice_date_due, id",
+                                                  limit=limit)
+
+    def _run_process_chunk(self, invoices):
+        """Adjust ``invoices`` and move the run's position past them."""
+        self.ensure_one()
         rule = self.rule_id
-        invoices = rule._account_env().search(self._get_batch_domain(), order="invoice_date_due, id",
-                                              limit=limit)
-        if not invoices:
-            self._finish()
-            return 0
         amounts, reasons = rule._get_adjustment_amounts(invoices, self.date)
         candidates = [inv for inv in invoices if inv not in reasons]
         posted, errors, new_debtors = self._adjust_within_debtor_limits(candidates, amounts)
@@ -280,7 +307,6 @@ class ReconAdjustmentRun(models.Model):
             "cursor_id": last.id,
             "skipped_zero_count": self.skipped_zero_count + len(reasons),
             "failed_count": self.failed_count + len(errors),
-            "processed_count": self.processed_count + len(invoices),
         }
         if errors:
             vals["failure_log"] = "\n".join(filter(None, [self.failure_log, *errors]))
@@ -288,9 +314,15 @@ class ReconAdjustmentRun(models.Model):
             vals["skip_log"] = self._append_skip_log(
                 [f"{invoice.name}: {reason}" for invoice, reason in reasons.items()])
         self.write(vals)
-        if len(invoices) < limit:
-            self._finish()
-        return len(invoices)
+
+    def _run_record_failure(self, invoice, message):
+        self.ensure_one()
+        self.write({
+            "cursor_date": invoice.invoice_date_due,
+            "cursor_id": invoice.id,
+            "failed_count": self.failed_count + 1,
+            "failure_log": "\n".join(filter(None, [self.failure_log, f"{invoice.name}: {message}"])),
+        })
 
     def _append_skip_log(self, lines):
         """The skip log with ``lines`` added, up to :data:`SKIP_LOG_LIMIT` lines."""
@@ -302,23 +334,6 @@ class ReconAdjustmentRun(models.Model):
         if len(lines) > room and logged[-1] != more:
             logged.append(more)
         return "\n".join(logged)
-
-    def _process_all(self, batch_size=None, limit=None):
-        """Process this run in the current transaction, to the end or until
-        ``limit`` accounts are walked; what is left is handed to the
-        scheduler, which continues in batches of their own transactions."""
-        self.ensure_one()
-        batch_size = batch_size or recon_adjustment_rule.BATCH_SIZE
-        walked = 0
-        while limit is None or walked < limit:
-            done = self._process_batch(batch_size if limit is None else min(batch_size, limit - walked))
-            if not done:
-                break
-            walked += done
-        if self.state in ("pending", "running"):
-            self.env.ref("recon_addon.ir_cron_recon_adjustments")._trigger()
-        self._send_progress()
-        return walked
 
     def action_open_adjustments(self):
         self.ensure_one()

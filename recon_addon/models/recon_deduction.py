@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, float_compare
+from odoo.tools import float_compare
 
 from odoo.addons.recon_addon.models.recon_ledger import Settlement
 from odoo.addons.recon_addon.services import thresholds
@@ -164,19 +164,6 @@ class ReconDeduction(models.Model):
         self.ensure_one()
         parts = [self.ref, self.reason]
         return " - ".join(p for p in parts if p) or self.env._("Deduction %(name)s", name=self.display_name)
-
-    def _lock_rows(self):
-        """Lock the deductions against a parallel run and return the ones
-        this transaction holds; rows locked by another run are skipped."""
-        if not self:
-            return self
-        self.flush_recordset()
-        self.env.cr.execute(SQL(
-            "SELECT id FROM %s WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED",
-            SQL.identifier(self._table), list(self.ids),
-        ))
-        locked_ids = {row[0] for row in self.env.cr.fetchall()}
-        return self.filtered(lambda record: record.id in locked_ids)
 
     # ------------------------------------------------------------------
     # Void

@@ -1,6 +1,5 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
 from odoo.addons.recon_addon.models.recon_ledger import Part, Transfer
 
@@ -200,19 +199,6 @@ class ReconDeductionTransaction(models.Model):
             currency=self.currency_id,
             company=self.company_id,
         )
-
-    def _lock_rows(self, nowait=False):
-        """Lock the transactions against a parallel run; return those locked
-        (with ``nowait=False`` those locked elsewhere are skipped)."""
-        if not self:
-            return self
-        self.flush_recordset()
-        self.env.cr.execute(SQL(
-            "SELECT id FROM %s WHERE id = ANY(%s) FOR NO KEY UPDATE %s",
-            SQL.identifier(self._table), list(self.ids), SQL("NOWAIT") if nowait else SQL("SKIP LOCKED"),
-        ))
-        locked_ids = {row[0] for row in self.env.cr.fetchall()}
-        return self.filtered(lambda record: record.id in locked_ids)
 
     def _breakout(self, isolate=False):
         """Break out the transactions in one batch.

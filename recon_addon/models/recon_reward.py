@@ -1,6 +1,5 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from odoo.addons.recon_addon.models.recon_ledger import Reversal, Transfer
@@ -160,16 +159,6 @@ class ReconReward(models.Model):
         checks of :meth:`write` (still tracked)."""
         return super().write(vals)
 
-    def _lock_for_update(self):
-        """Lock the rewards before posting for them. A second user confirming,
-        reversing or clearing the same rewards at the same moment fails at
-        once (and the request is retried, then finds them done) instead of
-        posting a second entry."""
-        if self.ids:
-            self.env.cr.execute(SQL(
-                "SELECT id FROM recon_reward WHERE id = ANY(%s) FOR UPDATE NOWAIT", self.ids,
-            ))
-
     def _mark_cleared(self, clearing):
         """Make these rewards non-recoverable as part of ``clearing``: the
         only way a confirmed reward's recoverable flag changes (tracked)."""
@@ -227,7 +216,7 @@ class ReconReward(models.Model):
                 "Reward %(reward)s is already confirmed or reversed.",
                 reward=(self - drafts)[0].display_name,
             ))
-        drafts._lock_for_update()
+        drafts._recon_lock_rows(nowait=True)  # a second confirmation fails at once, is retried
         # the rate of the reward's date may have been loaded since the draft was saved
         self.env.add_to_compute(self._fields["amount_company"], drafts)
         to_post = drafts.filtered(lambda r: r.company_id.recon_post_rewards)
@@ -257,7 +246,7 @@ class ReconReward(models.Model):
                 ))
             raise UserError(self.env._("Only a confirmed reward can be reversed (%(reward)s).",
                                        reward=reward.display_name))
-        self._lock_for_update()
+        self._recon_lock_rows(nowait=True)  # a second reversal fails at once, is retried
         posted = self.filtered(lambda r: r.move_id)
         if posted:
             result = self.env["recon.ledger"]._reverse([

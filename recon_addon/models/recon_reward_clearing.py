@@ -73,7 +73,7 @@ class ReconRewardClearing(models.Model):
             ("state", "=", "confirmed"),
             ("recoverable", "=", True),
         ])
-        rewards._lock_for_update()
+        rewards._recon_lock_rows(nowait=True)  # a second clearing fails at once, is retried
         by_partner = rewards.grouped("partner_id")
         todo = []
         for partner in partners:

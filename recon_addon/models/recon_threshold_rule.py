@@ -466,7 +466,7 @@ class ReconThresholdRule(models.Model):
                 continue
             run = self.env["recon.threshold.run"]._start(rule, origin="cron")
             run._queue(transactions=transactions[:batch_size], invoices=invoices[:batch_size])
-            run._process_pending(batch_size)
+            run._run_step(batch_size)
             handled = len(transactions[:batch_size]) + len(invoices[:batch_size])
             done += handled
             if run.cleared_count:

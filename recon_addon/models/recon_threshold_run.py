@@ -2,17 +2,10 @@ import psycopg2
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
 
 
 #: transactions whose deductions are cleared by one call to the ledger spine
 TRANSACTION_CHUNK = 50
-#: transactions or invoices a manual run processes per transaction: the
-#: request processes the first chunk, the scheduler the others, one per call.
-#: At about 6 ms per deduction a chunk stays a few seconds, well under the
-#: request's CPU limit.
-RUN_CHUNK = 200
-
 
 
 class ReconThresholdRun(models.Model):
@@ -21,8 +14,9 @@ class ReconThresholdRun(models.Model):
     every other outcome is a line of the run.
 
     A run keeps the transactions and invoices it has still to process
-    (``pending_transaction_ids``, ``pending_invoice_ids``). It processes
-    them in chunks of :data:`RUN_CHUNK`: a manual run over more than one
+    (``pending_transaction_ids``, ``pending_invoice_ids``). The run engine
+    (``recon.run.mixin``) processes them in chunks of ``_run_chunk_size``
+    transactions and as many invoices: a manual run over more than one
     chunk processes the first in the request and leaves the rest to the
     scheduler, a chunk per call, each in its own transaction. A chunk's
     entries and its removal from the pending records commit together, so an
@@ -33,10 +27,13 @@ class ReconThresholdRun(models.Model):
     """
 
     _name = "recon.threshold.run"
-    _inherit = ["recon.progress.mixin"]
+    _inherit = ["recon.run.mixin"]
     _description = "Below-Threshold Run"
     _order = "id desc"
     _check_company_auto = True
+    #: transactions (and invoices) a chunk processes: at about 6 ms per
+    #: deduction a chunk stays a few seconds, well under a request's CPU limit
+    _run_chunk_size = 200
 
     rule_id = fields.Many2one("recon.threshold.rule", required=True, ondelete="restrict", readonly=True,
                               check_company=True)
@@ -115,8 +112,8 @@ class ReconThresholdRun(models.Model):
         """One run per company of ``records`` (deduction transactions or
         invoices); returns the action that shows the run summaries.
 
-        The first :data:`RUN_CHUNK` records of each run are processed now;
-        a run with more continues in the background and shows its progress.
+        The first chunk of each run is processed now; a run with more
+        continues in the background and shows its progress.
         """
         runs = self
         for company, company_records in records.grouped("company_id").items():
@@ -126,10 +123,8 @@ class ReconThresholdRun(models.Model):
                 run._queue(invoices=company_records)
             else:
                 run._queue(transactions=company_records)
-            run._process_pending(RUN_CHUNK)
+            run._run_continue(limit=run._run_chunk_size)
             runs |= run
-        if "running" in runs.mapped("state"):
-            self.env.ref("recon_addon.ir_cron_recon_threshold_runs")._trigger()
         return runs._action_open()
 
     def _queue(self, transactions=None, invoices=None):
@@ -143,54 +138,58 @@ class ReconThresholdRun(models.Model):
             "total_count": self.total_count + len(transactions) + len(invoices),
         })
 
-    def _process_pending(self, limit, announce=False):
-        """Process the next ``limit`` pending transactions and the next
-        ``limit`` pending invoices, count the outcomes so far, and finish the
-        run when nothing is left.
+    # ------------------------------------------------------------------
+    # Hooks of the run engine
+    # ------------------------------------------------------------------
+    def _run_as_owner(self):
+        # the scheduler clears as the user who started the run
+        return self.with_user(self.user_id).with_company(self.company_id)
 
-        :param announce: tell the user with a notification when the run is
-            done (the scheduler finished it, not the user's request)
-        :return: how many records were processed
-        """
+    def _run_next_chunk(self, limit):
+        """The next ``limit`` pending transactions and the next ``limit``
+        pending invoices."""
         self.ensure_one()
         transactions = self.env["recon.deduction.transaction"].search(
             [("id", "in", self.pending_transaction_ids.ids)], order="date, id", limit=limit)
         invoices = self.env["account.move"].search(
             [("id", "in", self.pending_invoice_ids.ids)], order="id", limit=limit)
+        return [*transactions, *invoices]
+
+    def _run_process_chunk(self, items):
+        """Process the transactions and invoices of ``items`` and take them
+        off the pending records."""
+        self.ensure_one()
+        transactions = self.env["recon.deduction.transaction"].concat(
+            *(item for item in items if item._name == "recon.deduction.transaction"))
+        invoices = self.env["account.move"].concat(*(item for item in items if item._name == "account.move"))
         if transactions:
             self._process_transactions(transactions)
         if invoices:
             self._process_invoices(invoices)
-        self.write({
-            "pending_transaction_ids": [Command.unlink(t.id) for t in transactions],
-            "pending_invoice_ids": [Command.unlink(i.id) for i in invoices],
-            "processed_count": self.processed_count + len(transactions) + len(invoices),
-        })
-        if self.pending_transaction_ids or self.pending_invoice_ids:
-            self._count_outcomes()
-            self._send_progress()
-        else:
-            self._finish(announce=announce)
-        return len(transactions) + len(invoices)
+        self._unqueue(transactions, invoices)
 
-    @api.model
-    def _cron_continue_runs(self, limit=RUN_CHUNK):
-        """Process the next chunk of the oldest running run, as the user who
-        started it, report progress and return; the scheduler calls again
-        while records are left, each call in its own transaction."""
-        done = 0
-        for run in self.search([("state", "=", "running")], order="id"):
-            if run._lock():
-                run = run.with_user(run.user_id).with_company(run.company_id)
-                done = run._process_pending(limit, announce=True)
-                break
-        self.flush_model(["pending_transaction_ids", "pending_invoice_ids"])
-        self.env.cr.execute(SQL(
-            """SELECT (SELECT COUNT(*) FROM recon_threshold_run_pending_transaction_rel)
-                    + (SELECT COUNT(*) FROM recon_threshold_run_pending_invoice_rel)"""))
-        remaining = self.env.cr.fetchone()[0]
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        return done
+    def _run_record_failure(self, item, message):
+        self.ensure_one()
+        if item._name == "account.move":
+            self._report([{"result": "refused", "reason": message, "invoice_id": item.id,
+                           "currency_id": item.currency_id.id,
+                           "amount": item.amount_residual * (-1 if item.move_type == "out_refund" else 1)}])
+            self._unqueue(invoices=item)
+        else:
+            self._report([{"result": "refused", "reason": message, "transaction_id": item.id,
+                           "currency_id": item.currency_id.id, "amount": item.original_amount}])
+            self._unqueue(transactions=item)
+
+    def _run_count_progress(self):
+        self._count_outcomes()
+
+    def _unqueue(self, transactions=None, invoices=None):
+        """Take ``transactions`` and ``invoices`` off the records to process."""
+        self.ensure_one()
+        self.write({
+            "pending_transaction_ids": [Command.unlink(t.id) for t in transactions or ()],
+            "pending_invoice_ids": [Command.unlink(i.id) for i in invoices or ()],
+        })
 
     def _count_outcomes(self):
         """Count the outcomes so far."""
@@ -211,9 +210,9 @@ class ReconThresholdRun(models.Model):
                 "skipped_count": groups.get(("skipped",), (0, 0.0))[0],
             })
 
-    def _finish(self, announce=False):
+    def _finish(self):
         """Count the outcomes, mark the runs done and tell the rule's
-        followers and the user."""
+        followers (the run engine tells the user)."""
         self._count_outcomes()
         for run in self:
             run.write({"state": "done", "processed_count": run.total_count})
@@ -228,7 +227,6 @@ class ReconThresholdRun(models.Model):
             bodies[run.rule_id.id] = run.summary
         for bodies in rounds:
             self.rule_id.browse(list(bodies))._message_log_batch(bodies)
-        self._send_progress(announce=announce)
 
     def _get_done_notification(self):
         self.ensure_one()
@@ -297,7 +295,7 @@ class ReconThresholdRun(models.Model):
                 report("refused", error, transaction)
                 refused |= transaction
         todo = transactions - refused
-        locked = todo._lock_rows()
+        locked = todo._recon_lock_rows()
         for transaction in todo - locked:
             report("skipped", self.env._("Being processed by another run."), transaction)
         for transaction, error in locked.filtered(lambda t: t.state == "draft")._breakout(isolate=True).items():
@@ -321,7 +319,7 @@ class ReconThresholdRun(models.Model):
                 else:
                     candidates[deduction] = counterpart
         deductions = self.env["recon.deduction"].browse([d.id for d in candidates])
-        held = deductions._lock_rows()
+        held = deductions._recon_lock_rows()
         for deduction in deductions - held:
             report("skipped", self.env._("Being cleared by another run."), deduction.transaction_id, deduction)
 
@@ -418,11 +416,7 @@ class ReconThresholdRun(models.Model):
                     candidates[invoice] = counterpart
         todo = self.env["account.move"].browse([i.id for i in candidates])
         if todo:
-            todo.flush_recordset()
-            self.env.cr.execute(SQL(
-                "SELECT id FROM account_move WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED", list(todo.ids)))
-            locked_ids = {row[0] for row in self.env.cr.fetchall()}
-            held = todo.filtered(lambda i: i.id in locked_ids)
+            held = todo._recon_lock_rows()
             for invoice in todo - held:
                 report("skipped", self.env._("Being cleared by another run."), invoice)
             todo = held

@@ -1,13 +1,7 @@
-import logging
-
-import psycopg2
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.recon_addon.models.recon_ledger import Settlement
-
-_logger = logging.getLogger(__name__)
 
 
 class ReconWriteOff(models.Model):
@@ -191,34 +185,6 @@ class ReconWriteOff(models.Model):
         failed = self.browse(failed_ids)
         failed.unlink()
         return self - failed, failures
-
-    def _post_pending_safely(self):
-        """:meth:`_post_pending` for the scheduler: an unexpected error (not
-        a refusal with a message) is pinned on the write-off that raised it,
-        which is reported and removed, so the batch never loops on it.
-
-        :return: ``[(invoice, reason)]`` of the write-offs not posted
-        """
-        try:
-            with self.env.cr.savepoint():
-                return self._post_pending(isolate=True)[1]
-        except psycopg2.OperationalError:
-            raise  # concurrency: the scheduler retries the whole run
-        except Exception:  # noqa: BLE001 - find the culprit below, one savepoint each
-            pass
-        failures = []
-        for write_off in self:
-            try:
-                with self.env.cr.savepoint():
-                    failures += write_off._post_pending(isolate=True)[1]
-            except psycopg2.OperationalError:
-                raise
-            except Exception as exc:
-                _logger.exception("Write-off of %s could not be posted", write_off.invoice_id.name)
-                failures.append((write_off.invoice_id, self.env._("Unexpected error, see the server log: %(error)s",
-                                                                  error=exc)))
-                write_off.unlink()
-        return failures
 
     def _get_settlement(self, open_lines):
         """Settle the open receivable items ``open_lines`` of the invoice

@@ -9,28 +9,28 @@ from odoo.tools import format_amount
 from odoo.addons.recon_addon.services.upload import to_csv
 
 
-#: write-offs posted per transaction by a batch (in the confirming request,
-#: then by the scheduler): tens of entries keep each transaction short
-POST_CHUNK_SIZE = 100
-
-
 class ReconWriteOffBatch(models.Model):
     """One bulk write-off: the uploaded file, who confirmed it and when, the
     write-offs it posted and the accounts it could not write off.
 
     Confirming a preview creates the batch with one draft write-off per
-    eligible account (which reserves the invoice) and posts the first
-    :data:`POST_CHUNK_SIZE` of them at once; the scheduler posts the rest,
-    a chunk per transaction, then the batch is done and its user notified.
+    eligible account (which reserves the invoice) and the run engine
+    (``recon.run.mixin``) posts the first chunk of them at once; the
+    scheduler posts the rest, a chunk per transaction, then the batch is
+    done and its user notified.
     Its progress counts the listed accounts handled (written off, or not
     with a reason) out of all the accounts of the file.
     """
 
     _name = "recon.write.off.batch"
     _description = "Write-off Batch"
-    _inherit = ["mail.thread", "recon.progress.mixin"]
+    _inherit = ["mail.thread", "recon.run.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
+    #: write-offs posted per transaction (in the confirming request, then by
+    #: the scheduler): tens of entries keep each transaction short
+    _run_chunk_size = 100
+    _run_open_states = ("queued",)
 
     name = fields.Char(required=True, readonly=True, copy=False, default="/")
     company_id = fields.Many2one(
@@ -118,44 +118,31 @@ class ReconWriteOffBatch(models.Model):
     # ------------------------------------------------------------------
     # Posting, in chunks
     # ------------------------------------------------------------------
-    def _process_pending(self, limit=None, announce=False):
-        """Post up to ``limit`` draft write-offs of these batches, as their
-        users, finish the batches that have nothing left to post, and tell
-        their users how far they are.
+    def _run_next_chunk(self, limit):
+        """The next ``limit`` draft write-offs of this batch."""
+        self.ensure_one()
+        return self.env["recon.write.off"].search(
+            [("batch_id", "=", self.id), ("state", "=", "draft")], limit=limit, order="id")
 
-        :param announce: tell the user with a notification when a batch is
-            done (the scheduler finished it, not the user's request)
-        :return: how many write-offs were handled (posted or failed)
-        """
-        drafts = self.env["recon.write.off"].search(
-            [("batch_id", "in", self.ids), ("state", "=", "draft")],
-            limit=limit or POST_CHUNK_SIZE, order="batch_id, id",
-        )
-        touched = drafts.batch_id
-        for batch in self:
-            mine = drafts.filtered(lambda w: w.batch_id == batch)
-            if not mine:
-                continue
-            mine = mine.with_user(batch.user_id).with_context(allowed_company_ids=batch.company_id.ids)
-            failures = mine._post_pending_safely()
-            batch._add_failures([{
-                "invoice_id": invoice.id, "account_ref": invoice.name, "stage": "posting", "reason": reason,
-            } for invoice, reason in failures])
+    def _run_process_chunk(self, write_offs):
+        """Post ``write_offs`` as the batch's user; the accounts refused are
+        listed with their reason."""
+        self.ensure_one()
+        write_offs = write_offs.with_user(self.user_id).with_context(allowed_company_ids=self.company_id.ids)
+        failures = write_offs._post_pending(isolate=True)[1]
+        self._add_failures([{
+            "invoice_id": invoice.id, "account_ref": invoice.name, "stage": "posting", "reason": reason,
+        } for invoice, reason in failures])
         self.flush_recordset(["count_pending"])
-        self.filtered(lambda b: b.state == "queued" and not b.count_pending)._finish()
-        touched._send_progress(announce=announce)
-        return len(drafts)
 
-    @api.model
-    def _cron_process_write_offs(self):
-        """Post the next chunk of the queued batches; the scheduler calls
-        again while some remain."""
-        batches = self.search([("state", "=", "queued")], order="id")
-        if not batches:
-            return
-        done = batches._process_pending(limit=POST_CHUNK_SIZE, announce=True)
-        remaining = sum(batches.mapped("count_pending"))
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+    def _run_record_failure(self, write_off, message):
+        """The account is listed with the error; its draft write-off is
+        removed (the invoice is free again)."""
+        self.ensure_one()
+        self._add_failures([{"invoice_id": write_off.invoice_id.id, "account_ref": write_off.invoice_id.name,
+                             "stage": "posting", "reason": message}])
+        write_off.unlink()
+        self.flush_recordset(["count_pending"])
 
     def _add_failures(self, vals_list):
         self.ensure_one()

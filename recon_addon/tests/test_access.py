@@ -302,7 +302,7 @@ class TestAdjustmentsAreReadOnly(AdjustmentCommon):
         rule = self._rule()
         invoice = self._coded_invoice([(self.principal, 100.0)], date="2024-01-15")
         run = self.Run._get_or_create(rule, fields.Date.to_date("2024-03-01"))
-        run.with_user(manager)._process_all()
+        run.with_user(manager)._run_continue()
         adjustment = self.env["recon.adjustment"].search([("rule_id", "=", rule.id)])
         self.assertRecordValues(adjustment, [{"invoice_id": invoice.id, "amount": 10.0}])
         self.assertTrue(adjustment.move_id)

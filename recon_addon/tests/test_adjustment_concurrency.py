@@ -72,7 +72,7 @@ class TestAdjustmentConcurrency(CommittedDataCase):
                     run = self._env(cr)["recon.adjustment.run"].browse(self.run_id)
                     try:
                         with mute_logger("odoo.sql_db"):
-                            walked = run._process_batch(BATCH)
+                            walked = run._run_step(BATCH)
                         cr.commit()
                     except (psycopg2.IntegrityError, psycopg2.errors.SerializationFailure):
                         cr.rollback()
@@ -128,6 +128,6 @@ class TestAdjustmentConcurrency(CommittedDataCase):
         """Even when both workers get the run (its lock lost), the second
         insert of an account's adjustment waits for the first worker's
         commit and is refused, and its whole batch with it."""
-        with patch.object(self.registry["recon.adjustment.run"], "_lock", lambda run: True):
+        with patch.object(self.registry["recon.adjustment.run"], "_recon_lock_rows", lambda run, nowait=False: run):
             batches, retried = self._run_two_workers()
         self._assert_each_account_adjusted_once(batches, retried)

@@ -96,7 +96,7 @@ class AdjustmentCommon(ReconCommon):
 
     def _run(self, rule, day):
         run = self.Run._get_or_create(rule, fields.Date.to_date(day))
-        run._process_all()
+        run._run_continue()
         return run
 
     def _adjustments(self, rule):
@@ -709,7 +709,7 @@ class TestDebtorLimitAcrossBatches(AdjustmentCommon):
 
     def test_run_now_adjusts_the_oldest_debtors_that_get_an_adjustment(self):
         rule, invoices, d, old_income = self._scenario()
-        with patch("odoo.addons.recon_addon.models.recon_adjustment_rule.BATCH_SIZE", 3), \
+        with patch.object(self.env.registry["recon.adjustment.run"], "_run_chunk_size", 3), \
                 freeze_time("2024-03-01 10:00:00"):
             run = self.Run.browse(rule.action_run_now()["res_id"])
         self.assertRecordValues(run, [{"trigger": "manual", "processed_count": 10}])
@@ -797,7 +797,7 @@ class TestDecreaseOnALineItemCode(AdjustmentCommon):
             invoices |= self._coded_invoice([(self.principal, 100.0)], date=day)
         run = self.Run._get_or_create(waiver, date(2024, 3, 1))
         with patch("odoo.addons.recon_addon.models.recon_adjustment_run.SKIP_LOG_LIMIT", 2):
-            run._process_all(batch_size=2)
+            run._run_continue(chunk_size=2)
         self.assertRecordValues(run, [{"state": "done", "skipped_zero_count": 3, "adjusted_count": 0}])
         self.assertEqual(run.skip_log.splitlines(), [
             f"{invoices[0].name}: Nothing open on line item code Late fee",
@@ -918,7 +918,7 @@ class TestNightlyCron(AdjustmentCommon):
         rule = self._rule()
         self._account(100.0)
         run = self.Run._get_or_create(rule, date(2024, 3, 1))
-        with patch.object(type(run), "_lock", lambda self: False):
+        with patch.object(type(run), "_recon_lock_rows", lambda self, nowait=False: self.browse()):
             self.assertEqual(self.Rule._cron_run_adjustments(now=datetime(2024, 3, 1, 0, 10)), 0)
         self.assertFalse(self._adjustments(rule))
 

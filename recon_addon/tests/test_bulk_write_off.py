@@ -490,21 +490,21 @@ class TestBulkWriteOffInTheBackground(WriteOffCommon):
         cls.invoices = cls.env["account.move"]
         for days in (300, 200, 100):
             cls.invoices |= cls._overdue_invoice(100.0, days_overdue=days)
-        cls.cron = cls.env.ref("recon_addon.ir_cron_recon_write_off_batches")
+        cls.cron = cls.env.ref("recon_addon.ir_cron_recon_runs")
 
     def _confirm(self, user=None):
         Wizard = self.env["recon.bulk.write.off.wizard"].with_user(user or self.env.user)
         wizard = Wizard.create({"file": self._file("\n".join(self.invoices.mapped("name"))),
                                 "filename": "big.txt"})
         wizard.action_preview()
-        with patch("odoo.addons.recon_addon.models.recon_write_off_batch.POST_CHUNK_SIZE", 2):
+        with patch.object(self.env.registry["recon.write.off.batch"], "_run_chunk_size", 2):
             action = wizard.action_confirm()
         return wizard.batch_id, action
 
     def _run_cron(self):
-        with patch("odoo.addons.recon_addon.models.recon_write_off_batch.POST_CHUNK_SIZE", 2), \
+        with patch.object(self.env.registry["recon.write.off.batch"], "_run_chunk_size", 2), \
                 patch.object(self.env.registry["res.users"], "_bus_send") as bus_send:
-            self.env["recon.write.off.batch"].with_user(SUPERUSER_ID)._cron_process_write_offs()
+            self.env["recon.write.off.batch"].with_user(SUPERUSER_ID)._cron_process_runs()
         return bus_send
 
     def test_first_chunk_posts_at_once_and_the_rest_is_queued(self):

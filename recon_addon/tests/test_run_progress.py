@@ -8,7 +8,10 @@ from .test_adjustment_rule import AdjustmentCommon
 from .test_threshold_rule import ThresholdCommon
 
 PROGRESS = "recon_addon.run_progress"
-RUN_CHUNK = "odoo.addons.recon_addon.models.recon_threshold_run.RUN_CHUNK"
+
+def chunk_size(test, model, size):
+    """Make the runs of ``model`` process chunks of ``size`` items."""
+    return patch.object(test.env.registry[model], "_run_chunk_size", size)
 
 
 class ProgressAssertions:
@@ -33,16 +36,16 @@ class TestThresholdRunInTheBackground(ThresholdCommon, ProgressAssertions):
         cls.transactions = cls.env["recon.deduction.transaction"]
         for i in range(5):
             cls.transactions |= cls._transaction([10.0, 5.0], ref=f"CHQ-{i}")
-        cls.cron = cls.env.ref("recon_addon.ir_cron_recon_threshold_runs")
+        cls.cron = cls.env.ref("recon_addon.ir_cron_recon_runs")
 
     def _start(self):
-        with patch(RUN_CHUNK, 2), self._bus() as bus_send:
+        with chunk_size(self, "recon.threshold.run", 2), self._bus() as bus_send:
             action = self.transactions.with_user(self.user).action_run_below_threshold()
         return self.env["recon.threshold.run"].browse(action["res_id"]), action, bus_send
 
     def _continue(self):
         with self._bus() as bus_send:
-            self.env["recon.threshold.run"]._cron_continue_runs(limit=2)
+            self.env["recon.threshold.run"]._cron_process_runs(limit=2)
         return bus_send
 
     def _cleared(self):
@@ -127,13 +130,14 @@ class TestThresholdRunInTheBackground(ThresholdCommon, ProgressAssertions):
 
     def test_run_held_by_another_worker_is_left_alone(self):
         run, _action, _bus_send = self._start()
-        with patch.object(self.env.registry["recon.threshold.run"], "_lock", return_value=False):
-            self.assertEqual(self.env["recon.threshold.run"]._cron_continue_runs(limit=2), 0)
+        with patch.object(self.env.registry["recon.threshold.run"], "_recon_lock_rows",
+                          lambda run, nowait=False: run.browse()):
+            self.assertEqual(self.env["recon.threshold.run"]._cron_process_runs(limit=2), 0)
         self.assertRecordValues(run, [{"state": "running", "processed_count": 2}])
 
     def test_small_run_stays_in_the_request(self):
         triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
-        with patch(RUN_CHUNK, 5), self._bus() as bus_send:
+        with chunk_size(self, "recon.threshold.run", 5), self._bus() as bus_send:
             run = self._run(self.transactions)
         self.assertRecordValues(run, [{"state": "done", "total_count": 5, "processed_count": 5,
                                        "progress": 100.0, "cleared_count": 10}])
@@ -148,7 +152,7 @@ class TestThresholdRunInTheBackground(ThresholdCommon, ProgressAssertions):
             invoice = self._invoice(105.0, date="2024-03-05")
             self._pay(invoice, 100.0)
             invoices |= invoice
-        with patch(RUN_CHUNK, 2):
+        with chunk_size(self, "recon.threshold.run", 2):
             action = invoices.action_run_below_threshold()
         run = self.env["recon.threshold.run"].browse(action["res_id"])
         self.assertRecordValues(run, [{"state": "running", "processed_count": 2, "progress": 66.7}])
@@ -213,8 +217,7 @@ class TestWriteOffBatchProgress(WriteOffCommon, ProgressAssertions):
         wizard = self.env["recon.bulk.write.off.wizard"].with_user(self.manager).create({
             "file": self._file("\n".join(invoices.mapped("name") + ["INV/NONE"])), "filename": "four.txt"})
         wizard.action_preview()
-        chunk = "odoo.addons.recon_addon.models.recon_write_off_batch.POST_CHUNK_SIZE"
-        with patch(chunk, 2), self._bus() as bus_send:
+        with chunk_size(self, "recon.write.off.batch", 2), self._bus() as bus_send:
             wizard.action_confirm()
         batch = wizard.batch_id
         # the unknown account is handled at once, two of the four are posted
@@ -224,8 +227,8 @@ class TestWriteOffBatchProgress(WriteOffCommon, ProgressAssertions):
         self.assertEqual([m["progress"] for m in self._progress_messages(bus_send, batch)], [60.0])
         seen = []
         for __ in range(2):
-            with patch(chunk, 1), self._bus() as bus_send:
-                self.env["recon.write.off.batch"]._cron_process_write_offs()
+            with chunk_size(self, "recon.write.off.batch", 1), self._bus() as bus_send:
+                self.env["recon.write.off.batch"]._cron_process_runs()
             seen.append((batch.state, batch.progress))
         self.assertEqual(seen, [("queued", 80.0), ("done", 100.0)])
         [message] = self._progress_messages(bus_send, batch)

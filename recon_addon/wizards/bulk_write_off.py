@@ -4,7 +4,6 @@ from psycopg2.errors import LockNotAvailable
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
 from odoo.addons.recon_addon.services.upload import parse_upload
 
@@ -158,7 +157,7 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         a second open write-off of an invoice.
         """
         self.ensure_one()
-        self._lock_for_confirm()
+        self._check_confirmable()
         eligible = self.line_ids.filtered("eligible")
         if not eligible:
             raise UserError(self.env._("No account of %(file)s can be written off: see the reason on each row.",
@@ -194,16 +193,15 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         WriteOff._create_locked(WriteOff._prepare_draft_vals_list(vals_list))
         batch._add_failures(failures)
         self.write({"state": "done", "batch_id": batch.id})
-        batch._process_pending()
-        if batch.state != "done":
-            self.env.ref("recon_addon.ir_cron_recon_write_off_batches")._trigger()
+        batch._run_continue(limit=batch._run_chunk_size)
         return batch._action_notify()
 
-    def _lock_for_confirm(self):
+    def _check_confirmable(self):
+        """Hold the wizard for this confirmation: a second one (double click,
+        two tabs) is refused at once while the first one is under way, and
+        finds the wizard done once it committed."""
         try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(SQL("SELECT id FROM %s WHERE id = %s FOR UPDATE NOWAIT",
-                                        SQL.identifier(self._table), self.id))
+            self._recon_lock_rows(nowait=True)
         except LockNotAvailable:
             raise UserError(self.env._("This bulk write-off is being confirmed in another window. Wait for it "
                                        "to finish, then open Collections > Write-off Batches.")) from None

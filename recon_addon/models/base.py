@@ -1,0 +1,44 @@
+import psycopg2
+
+from odoo import models
+from odoo.tools import SQL
+
+
+class Base(models.AbstractModel):
+    _inherit = "base"
+
+    def _recon_lock_rows(self, nowait=False):
+        """Lock these records' rows for the transaction against a parallel
+        worker (``FOR NO KEY UPDATE``: rows referring to them can still be
+        created) and return the records this transaction holds.
+
+        A row another transaction holds is skipped, and so is a row another
+        transaction changed and committed since this one began (locking it
+        would be a serialization failure): the caller leaves it to that
+        other worker.
+
+        :param nowait: fail fast instead, for a request that must not go on
+            without all the rows: raise ``LockNotAvailable`` when a row is
+            held elsewhere, ``SerializationFailure`` when it was changed
+            meanwhile (Odoo retries the request on both, which then finds
+            the records in their new state)
+        """
+        if not self.ids:
+            return self
+        self.flush_recordset()
+        query = SQL("SELECT id FROM %s WHERE id = ANY(%s) FOR NO KEY UPDATE %s",
+                    SQL.identifier(self._table), list(self.ids), SQL("NOWAIT") if nowait else SQL("SKIP LOCKED"))
+        if nowait:
+            with self.env.cr.savepoint(flush=False):  # the caller may catch the error and go on
+                self.env.cr.execute(query)
+            return self
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(query)
+                locked_ids = {row[0] for row in self.env.cr.fetchall()}
+        except psycopg2.errors.SerializationFailure:
+            if len(self) == 1:
+                return self.browse()
+            # find the row(s) changed meanwhile: the others are locked one by one
+            return self.browse().concat(*(record._recon_lock_rows() for record in self))
+        return self.filtered(lambda record: record.id in locked_ids)

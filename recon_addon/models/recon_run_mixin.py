@@ -1,0 +1,282 @@
+"""The engine of the addon's background runs.
+
+A run is a record that has items to go through (deduction transactions,
+accounts to adjust, write-offs to post). The engine goes through them a
+chunk per transaction: the request that starts a run processes what fits
+in it (:meth:`ReconRunMixin._run_continue`), the scheduler the rest, one
+chunk per call (:meth:`ReconRunMixin._cron_process_runs`), serving the run
+that has waited longest whatever its kind. A run keeps all its state in the
+database, committed with each chunk, so a run interrupted mid-chunk resumes
+after its last committed chunk.
+
+Each kind of run implements two hooks:
+
+* :meth:`ReconRunMixin._run_next_chunk`: the next items to process;
+* :meth:`ReconRunMixin._run_process_chunk`: process them, and record that
+  they are done (so that the next chunk does not return them again);
+
+and says how it records an item that failed unexpectedly
+(:meth:`ReconRunMixin._run_record_failure`) and how it finishes
+(``_finish``).
+"""
+import logging
+from datetime import datetime
+
+import psycopg2
+
+from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+#: the bus notification type the web client listens to (recon_run_progress_service.js)
+PROGRESS_NOTIFICATION = "recon_addon.run_progress"
+#: the scheduled action that continues every kind of run
+RUNS_CRON = "recon_addon.ir_cron_recon_runs"
+#: errors never pinned on an item: concurrency (serialization failure,
+#: deadlock, lock not available) and a unique key refusing what another
+#: worker just did; the whole transaction is rolled back and retried
+RETRIED_ERRORS = (psycopg2.OperationalError, psycopg2.IntegrityError)
+
+
+class ReconRunMixin(models.AbstractModel):
+    """A run processed in chunks, in the request that starts it and then in
+    the background; how far it is, for the progress bar of its list and
+    form and for its user.
+
+    After each background chunk the run tells its user through the bus: the
+    web client reloads the run when it is on screen, and shows a
+    notification that opens the run when it is done. Bus messages are sent
+    only when the transaction commits, so the user never sees progress that
+    was rolled back.
+
+    Inheriting models have a ``state``, a ``company_id`` and a ``user_id``
+    (who started the run), implement the hooks below, and say what the user
+    is told when the run is done (:meth:`_get_done_notification`).
+    """
+
+    _name = "recon.run.mixin"
+    _description = "Background Run"
+
+    #: items one chunk processes, in one transaction
+    _run_chunk_size = 100
+    #: states of a run with work left
+    _run_open_states = ("running",)
+
+    total_count = fields.Integer(string="To Process", readonly=True, copy=False,
+                                 help="Records this run has to go through.")
+    processed_count = fields.Integer(string="Processed", readonly=True, copy=False,
+                                     help="Records this run has gone through so far.")
+    progress = fields.Float(compute="_compute_progress", store=True, aggregator=False,
+                            digits=(5, 1), help="Percentage of the records processed.")
+    waiting_since = fields.Datetime(
+        readonly=True, copy=False, default=fields.Datetime.now,
+        help="When the run was created or last had a chunk processed: the scheduler serves the run that has "
+             "waited longest.")
+
+    @api.depends(lambda self: ["total_count", "processed_count"]
+                 + (["state"] if "state" in self._fields else []))
+    def _compute_progress(self):
+        for run in self:
+            if run.total_count:
+                run.progress = round(100.0 * min(run.processed_count, run.total_count) / run.total_count, 1)
+            else:
+                run.progress = 100.0 if run._is_progress_done() else 0.0
+
+    # ------------------------------------------------------------------
+    # Hooks of each kind of run
+    # ------------------------------------------------------------------
+    def _run_next_chunk(self, limit):
+        """The next items to process (at most ``limit`` of each sort the run
+        processes), in processing order: a recordset or a list of records;
+        empty when the run has nothing left."""
+        raise NotImplementedError
+
+    def _run_process_chunk(self, items):
+        """Process ``items`` (what :meth:`_run_next_chunk` returned, or one
+        of them) and record them as processed. Called in a savepoint: when
+        it raises, nothing of it stays."""
+        raise NotImplementedError
+
+    def _run_record_failure(self, item, message):
+        """Record that ``item`` raised an unexpected error (``message``) and
+        take it out of the items left to process, so that the run never
+        loops on it."""
+        raise NotImplementedError
+
+    def _run_count_progress(self):
+        """Update the run's own counts after a chunk (the run is not done)."""
+
+    def _finish(self):
+        """Mark the run done once it has nothing left to process."""
+        raise NotImplementedError
+
+    def _run_as_owner(self):
+        """The run in the environment it is processed in."""
+        self.ensure_one()
+        return self.with_company(self.company_id)
+
+    @api.model
+    def _run_open_domain(self):
+        """Runs with work left that the scheduler continues."""
+        return [("state", "in", self._run_open_states)]
+
+    # ------------------------------------------------------------------
+    # The engine
+    # ------------------------------------------------------------------
+    def _run_is_open(self):
+        self.ensure_one()
+        return self.state in self._run_open_states
+
+    def _run_step(self, limit=None):
+        """Process the next chunk of this run in the current transaction:
+        lock the run (a run another worker holds is left to it), process
+        the chunk with the failures isolated, count the progress and finish
+        the run when nothing is left.
+
+        :param limit: items of the chunk (the kind's chunk size by default)
+        :return: how many items were processed (0 when the run is held by
+            another worker or had nothing left)
+        """
+        self.ensure_one()
+        if not self._run_is_open() or not self._recon_lock_rows():
+            return 0
+        run = self._run_as_owner()
+        items = run._run_next_chunk(limit or run._run_chunk_size)
+        if not items:
+            run._finish()
+            return 0
+        run._run_process_isolated(items)
+        # to the microsecond: chunks follow each other within a second
+        vals = {"waiting_since": datetime.now()}
+        if not run._fields["processed_count"].compute:
+            vals["processed_count"] = run.processed_count + len(items)
+        run.write(vals)
+        if run._run_next_chunk(1):
+            run._run_count_progress()
+        else:
+            run._finish()
+        return len(items)
+
+    def _run_process_isolated(self, items):
+        """Process ``items`` in a savepoint; when that raises an unexpected
+        error (not a refusal the hooks report themselves), process them
+        again one by one, each in its own savepoint, and record the items
+        that raise. :data:`RETRIED_ERRORS` are raised: the whole transaction
+        is retried."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._run_process_chunk(items)
+            return
+        except RETRIED_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001 - find the culprits below, one savepoint each
+            _logger.info("Chunk of %s failed; processing its items one by one", self, exc_info=True)
+        for index in range(len(items)):
+            item = items[index:index + 1]
+            try:
+                with self.env.cr.savepoint():
+                    self._run_process_chunk(item)
+            except RETRIED_ERRORS:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                _logger.exception("%s could not process %s", self, item)
+                self._run_record_failure(item[0], self.env._(
+                    "Unexpected error, see the server log: %(error)s", error=exc))
+
+    def _run_continue(self, limit=None, chunk_size=None):
+        """Process this run now, in chunks, up to ``limit`` items (to the
+        end when ``None``); what is left is handed to the scheduler. Tells
+        the user how far the run is once, at the end.
+
+        :return: how many items were processed
+        """
+        self.ensure_one()
+        chunk_size = chunk_size or self._run_chunk_size
+        processed = 0
+        while limit is None or processed < limit:
+            step = self._run_step(chunk_size if limit is None else min(chunk_size, limit - processed))
+            if not step:
+                break
+            processed += step
+        if self._run_is_open():
+            self.env.ref(RUNS_CRON)._trigger()
+        self._send_progress()
+        return processed
+
+    @api.model
+    def _run_kinds(self):
+        """The run models this model stands for: itself, or every kind of
+        run when called on the mixin."""
+        if not self._abstract:
+            return [self._name]
+        return [name for name in self.env.registry.descendants([self._name], "_inherit")
+                if not self.env[name]._abstract and not self.env[name]._transient]
+
+    @api.model
+    def _run_queue(self):
+        """The open runs, the one that has waited longest first."""
+        runs = []
+        for kind in self._run_kinds():
+            Run = self.env[kind]
+            runs += Run.search(Run._run_open_domain(), order="waiting_since, id")
+        return sorted(runs, key=lambda run: (run.waiting_since or fields.Datetime.now(), run._name, run.id))
+
+    @api.model
+    def _cron_process_runs(self, limit=None):
+        """The scheduler's call: process the next chunk of the run that has
+        waited longest (of any kind, or of this model's kind when called on
+        a run model), as the user who started it, tell its user and report
+        progress to the scheduler, which calls again while runs are open,
+        each call in its own transaction. A run another worker holds is
+        passed over; a run found with nothing left is finished, and the
+        next one served.
+
+        :param limit: items of the chunk (each kind's chunk size by default)
+        :return: how many items were processed
+        """
+        processed = 0
+        for run in self._run_queue():
+            processed = run._run_step(limit)
+            if processed or not run._run_is_open():
+                run._run_as_owner()._send_progress(announce=True)
+            if processed:
+                break
+        remaining = sum(self.env[kind].search_count(self.env[kind]._run_open_domain())
+                        for kind in self._run_kinds())
+        self.env["ir.cron"]._notify_progress(done=processed, remaining=remaining)
+        return processed
+
+    # ------------------------------------------------------------------
+    # Telling the user
+    # ------------------------------------------------------------------
+    def _is_progress_done(self):
+        self.ensure_one()
+        return self.state == "done"
+
+    def _get_done_notification(self):
+        """``{type, title, message, sticky}`` of the notification the user
+        gets when the run is done."""
+        raise NotImplementedError
+
+    def _send_progress(self, announce=False):
+        """Tell each run's user how far it is (delivered after commit).
+
+        :param announce: when the run is done, also show its summary in a
+            notification that opens the run (the request that finished it
+            did not show it itself: the scheduler did)
+        """
+        for run in self:
+            if not run.user_id or run.user_id._is_superuser():
+                continue  # a scheduled run nobody started by hand
+            done = run._is_progress_done()
+            payload = {
+                "model": run._name,
+                "id": run.id,
+                "state": run.state,
+                "progress": run.progress,
+                "done": done,
+            }
+            if done and announce:
+                payload["notification"] = run._get_done_notification()
+            run.user_id._bus_send(PROGRESS_NOTIFICATION, payload)
