@@ -52,7 +52,7 @@ def _settle_batch(registry, company_id, invoice_ids):
     with environment(registry, {"allowed_company_ids": [company_id]}) as env:
         invoices = env["account.move"].browse(invoice_ids)
         bad_debt = env["res.company"].browse(company_id).recon_bad_debt_account_id
-        result = env["recon.ledger"]._settle([
+        result = env["recon.ledger"]._book([
             Settlement(items=receivable_line(inv), amount=inv.amount_residual,
                        account=bad_debt, source=inv, label="Write-off",
                        date=SETTLE_DATE)

@@ -187,7 +187,7 @@ class ReconDeduction(models.Model):
                 ))
         # close the deduction's item and reopen the amount as a plain
         # receivable of the customer
-        result = self.env["recon.ledger"]._settle([
+        result = self.env["recon.ledger"]._book([
             Settlement(
                 source=deduction,
                 items=deduction.receivable_line_id,

@@ -90,7 +90,7 @@ class ReconRewardClearing(models.Model):
         if company.recon_post_rewards:
             rewards._check_reward_accounts()
             open_items = self._get_open_advance_items(partners, company)
-            result = self.env["recon.ledger"]._transfer([
+            result = self.env["recon.ledger"]._book([
                 clearing._get_forgiveness_transfer(open_items.get(clearing.partner_id.id))
                 for clearing in clearings
             ])

@@ -435,7 +435,7 @@ class ReconThresholdRun(models.Model):
             "fund_type_id": candidates[invoice][2].id,
             "account_id": candidates[invoice][0].id,
         } for invoice in todo])
-        result = self.env["recon.ledger"]._settle(
+        result = self.env["recon.ledger"]._book(
             [run_line._get_settlement() for run_line in run_lines], isolate=True)
         for run_line, move, error in zip(run_lines, result.moves, result.errors):
             if error:
