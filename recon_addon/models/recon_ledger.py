@@ -16,18 +16,9 @@ residuals or from the direction asked for.
 one ``create()``, posts them together with one ``_post()`` and reconciles
 every settling journal item with its items through one ``_reconcile_plan``.
 The result tells, per request, its move, its error, and which journal item
-answers which key the caller gave. Signs, currencies, lock dates, journals,
-the audit trail and reconciliation rules live in this one file.
-
-Example::
-
-    result = env["recon.ledger"]._book([
-        Settlement(items=invoice_receivable_items, amount=12.5,
-                   account=company.recon_bad_debt_account_id,
-                   label="Write-off", source=write_off_record),
-    ])
-    move = result.moves[0]
-    first_item_settled_by = result.lines[0][invoice_receivable_items[0]]
+answers which key the caller gave (example: docs/development.md, "Posting an
+entry"). Signs, currencies, lock dates, journals, the audit trail and
+reconciliation rules live in this one file.
 """
 from contextlib import nullcontext
 from dataclasses import dataclass, field as dc_field
@@ -83,10 +74,6 @@ class LedgerEntry:
     ref: str | None = None
 
 
-# ----------------------------------------------------------------------
-# Recipes: what callers ask for. They never give a signed debit or credit:
-# the spine reads the direction from the open items or the transfer.
-# ----------------------------------------------------------------------
 @dataclass
 class Settlement:
     """Settle open journal items against ``account``: one entry, one journal
@@ -99,8 +86,9 @@ class Settlement:
 
     ``groups`` (``[(items, label)]``, instead of ``items`` and ``amount``)
     settles the whole open amount of each group with one journal item
-    reconciled with all of it. ``counterparts`` (``[(account, items, label)]``) splits the
-    counterpart: each account takes the open amount of its items.
+    reconciled with all of it. ``counterparts`` (``[(account, items,
+    label)]``) splits the counterpart: each account takes the open amount
+    of its items.
 
     Result keys: each settled item is the key of the journal item that
     settles it (the first item of a group for a group), ``key`` (default
@@ -201,8 +189,7 @@ class ReconLedger(models.AbstractModel):
     _description = "Reconciliation Ledger Spine"
 
     def _book(self, requests, isolate=False):
-        """Create, post and reconcile the entries of recipes, one per request,
-        in one batch.
+        """Create, post and reconcile one entry per request, in one batch.
 
         :param requests: list of :class:`Settlement`, :class:`Transfer`,
             :class:`Reversal` (or prepared :class:`LedgerEntry`)
@@ -251,10 +238,6 @@ class ReconLedger(models.AbstractModel):
             return self._entry_for_transfer(request)
         return request
 
-    @staticmethod
-    def _direction(amount):
-        return 1 if amount > 0 else -1
-
     def _entry_for_settlement(self, request):
         groups = request.groups
         items = request.items
@@ -262,7 +245,6 @@ class ReconLedger(models.AbstractModel):
             items = self.env["account.move.line"].union(*[group for group, _label in groups])
         first = items[:1]
         currency = first.currency_id
-        rounding = currency.rounding or 0.01
         label = request.label
         lines = []
 
@@ -277,11 +259,11 @@ class ReconLedger(models.AbstractModel):
                 lines.append(item_line(group, -open_amount, group_label, group[:1]))
         else:
             net = sum(items.mapped("amount_residual_currency"))
-            sign = self._direction(net if len(items) > 1 else first.amount_residual_currency)
+            sign = 1 if (net if len(items) > 1 else first.amount_residual_currency) > 0 else -1
             limits = request.limits or {}
             pool = {item: min(sign * item.amount_residual_currency, limits.get(item, float("inf")))
                     for item in items}
-            taken = allocate_fifo(request.amount, pool, rounding)
+            taken = allocate_fifo(request.amount, pool, currency.rounding or 0.01)
             left = currency.round(request.amount - sum(taken.values()))
             if not currency.is_zero(left):
                 # more than is open: ask for it on the last item, refused
@@ -290,18 +272,14 @@ class ReconLedger(models.AbstractModel):
                 taken[last] = currency.round(taken.get(last, 0.0) + left)
             for item, amount in taken.items():
                 lines.append(item_line(item, -sign * amount, None, item))
-        settled = currency.round(-sum(line.amount for line in lines))
-        partner = request.partner or first.partner_id
+        counterparts = [(request.account, -sum(line.amount for line in lines), None, request.key)]
         if request.counterparts:
-            for account, counter_items, counter_label in request.counterparts:
-                lines.append(LedgerLine(
-                    account=account, amount=currency.round(sum(counter_items.mapped("amount_residual_currency"))),
-                    partner=partner, name=counter_label or request.counterpart_label or label,
-                    product=request.product, key=(request.key, account)))
-        else:
-            lines.append(LedgerLine(account=request.account, amount=settled, partner=partner,
-                                    name=request.counterpart_label or label, product=request.product,
-                                    key=request.key))
+            counterparts = [(account, sum(group.mapped("amount_residual_currency")), name, (request.key, account))
+                            for account, group, name in request.counterparts]
+        partner = request.partner or first.partner_id
+        lines += [LedgerLine(account=account, amount=currency.round(amount), partner=partner,
+                             name=name or request.counterpart_label or label, product=request.product, key=key)
+                  for account, amount, name, key in counterparts]
         return LedgerEntry(source=request.source, label=label, date=request.date, currency=currency,
                            company=first.company_id, ref=request.ref, lines=lines)
 
@@ -319,7 +297,7 @@ class ReconLedger(models.AbstractModel):
                       date_maturity=part.date_maturity)
                  for part in request.parts or [Part(request.amount, key=request.key)]]
         total = currency.round(sum(line.amount for line in lines))
-        sign = self._direction(total)
+        sign = 1 if total > 0 else -1
         settle = request.settle
         reached = 0.0
         if settle and not currency.is_zero(total):
@@ -415,10 +393,8 @@ class ReconLedger(models.AbstractModel):
         same_currency = all(t.currency_id == currency for t in targets)
         open_amount = sum(targets.mapped("amount_residual_currency" if same_currency else "amount_residual"))
         rounding = currency.rounding if same_currency else targets.company_currency_id[:1].rounding
-        amount = line.amount
-        if not same_currency:
-            amount = currency._convert(line.amount, targets.company_currency_id[:1],
-                                       targets.company_id[:1], accounting_date)
+        amount = line.amount if same_currency else currency._convert(
+            line.amount, targets.company_currency_id[:1], targets.company_id[:1], accounting_date)
         if float_is_zero(open_amount, precision_rounding=rounding):
             return self.env._("%(record)s: nothing is left open on %(item)s.",
                               record=source, item=targets[0].move_id.display_name)
@@ -487,12 +463,10 @@ class ReconLedger(models.AbstractModel):
 
     def _create_post_reconcile(self, entries):
         """Create, post and reconcile ``entries``; return, in order, each
-        one's move and ``{key: journal item}``.
-
-        The entries of companies that keep the audit trail
-        (``check_account_audit_trail``) get the trail an entry posted by hand
-        gets (see :meth:`_create_and_post`); the others are made without
-        chatter, the fast path.
+        one's move and ``{key: journal item}``. The entries of companies with
+        the audit trail (``check_account_audit_trail``) get the trail an entry
+        posted by hand gets (see :meth:`_create_and_post`); the others are
+        made without chatter, the fast path.
         """
         audited = [bool(self._entry_company(entry).check_account_audit_trail) for entry in entries]
         moves = {}
@@ -560,13 +534,11 @@ class ReconLedger(models.AbstractModel):
         """Create and post the moves of ``entries`` in one ``create()`` (one
         ``_reverse_moves()`` for reversals) and one ``_post()``.
 
-        With ``audit_trail``, tracking stays on, as for an entry made by hand
-        or by core's payment wizard: core logs each move's creation ("Journal
-        Entry created", one insert for all), and the posting's tracked changes
-        (Draft to Posted, Checked …) are logged here, one message per move,
-        all in one insert. Core drops the tracking of a move in the
-        transaction that created it, so it would not log the posting at all
-        (and logs tracked changes one move at a time when a transaction ends).
+        With ``audit_trail``, tracking stays on, as for an entry made by hand:
+        core logs each move's creation (one insert for all); the posting's
+        tracked changes (Draft to Posted …) are logged here, all in one
+        insert, since core drops the tracking of a move in the transaction
+        that created it (and logs one move at a time when a transaction ends).
         """
         context = AUDIT_TRAIL_CONTEXT if audit_trail else FAST_CONTEXT
         Move = self.env["account.move"].with_context(skip_invoice_sync=True, **context)

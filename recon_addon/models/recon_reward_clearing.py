@@ -103,8 +103,7 @@ class ReconRewardClearing(models.Model):
 
     @api.model
     def _get_open_advance_items(self, partners, company):
-        """Open journal items of ``partners`` on the company's advances
-        account, as ``{partner_id: account.move.line}``."""
+        """``{partner_id: open items}`` of ``partners`` on the advances account."""
         lines = self.env["account.move.line"].search([
             ("account_id", "=", company.recon_advance_account_id.id),
             ("partner_id", "in", partners.ids),
