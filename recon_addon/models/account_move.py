@@ -73,10 +73,7 @@ class AccountMove(models.Model):
             ("reconciled", "=", False),
             ("amount_residual_currency", "!=", 0.0),
         ], order="date_maturity, id")
-        ids_by_move = {}
-        for line in lines:
-            ids_by_move.setdefault(line.move_id.id, []).append(line.id)
-        return {move_id: lines.browse(ids) for move_id, ids in ids_by_move.items()}
+        return {move.id: move_lines for move, move_lines in lines.grouped("move_id").items()}
 
     def _recon_write_off_eligibility(self, today=None):
         """Why each invoice can or cannot be written off.
@@ -175,11 +172,13 @@ class AccountMove(models.Model):
         return True
 
     def action_open_recon_write_offs(self):
+        return self._recon_action_of_invoice("recon_addon.recon_write_off_action", context={"create": False})
+
+    def _recon_action_of_invoice(self, xmlid, **values):
+        """The window action ``xmlid`` on the records of this invoice."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_write_off_action")
-        action["domain"] = [("invoice_id", "=", self.id)]
-        action["context"] = {"create": False}
-        return action
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        return dict(action, domain=[("invoice_id", "=", self.id)], **values)
 
     # ------------------------------------------------------------------
     # Auto-adjustments: the account's balance per line item code
@@ -198,12 +197,10 @@ class AccountMove(models.Model):
         products = self.env["product.product"].browse(
             [key for per_code in balances.values() for key in per_code if key])
         names = {p.id: p.display_name for p in products}
-        for move in self:
-            per_code = balances.get(move)
-            if per_code is None:
-                move.recon_account_balance = 0.0
-                move.recon_balance_html = False
-                continue
+        self.recon_account_balance = 0.0
+        self.recon_balance_html = False
+        for move in accounts:
+            per_code = balances[move]
             move.recon_account_balance = sum(per_code.values())
             rows = Markup().join(
                 Markup("<tr><td>%s</td><td class='text-end'>%s</td></tr>") % (
@@ -221,20 +218,15 @@ class AccountMove(models.Model):
         """``{invoice: open receivable items of its adjustments}``."""
         Line = self.env["account.move.line"]
         result = {invoice: Line for invoice in self}
-        adjustments = self.env["recon.adjustment"].search_read(
-            [("invoice_id", "in", self.ids), ("move_id", "!=", False)], ["invoice_id", "move_id"])
-        if not adjustments:
-            return result
-        invoice_of_move = {a["move_id"][0]: a["invoice_id"][0] for a in adjustments}
-        lines = Line.search([
-            ("move_id", "in", list(invoice_of_move)),
+        adjustments = self.env["recon.adjustment"].search([("invoice_id", "in", self.ids), ("move_id", "!=", False)])
+        invoice_of_move = {adjustment.move_id: adjustment.invoice_id for adjustment in adjustments}
+        for line in Line.search([
+            ("move_id", "in", adjustments.move_id.ids),
             ("account_id.account_type", "=", "asset_receivable"),
             ("reconciled", "=", False),
             ("parent_state", "=", "posted"),
-        ], order="date_maturity, id")
-        for line in lines:
-            invoice = self.browse(invoice_of_move[line.move_id.id])
-            result[invoice] |= line
+        ], order="date_maturity, id"):
+            result[invoice_of_move[line.move_id]] |= line
         return result
 
     def _recon_open_adjustment_items(self):
@@ -259,11 +251,9 @@ class AccountMove(models.Model):
         return result
 
     def _recon_reductions(self):
-        """What was taken off the invoice, in order, as ``(code, amount)``
-        for :func:`~odoo.addons.recon_addon.services.balances.line_item_balances`:
-        a decrease of an adjustment rule under its line item code, anything
-        else (payments, credits, write-offs) pro rata. Empty when no
-        decrease was taken off the invoice itself."""
+        """What was taken off the invoice, in order, as ``(code, amount)``: a
+        decrease of an adjustment rule under its line item code, anything else
+        (payments, credits, write-offs) pro rata; empty when all is pro rata."""
         self.ensure_one()
         partials = self.line_ids.filtered(
             lambda l: l.account_id.account_type == "asset_receivable").matched_credit_ids.sorted("id")
@@ -284,10 +274,7 @@ class AccountMove(models.Model):
                 for invoice, per_code in self._recon_line_item_balances().items()}
 
     def action_open_recon_adjustments(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_adjustment_action")
-        action["domain"] = [("invoice_id", "=", self.id)]
-        return action
+        return self._recon_action_of_invoice("recon_addon.recon_adjustment_action")
 
     # ------------------------------------------------------------------
     # Deductions and the below-threshold rule

@@ -9,6 +9,8 @@ from odoo.addons.recon_addon.services.owed_balances import allocate_fifo
 LOCKED_FIELDS = {"partner_id", "date", "amount", "currency_id", "company_id", "recoverable"}
 #: fields only Confirm, Reverse and Clear set (through ``_write_status``)
 STATUS_FIELDS = {"state", "move_id", "reversal_move_id", "clearing_id"}
+#: company accounts a posted reward needs
+REWARD_ACCOUNT_FIELDS = ["recon_advance_account_id", "recon_commission_payable_account_id", "recon_forgiven_account_id"]
 
 
 class ReconReward(models.Model):
@@ -108,12 +110,9 @@ class ReconReward(models.Model):
     def _compute_amount_company(self):
         for reward in self:
             company = reward.company_id or self.env.company
-            if reward.currency_id and reward.currency_id != company.currency_id:
-                reward.amount_company = reward.currency_id._convert(
-                    reward.amount, company.currency_id, company, reward.date or fields.Date.context_today(self)
-                )
-            else:
-                reward.amount_company = reward.amount
+            currency = reward.currency_id or company.currency_id
+            reward.amount_company = currency._convert(
+                reward.amount, company.currency_id, company, reward.date or fields.Date.context_today(self))
 
     @api.depends("amount")
     def _compute_kind(self):
@@ -131,18 +130,18 @@ class ReconReward(models.Model):
 
     def write(self, vals):
         self._check_status_fields(vals, rewards=self)
-        locked = LOCKED_FIELDS.intersection(vals)
-        if locked:
-            frozen = self.filtered(lambda r: r.state != "draft")
-            if frozen:
-                raise UserError(self.env._(
-                    "Reward %(reward)s is %(state)s: its payee, date, amount, currency, company and "
-                    "recoverable flag can no longer change. Reverse it and record a new one, or clear "
-                    "the payee's owed balance.",
-                    reward=frozen[0].display_name,
-                    state=dict(self._fields["state"]._description_selection(self.env))[frozen[0].state],
-                ))
+        frozen = self.filtered(lambda r: r.state != "draft") if LOCKED_FIELDS.intersection(vals) else None
+        if frozen:
+            raise UserError(self.env._(
+                "Reward %(reward)s is %(state)s: its payee, date, amount, currency, company and "
+                "recoverable flag can no longer change. Reverse it and record a new one, or clear "
+                "the payee's owed balance.",
+                reward=frozen[0].display_name, state=frozen[0]._state_label(),
+            ))
         return super().write(vals)
+
+    def _state_label(self):
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
     def _check_status_fields(self, vals, rewards=None):
         status = STATUS_FIELDS.intersection(vals)
@@ -190,19 +189,12 @@ class ReconReward(models.Model):
 
     def _prepare_deletion_note(self):
         self.ensure_one()
-        reward = self
         return self.env._(
-                "Reward deleted by %(user)s: %(reward)s, %(amount)s on %(date)s (%(state)s, %(recoverable)s).",
-                user=self.env.user.name,
-                reward=reward.name,
-                amount=reward._format_amount(reward.amount, reward.currency_id),
-                date=fields.Date.to_string(reward.date),
-                state=dict(self._fields["state"]._description_selection(self.env))[reward.state],
-                recoverable=self.env._("recoverable") if reward.recoverable else self.env._("not recoverable"),
-            )
-
-    def _format_amount(self, amount, currency):
-        return formatLang(self.env, amount, currency_obj=currency)
+            "Reward deleted by %(user)s: %(reward)s, %(amount)s on %(date)s (%(state)s, %(recoverable)s).",
+            user=self.env.user.name, reward=self.name, date=fields.Date.to_string(self.date),
+            amount=formatLang(self.env, self.amount, currency_obj=self.currency_id), state=self._state_label(),
+            recoverable=self.env._("recoverable") if self.recoverable else self.env._("not recoverable"),
+        )
 
     # ------------------------------------------------------------------
     # Actions
@@ -273,9 +265,7 @@ class ReconReward(models.Model):
     # ------------------------------------------------------------------
     def _check_reward_accounts(self):
         for company in self.company_id:
-            fields_needed = ["recon_advance_account_id", "recon_commission_payable_account_id",
-                             "recon_forgiven_account_id"]
-            missing = [company._fields[f].string for f in fields_needed if not company[f]]
+            missing = [company._fields[f].string for f in REWARD_ACCOUNT_FIELDS if not company[f]]
             if missing:
                 raise UserError(self.env._(
                     "Company %(company)s posts rewards but has no %(accounts)s. Set them in "
@@ -343,11 +333,10 @@ class ReconReward(models.Model):
             :meth:`_allocate_repayments`
         """
         self.ensure_one()
-        label = (self.env._("Repayment: %s", self.name) if self.amount < 0
-                 else self.env._("Advance: %s", self.name))
+        repayment = self.amount < 0
+        label = self.env._("Repayment: %s", self.name) if repayment else self.env._("Advance: %s", self.name)
         payable = self.company_id.recon_commission_payable_account_id
         items, amount = settled or (None, None)
-        repayment = self.amount < 0
         return Transfer(
             source=self,
             from_account=self._get_debit_account() if repayment else payable,

@@ -98,10 +98,8 @@ class ReconThresholdRule(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _get_deduction_samples(self, company):
-        """``(samples, oldest, today)``: the ``(date, amount in company
-        currency)`` of the company's non-void deductions of the last 3
-        months, the date of its oldest non-void deduction (``None`` when
-        none) and today: what the recommendation and the amount chart read."""
+        """``(samples, oldest, today)``: ``(date, amount in company currency)``
+        of the non-void deductions of the last 3 months, the oldest one's date."""
         today = fields.Date.context_today(self)
         Deduction = self.env["recon.deduction"]
         domain = [("company_id", "=", company.id), ("state", "!=", "void")]
@@ -124,8 +122,7 @@ class ReconThresholdRule(models.Model):
 
     @api.model
     def _describe_recommendation(self, rec, company):
-        """The recommendation in words, with its warnings (the one of a
-        share far from 4 % is :meth:`_describe_off_target`)."""
+        """The recommendation in words, with its warnings."""
         fmt = company.currency_id.format
         since = format_date(self.env, rec.since)
         if rec.basis == "short_history":
@@ -149,14 +146,6 @@ class ReconThresholdRule(models.Model):
         return "\n".join(lines)
 
     @api.model
-    def _describe_off_target(self, rec):
-        """The warning above the thresholds on either side of 4 %, or ``False``."""
-        if not rec.off_target:
-            return False
-        return self.env._("No whole threshold clears about 4% (2% to 6%) of the deduction dollars. "
-                          "The thresholds on either side of 4%:")
-
-    @api.model
     def _describe_option(self, option, company):
         """"Under $ 6.00: clears 100.0% of the dollars", or ``False``."""
         if not option:
@@ -174,22 +163,24 @@ class ReconThresholdRule(models.Model):
         """The recommendation of the rule's company; when no threshold
         clears about 4 %, also the thresholds on either side of 4 %."""
         for company, rules in self.grouped("company_id").items():
-            recommendation = self._get_recommendation(company or self.env.company)
+            company = company or self.env.company
+            recommendation = self._get_recommendation(company)
             below, above = recommendation.below, recommendation.above
-            values = {
+            rules.update({
                 "recommended_threshold": recommendation.threshold,
                 "recommended_share": recommendation.share or 0.0,
-                "recommendation_note": self._describe_recommendation(recommendation, company or self.env.company),
+                "recommendation_note": self._describe_recommendation(recommendation, company),
                 "recommendation_off_target": recommendation.off_target,
-                "recommendation_warning": self._describe_off_target(recommendation),
+                "recommendation_warning": recommendation.off_target and self.env._(
+                    "No whole threshold clears about 4% (2% to 6%) of the deduction dollars. "
+                    "The thresholds on either side of 4%:"),
                 "lower_option_threshold": below.threshold if below else 0.0,
                 "lower_option_share": below.share if below else 0.0,
                 "upper_option_threshold": above.threshold if above else 0.0,
                 "upper_option_share": above.share if above else 0.0,
-                "lower_option_label": self._describe_option(below, company or self.env.company),
-                "upper_option_label": self._describe_option(above, company or self.env.company),
-            }
-            rules.update(values)
+                "lower_option_label": self._describe_option(below, company),
+                "upper_option_label": self._describe_option(above, company),
+            })
 
     @api.depends("company_id", "threshold")
     def _compute_amount_chart(self):
@@ -343,13 +334,8 @@ class ReconThresholdRule(models.Model):
 
     def action_open_runs(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Runs"),
-            "res_model": "recon.threshold.run",
-            "view_mode": "list,form",
-            "domain": [("rule_id", "=", self.id)],
-        }
+        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_threshold_run_action")
+        return dict(action, name=self.env._("Runs"), domain=[("rule_id", "=", self.id)])
 
     @api.model
     def _get_enabled_rule(self, company):

@@ -51,27 +51,23 @@ class ReconAdjustmentPreview(models.TransientModel):
             else:
                 amount, reason = 0.0, self.env._("Debtor limit (maximum debtors or once per debtor)")
             lines.append(self._prepare_line_vals(invoice, amount, reason))
-        open_domain = rule._get_open_domain()
-        steps = [
-            (rule._get_status_domain(), self.env._("Excluded account status")),
-            (rule._get_overdue_domain(day), self.env._("Not overdue enough")),
-            (rule._get_condition_domain(), self.env._("Conditions not met")),
-            (rule._get_fresh_domain(day), self.env._("Already adjusted by this rule")),
-        ]
-        domain = open_domain
-        for step, reason in steps:
+        reasons_left_out = {
+            "status": self.env._("Excluded account status"),
+            "overdue": self.env._("Not overdue enough"),
+            "conditions": self.env._("Conditions not met"),
+            "already": self.env._("Already adjusted by this rule"),
+        }
+        domain = rule._get_open_domain()
+        for key, step in rule._get_exclusion_steps(day):
             if step:
                 excluded = Move.search(domain + ["!"] + expression.normalize_domain(step),
                                        order=order, limit=EXAMPLES_PER_REASON)
-                lines += [self._prepare_line_vals(invoice, 0.0, reason) for invoice in excluded]
+                lines += [self._prepare_line_vals(invoice, 0.0, reasons_left_out[key]) for invoice in excluded]
                 domain = domain + step
         self.write({
             "date": day,
             "examined_count": counts["examined"],
-            "skipped_status_count": counts["status"],
-            "skipped_overdue_count": counts["overdue"],
-            "skipped_conditions_count": counts["conditions"],
-            "skipped_already_count": counts["already"],
+            **{f"skipped_{key}_count": counts[key] for key in reasons_left_out},
             "qualifying_count": counts["qualifying"],
             "adjust_count": sum(1 for vals in lines if vals["will_adjust"]),
             "truncated": counts["qualifying"] > len(candidates),
