@@ -122,7 +122,8 @@ class ReconDeduction(models.Model):
     @api.depends("ref", "reason", "transaction_id.name")
     def _compute_display_name(self):
         for deduction in self:
-            deduction.display_name = f"{deduction.transaction_id.name} / {deduction.ref or deduction.reason or deduction.id}"
+            label = deduction.ref or deduction.reason or deduction.id
+            deduction.display_name = f"{deduction.transaction_id.name} / {label}"
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -136,11 +137,11 @@ class ReconDeduction(models.Model):
         return deductions
 
     def write(self, vals):
-        if {"amount", "transaction_id"} & set(vals) and any(d.receivable_line_id for d in self):
+        broken_out = self.filtered("receivable_line_id") if {"amount", "transaction_id"} & set(vals) else None
+        if broken_out:
             raise UserError(self.env._(
                 "Deduction %(name)s is broken out: its amount can no longer change. "
-                "Void it and record a new one.",
-                name=self.filtered("receivable_line_id")[0].display_name,
+                "Void it and record a new one.", name=broken_out[0].display_name,
             ))
         return super().write(vals)
 
@@ -153,12 +154,9 @@ class ReconDeduction(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
-        for deduction in self:
-            if deduction.receivable_line_id:
-                raise UserError(self.env._(
-                    "Deduction %(name)s is broken out and cannot be deleted. Void it instead.",
-                    name=deduction.display_name,
-                ))
+        if broken_out := self.filtered("receivable_line_id"):
+            raise UserError(self.env._("Deduction %(name)s is broken out and cannot be deleted. Void it instead.",
+                                       name=broken_out[0].display_name))
 
     def _get_label(self):
         self.ensure_one()
@@ -174,17 +172,16 @@ class ReconDeduction(models.Model):
         mass clearing never picks them."""
         for deduction in self:
             if deduction.state == "void":
-                raise UserError(self.env._("Deduction %(name)s is already void.", name=deduction.display_name))
-            if deduction.line_ids or deduction.state != "new":
-                raise UserError(self.env._(
-                    "Deduction %(name)s has resolution lines and cannot be voided.",
-                    name=deduction.display_name,
-                ))
-            if not deduction.receivable_line_id:
-                raise UserError(self.env._(
-                    "Deduction %(name)s is not broken out yet: delete it from its transaction instead.",
-                    name=deduction.display_name,
-                ))
+                error = self.env._("Deduction %(name)s is already void.", name=deduction.display_name)
+            elif deduction.line_ids or deduction.state != "new":
+                error = self.env._("Deduction %(name)s has resolution lines and cannot be voided.",
+                                   name=deduction.display_name)
+            elif not deduction.receivable_line_id:
+                error = self.env._("Deduction %(name)s is not broken out yet: delete it from its transaction "
+                                   "instead.", name=deduction.display_name)
+            else:
+                continue
+            raise UserError(error)
         # close the deduction's item and reopen the amount as a plain
         # receivable of the customer
         result = self.env["recon.ledger"]._settle([
@@ -222,8 +219,9 @@ class ReconDeduction(models.Model):
                                  account_id=False, automated=False, rule=False, run=False):
         self.ensure_one()
         if self.state not in ("new", "in_progress"):
-            raise UserError(self.env._("Deduction %(name)s is %(state)s: nothing to resolve.", name=self.display_name,
-                                       state=dict(self._fields["state"]._description_selection(self.env))[self.state]))
+            state = dict(self._fields["state"]._description_selection(self.env))[self.state]
+            raise UserError(self.env._("Deduction %(name)s is %(state)s: nothing to resolve.",
+                                       name=self.display_name, state=state))
         if not self.receivable_line_id:
             raise UserError(self.env._("Deduction %(name)s is not broken out yet. Break out its transaction first.",
                                        name=self.display_name))

@@ -86,11 +86,11 @@ class ReconDeductionTransaction(models.Model):
 
     def write(self, vals):
         locked = {"partner_id", "date", "currency_id", "original_amount", "invoice_ids"} & set(vals)
-        if locked and any(t.state == "posted" for t in self):
+        posted = self.filtered(lambda t: t.state == "posted") if locked else None
+        if posted:
             raise UserError(self.env._(
                 "%(name)s is broken out: its customer, date, currency, amount and invoices can no "
-                "longer change. Void its deductions instead.",
-                name=self.filtered(lambda t: t.state == "posted")[0].display_name,
+                "longer change. Void its deductions instead.", name=posted[0].display_name,
             ))
         return super().write(vals)
 
@@ -103,12 +103,9 @@ class ReconDeductionTransaction(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
-        for transaction in self:
-            if transaction.state == "posted":
-                raise UserError(self.env._(
-                    "%(name)s is broken out and cannot be deleted. Void its deductions instead.",
-                    name=transaction.display_name,
-                ))
+        if posted := self.filtered(lambda t: t.state == "posted"):
+            raise UserError(self.env._("%(name)s is broken out and cannot be deleted. Void its deductions instead.",
+                                       name=posted[0].display_name))
 
     # ------------------------------------------------------------------
     # Actions
@@ -208,15 +205,12 @@ class ReconDeductionTransaction(models.Model):
         :return: dict {transaction: reason} of the transactions not broken out
         """
         errors = {}
-        valid = self.browse()
         for transaction in self:
-            error = transaction._get_breakout_refusal()
-            if error and not isolate:
-                raise UserError(error)
-            if error:
+            if error := transaction._get_breakout_refusal():
+                if not isolate:
+                    raise UserError(error)
                 errors[transaction] = error
-            else:
-                valid |= transaction
+        valid = self.filtered(lambda t: t not in errors)
         if not valid:
             return errors
         result = self.env["recon.ledger"]._transfer(
