@@ -51,13 +51,10 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
-        to_mark = posted.filtered(
-            lambda m: m.move_type == "out_invoice" and not m.collection_status_id
-        )
-        if to_mark:
-            status = self._recon_default_collection_status()
-            if status:
-                to_mark.write({"collection_status_id": status.id})
+        to_mark = posted.filtered(lambda m: m.move_type == "out_invoice" and not m.collection_status_id)
+        status = to_mark and self._recon_default_collection_status()
+        if status:
+            to_mark.write({"collection_status_id": status.id})
         return posted
 
     # ------------------------------------------------------------------
@@ -111,8 +108,7 @@ class AccountMove(models.Model):
         return result
 
     def _recon_is_repossessed(self):
-        """Whether the goods of this invoice were repossessed: its collection
-        status is marked as a repossession."""
+        """Whether the goods of this invoice were repossessed (per its collection status)."""
         self.ensure_one()
         return self.collection_status_id.is_repossession
 
@@ -132,15 +128,11 @@ class AccountMove(models.Model):
         return result
 
     def action_write_off(self, account=None):
-        """Write off the whole open balance of these defaulted (or
-        repossessed) customer invoices, each with its own posted entry
-        reconciled with it. The rule is the bulk write-off's:
-        :meth:`_recon_write_off_eligibility`.
+        """Write off the whole open balance of these defaulted (or repossessed)
+        customer invoices, each with its own posted entry reconciled with it.
 
         :param account: account (record or id) debited; by default the
-            company's bad-debt account (a fund type's write-off account when
-            the user picks one).
-        :return: True
+            company's bad-debt account
         """
         if not self.env.su and not self.env.user.has_group("recon_addon.recon_addon_group_manager"):
             raise AccessError(self.env._("Only Reconciliation managers may write off invoices."))

@@ -247,23 +247,6 @@ class ReconAdjustmentRule(models.Model):
             ("amount_residual", ">", 0),
         ]
 
-    def _get_status_domain(self):
-        self.ensure_one()
-        if not self.excluded_status_ids:
-            return []
-        return [("collection_status_id", "not in", self.excluded_status_ids.ids)]
-
-    def _get_overdue_domain(self, day):
-        self.ensure_one()
-        if not self.min_days_overdue:
-            return []
-        cutoff = day - timedelta(days=self.min_days_overdue)
-        return [("line_ids", "any", [
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("reconciled", "=", False),
-            ("date_maturity", "<=", cutoff),
-        ])]
-
     def _get_fresh_domain(self, day):
         """Accounts (and debtors) the rule has not adjusted yet for this period."""
         self.ensure_one()
@@ -281,9 +264,15 @@ class ReconAdjustmentRule(models.Model):
         """``[(key, domain)]``: what an open account must also meet, in the
         order the run's report and the preview count the accounts left out."""
         self.ensure_one()
+        status = [("collection_status_id", "not in", self.excluded_status_ids.ids)] if self.excluded_status_ids else []
+        overdue = [("line_ids", "any", [
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("date_maturity", "<=", day - timedelta(days=self.min_days_overdue)),
+        ])] if self.min_days_overdue else []
         return [
-            ("status", self._get_status_domain()),
-            ("overdue", self._get_overdue_domain(day)),
+            ("status", status),
+            ("overdue", overdue),
             ("conditions", self._get_condition_domain()),
             ("already", self._get_fresh_domain(day)),
         ]

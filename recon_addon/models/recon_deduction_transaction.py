@@ -117,11 +117,8 @@ class ReconDeductionTransaction(models.Model):
         return True
 
     def action_run_below_threshold(self):
-        """Run the company's enabled below-threshold rule on these transactions.
-
-        One transaction with a differential is refused with a UserError; on
-        many, the others go on and the run summary lists the refused ones.
-        """
+        """Run the company's enabled below-threshold rule on these transactions:
+        one with a differential is refused, among many the run lists it."""
         if len(self) == 1:
             error = self._get_breakout_refusal()
             if error and self.state == "draft":
@@ -164,11 +161,9 @@ class ReconDeductionTransaction(models.Model):
 
     def _get_receivable_account(self):
         self.ensure_one()
-        invoice_lines = self.invoice_ids.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable")
-        if invoice_lines:
-            return invoice_lines[0].account_id
-        return self.partner_id.with_company(self.company_id).property_account_receivable_id
+        invoice_lines = self.invoice_ids.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        partner = self.partner_id.with_company(self.company_id)
+        return invoice_lines[:1].account_id or partner.property_account_receivable_id
 
     def _get_breakout_transfer(self):
         """The breakout: a receivable item per deduction (key: the

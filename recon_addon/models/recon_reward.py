@@ -181,20 +181,16 @@ class ReconReward(models.Model):
             ))
 
     def unlink(self):
-        notes = [(reward.partner_id, reward._prepare_deletion_note()) for reward in self]
+        notes = [(reward.partner_id, self.env._(
+            "Reward deleted by %(user)s: %(reward)s, %(amount)s on %(date)s (%(state)s, %(recoverable)s).",
+            user=self.env.user.name, reward=reward.name, date=fields.Date.to_string(reward.date),
+            amount=formatLang(self.env, reward.amount, currency_obj=reward.currency_id), state=reward._state_label(),
+            recoverable=self.env._("recoverable") if reward.recoverable else self.env._("not recoverable"),
+        )) for reward in self]
         res = super().unlink()
         for partner, note in notes:
             partner._recon_log_note(note)
         return res
-
-    def _prepare_deletion_note(self):
-        self.ensure_one()
-        return self.env._(
-            "Reward deleted by %(user)s: %(reward)s, %(amount)s on %(date)s (%(state)s, %(recoverable)s).",
-            user=self.env.user.name, reward=self.name, date=fields.Date.to_string(self.date),
-            amount=formatLang(self.env, self.amount, currency_obj=self.currency_id), state=self._state_label(),
-            recoverable=self.env._("recoverable") if self.recoverable else self.env._("not recoverable"),
-        )
 
     # ------------------------------------------------------------------
     # Actions

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL, format_date, formatLang
 
 from odoo.addons.recon_addon.services import thresholds
@@ -267,15 +268,12 @@ class ReconThresholdRule(models.Model):
             error = rule._get_configuration_error()
             if error:
                 raise UserError(error)
-        self._check_one_enabled_before_write()
-        self.write({"state": "enabled"})
-        return True
-
-    def _check_one_enabled_before_write(self):
         if len(self.company_id) < len(self):
             raise ValidationError(self.env._("Enable one below-threshold rule per company at a time."))
         for rule in self:
             rule._check_no_other_enabled(excluded=rule)
+        self.write({"state": "enabled"})
+        return True
 
     def _check_no_other_enabled(self, excluded):
         """Refuse this rule being enabled beside another enabled rule of its
@@ -391,15 +389,11 @@ class ReconThresholdRule(models.Model):
         if self.clearing_method == "write_off":
             return []
         Promotion = self.env["recon.promotion"]
-        periods = [[(field, ">=", Promotion._month_bounds(p.date_from)[0]),
-                    (field, "<=", Promotion._month_bounds(p.date_to)[1])]
-                   for p in self.promotion_ids.filtered("active")]
-        if not periods:
-            return [("id", "=", 0)]
-        domain = ["|"] * (len(periods) - 1)
-        for period in periods:
-            domain += ["&", *period]
-        return domain
+        return expression.OR([
+            [(field, ">=", Promotion._month_bounds(p.date_from)[0]),
+             (field, "<=", Promotion._month_bounds(p.date_to)[1])]
+            for p in self.promotion_ids.filtered("active")
+        ])
 
     # ------------------------------------------------------------------
     # Cron

@@ -91,15 +91,13 @@ class ResCompany(models.Model):
                     *Journal._check_company_domain(company),
                     ("type", "=", "general"),
                     ("code", "=", "RECON"),
-                ], limit=1)
-                if not journal:
-                    journal = Journal.with_company(company).create({
-                        "name": self.env._("Reconciliation"),
-                        "code": "RECON",
-                        "type": "general",
-                        "company_id": company.id,
-                        "show_on_dashboard": False,
-                    })
+                ], limit=1) or Journal.with_company(company).create({
+                    "name": self.env._("Reconciliation"),
+                    "code": "RECON",
+                    "type": "general",
+                    "company_id": company.id,
+                    "show_on_dashboard": False,
+                })
                 vals["recon_journal_id"] = journal.id
             for field, name, account_type, reconcile, code in DEFAULT_ACCOUNTS:
                 if not company[field]:

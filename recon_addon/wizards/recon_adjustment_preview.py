@@ -41,7 +41,10 @@ class ReconAdjustmentPreview(models.TransientModel):
         # as the run does: the amounts first, then the debtor limits among
         # the accounts that have something to adjust
         amounts, reasons = rule._get_adjustment_amounts(candidates, day) if candidates else ({}, {})
-        selected = set(self._simulate_limits([inv for inv in candidates if inv not in reasons]))
+        to_adjust = [invoice for invoice in candidates if invoice not in reasons]
+        selected = {to_adjust[i] for i in select_within_debtor_limits(
+            [invoice.commercial_partner_id.id for invoice in to_adjust],
+            rule.max_debtors, rule.apply_limit == "once_per_debtor")}
         lines = []
         for invoice in candidates:
             if invoice in reasons:
@@ -73,14 +76,6 @@ class ReconAdjustmentPreview(models.TransientModel):
             "truncated": counts["qualifying"] > len(candidates),
             "line_ids": [(5, 0, 0)] + [(0, 0, vals) for vals in lines],
         })
-
-    def _simulate_limits(self, invoices):
-        """The debtor limits of a run, applied in memory to ``invoices``."""
-        rule = self.rule_id
-        positions = select_within_debtor_limits(
-            [invoice.commercial_partner_id.id for invoice in invoices],
-            rule.max_debtors, rule.apply_limit == "once_per_debtor")
-        return [invoices[i] for i in positions]
 
     @api.model
     def _prepare_line_vals(self, invoice, amount, reason):

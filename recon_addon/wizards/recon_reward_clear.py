@@ -38,11 +38,8 @@ class ReconRewardClearWizard(models.TransientModel):
 
     @api.model
     def _action_open(self, pairs):
-        """The confirmation for ``pairs`` of (payee, company), or a
-        notification when none of them owes anything.
-
-        :param pairs: list of ``(res.partner, res.company)``
-        """
+        """The confirmation for ``pairs`` of ``(res.partner, res.company)``,
+        or a notification when none of them owes anything."""
         self.env["recon.reward.clearing"]._check_clear_access()
         lines, skipped = [], self.env["res.partner"]
         by_company = defaultdict(lambda: self.env["res.partner"])
