@@ -153,8 +153,9 @@ class ReconAdjustmentRule(models.Model):
     # ------------------------------------------------------------------
     # Constraints
     # ------------------------------------------------------------------
-    @api.constrains("max_debtors", "value", "min_days_overdue")
-    def _check_numbers(self):
+    @api.constrains("max_debtors", "value", "min_days_overdue", "frequency", "once_date", "weekday", "month_day",
+                    "month")
+    def _check_settings(self):
         for rule in self:
             value = rule.max_debtors
             if value != int(value) or not 1 <= value <= MAX_DEBTORS_LIMIT:
@@ -172,12 +173,7 @@ class ReconAdjustmentRule(models.Model):
                 raise ValidationError(self.env._(
                     "Rule %(rule)s: the minimum days overdue cannot be negative.", rule=rule.name,
                 ))
-
-    @api.constrains("frequency", "once_date", "weekday", "month_day", "month")
-    def _check_schedule(self):
-        for rule in self:
-            error = check_schedule(rule._get_schedule())
-            if error:
+            if error := check_schedule(rule._get_schedule()):
                 raise ValidationError(self.env._(
                     "Rule %(rule)s: the schedule is not valid (%(error)s).", rule=rule.name, error=error,
                 ))

@@ -14,14 +14,8 @@ class ReconPostedMixin(models.AbstractModel):
     addon's own actions (post, void, reverse, clear) set them, through
     :meth:`_write_locked` and :meth:`_create_locked`. A plain ``write()``
     from a user or an RPC client on any other field than the free ones
-    raises a UserError naming the record and the action to use.
-
-    A model says which fields stay free (:attr:`_recon_free_fields`),
-    which ones its users fill in before the entry is posted
-    (:attr:`_recon_draft_fields`), when a record is posted
-    (:meth:`_recon_is_posted`) and whether users create it themselves
-    (:attr:`_recon_user_create`). The superuser (upgrades, the scheduler's
-    root jobs) is not stopped.
+    raises a UserError naming the record and the action to use. The
+    superuser (upgrades, the scheduler's root jobs) is not stopped.
     """
 
     _name = "recon.posted.mixin"

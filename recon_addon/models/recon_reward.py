@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
@@ -165,15 +167,13 @@ class ReconReward(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
-        posted = self.filtered(lambda r: r.move_id)
-        if posted:
+        if posted := self.filtered(lambda r: r.move_id):
             raise UserError(self.env._(
                 "Reward %(reward)s has a posted journal entry (%(move)s) and cannot be deleted. "
                 "Use Reverse to cancel it with a reversal entry.",
                 reward=posted[0].display_name, move=posted[0].move_id.name,
             ))
-        cleared = self.filtered(lambda r: r.clearing_id)
-        if cleared:
+        if cleared := self.filtered(lambda r: r.clearing_id):
             raise UserError(self.env._(
                 "Reward %(reward)s was forgiven by the clearing of %(date)s and is kept as its record; "
                 "it cannot be deleted.",
@@ -223,8 +223,7 @@ class ReconReward(models.Model):
         """Cancel confirmed rewards. A posted entry is reversed (Odoo's
         reversal, dated today), its items reconciled with the original's
         where those are still fully open."""
-        invalid = self.filtered(lambda r: r.state != "confirmed" or r.clearing_id)
-        if invalid:
+        if invalid := self.filtered(lambda r: r.state != "confirmed" or r.clearing_id):
             reward = invalid[0]
             if reward.clearing_id:
                 raise UserError(self.env._(
@@ -303,15 +302,15 @@ class ReconReward(models.Model):
             ("currency_id", "in", repayments.currency_id.ids),
             ("amount_residual_currency", ">", 0),
         ], order="date, id")
-        pools = {}
+        pools = defaultdict(dict)
         for item in items:
             key = (item.partner_id, item.company_id, item.currency_id, item.account_id)
-            pools.setdefault(key, {})[item] = item.amount_residual_currency
+            pools[key][item] = item.amount_residual_currency
         settled = {}
         for repayment in repayments:
             key = (repayment.partner_id, repayment.company_id, repayment.currency_id,
                    repayment.company_id.recon_advance_account_id)
-            pool = pools.get(key, {})
+            pool = pools[key]
             taken = allocate_fifo(-repayment.amount, pool, repayment.currency_id.rounding)
             for item, amount in taken.items():
                 pool[item] -= amount

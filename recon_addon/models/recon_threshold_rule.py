@@ -59,7 +59,7 @@ class ReconThresholdRule(models.Model):
     lower_option_label = fields.Char(compute="_compute_recommended_threshold")
     upper_option_label = fields.Char(compute="_compute_recommended_threshold")
     amount_chart = fields.Html(
-        string="Deduction Dollars by Amount", compute="_compute_amount_chart", sanitize=False,
+        string="Deduction Dollars by Amount", compute="_compute_recommended_threshold", sanitize=False,
         help="The deduction dollars of the last 3 months per amount range (company currency), with "
              "the ranges holding the recommended and the current threshold marked.",
     )
@@ -159,13 +159,14 @@ class ReconThresholdRule(models.Model):
     def _default_threshold(self):
         return self._get_recommendation().threshold
 
-    @api.depends("company_id")
+    @api.depends("company_id", "threshold")
     def _compute_recommended_threshold(self):
-        """The recommendation of the rule's company; when no threshold
-        clears about 4 %, also the thresholds on either side of 4 %."""
+        """The recommendation of the rule's company (when no threshold clears
+        about 4 %, also the thresholds on either side of 4 %) and its chart."""
         for company, rules in self.grouped("company_id").items():
             company = company or self.env.company
-            recommendation = self._get_recommendation(company)
+            samples, oldest, today = self._get_deduction_samples(company)
+            recommendation = thresholds.recommend_threshold(samples, today, oldest=oldest)
             below, above = recommendation.below, recommendation.above
             rules.update({
                 "recommended_threshold": recommendation.threshold,
@@ -182,13 +183,6 @@ class ReconThresholdRule(models.Model):
                 "lower_option_label": self._describe_option(below, company),
                 "upper_option_label": self._describe_option(above, company),
             })
-
-    @api.depends("company_id", "threshold")
-    def _compute_amount_chart(self):
-        for company, rules in self.grouped("company_id").items():
-            company = company or self.env.company
-            samples, oldest, today = self._get_deduction_samples(company)
-            recommendation = thresholds.recommend_threshold(samples, today, oldest=oldest)
             buckets = thresholds.bucket_amounts(samples, today)
             for rule in rules:
                 rule.amount_chart = rule._render_amount_chart(buckets, recommendation, company)
@@ -265,8 +259,7 @@ class ReconThresholdRule(models.Model):
     # ------------------------------------------------------------------
     def action_enable(self):
         for rule in self:
-            error = rule._get_configuration_error()
-            if error:
+            if error := rule._get_configuration_error():
                 raise UserError(error)
         if len(self.company_id) < len(self):
             raise ValidationError(self.env._("Enable one below-threshold rule per company at a time."))
@@ -292,9 +285,7 @@ class ReconThresholdRule(models.Model):
         return True
 
     def action_apply_recommended_threshold(self):
-        for rule in self:
-            rule.threshold = rule.recommended_threshold
-        return True
+        return self._apply_option("recommended_threshold")
 
     def action_apply_lower_option(self):
         """Use the threshold clearing the largest share under 4 %."""
@@ -352,8 +343,7 @@ class ReconThresholdRule(models.Model):
     def _get_counterpart(self, day, partner):
         """``(account, promotion, fund_type)`` a deduction or balance dated
         ``day`` clears to, or ``None`` when the rule has no promotion for
-        that month (and ``partner``). The promotion is the one of the month
-        and year of ``day``, whatever days of the month its period covers."""
+        that month (and ``partner``)."""
         self.ensure_one()
         if self.clearing_method == "write_off":
             return self.fund_type_id.write_off_account_id, self.env["recon.promotion"], self.fund_type_id
@@ -376,11 +366,8 @@ class ReconThresholdRule(models.Model):
     def _is_below(self, amount, currency, day):
         """Is ``|amount|`` (in ``currency``) strictly below the threshold?"""
         self.ensure_one()
-        company_currency = self.currency_id
-        size = abs(amount)
-        if currency and currency != company_currency:
-            size = currency._convert(size, company_currency, self.company_id, day)
-        return company_currency.compare_amounts(size, self.threshold) < 0
+        size = (currency or self.currency_id)._convert(abs(amount), self.currency_id, self.company_id, day)
+        return self.currency_id.compare_amounts(size, self.threshold) < 0
 
     def _get_period_domain(self, field):
         """Records dated within the month of one of the rule's promotions

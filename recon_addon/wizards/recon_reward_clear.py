@@ -20,11 +20,9 @@ class ReconRewardClearWizard(models.TransientModel):
     @api.depends("line_ids")
     def _compute_summary(self):
         for wizard in self:
-            totals = []
-            for currency in wizard.line_ids.currency_id:
-                amount = sum(wizard.line_ids.filtered(lambda l: l.currency_id == currency).mapped("balance"))
-                totals.append(formatLang(self.env, amount, currency_obj=currency))
-            total = " + ".join(totals)
+            total = " + ".join(
+                formatLang(self.env, sum(lines.mapped("balance")), currency_obj=currency)
+                for currency, lines in wizard.line_ids.grouped("currency_id").items())
             if len(wizard.line_ids) == 1:
                 wizard.summary = self.env._(
                     "The owed balance of %(payee)s, %(total)s, will be forgiven.",
