@@ -309,9 +309,7 @@ class ReconAdjustmentRule(models.Model):
         """What the rule adjusts each account by (the decision is
         :func:`~odoo.addons.recon_addon.services.adjustments.plan_adjustment`).
 
-        :return: ``(amounts, reasons)``: ``{invoice: signed amount}`` (0.0
-            when nothing), and ``{invoice: why nothing}`` for the accounts
-            at 0.0
+        :return: ``({invoice: signed amount}, {invoice: why nothing})``
         """
         self.ensure_one()
         balances = invoices._recon_line_item_balances()
@@ -368,9 +366,8 @@ class ReconAdjustmentRule(models.Model):
         }
 
     def action_run_now(self):
-        """Apply the rule today (company time zone), whatever its schedule,
-        and open the run's report. The first accounts are adjusted at once,
-        the rest by the scheduler in its own batches."""
+        """Apply the rule today (company time zone), whatever its schedule: the
+        first accounts at once, the rest by the scheduler; open the run's report."""
         self.ensure_one()
         if self.state != "enabled":
             raise UserError(self.env._(

@@ -1,6 +1,5 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare
 
 from odoo.addons.recon_addon.models.recon_ledger import Settlement
 from odoo.addons.recon_addon.services import thresholds
@@ -128,8 +127,7 @@ class ReconDeduction(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         deductions = super().create(vals_list)
-        posted = deductions.transaction_id.filtered(lambda t: t.state == "posted")
-        if posted:
+        if posted := deductions.transaction_id.filtered(lambda t: t.state == "posted"):
             raise UserError(self.env._(
                 "%(name)s is already broken out: record new deductions on a new transaction.",
                 name=posted[0].display_name,
@@ -202,15 +200,10 @@ class ReconDeduction(models.Model):
     # Manual resolution
     # ------------------------------------------------------------------
     def resolve(self, kind, amount, promotion_id=False, fund_type_id=False, account_id=False):
-        """Resolve ``amount`` of this deduction (all of it when equal to its
-        open amount): clear it to a promotion, write it off to a fund type,
-        or (``manual``) book it to an account.
-
-        :param kind: ``promotion``, ``write_off`` or ``manual``
-        :param amount: the size resolved, in the deduction's currency (its
-            sign is that of the deduction)
-        :return: the ids of the ``recon.deduction.line`` created, its entry posted
-        """
+        """Resolve ``amount`` of this deduction (its size, in the deduction's
+        currency; all of it when equal to its open amount): clear it to a
+        promotion, write it off to a fund type, or (``manual``) book it to an
+        account. Returns the ids of the ``recon.deduction.line`` created, posted."""
         self.ensure_one()
         vals = self._prepare_resolution_vals(kind, amount, promotion_id, fund_type_id, account_id)
         return self.env["recon.deduction.line"]._create_and_post([vals]).ids
@@ -227,8 +220,7 @@ class ReconDeduction(models.Model):
                                        name=self.display_name))
         size = abs(amount or 0.0)
         open_size = abs(self.open_amount)
-        if self.currency_id.is_zero(size) or float_compare(
-                size, open_size, precision_rounding=self.currency_id.rounding) > 0:
+        if self.currency_id.is_zero(size) or self.currency_id.compare_amounts(size, open_size) > 0:
             raise UserError(self.env._(
                 "Deduction %(name)s: resolve an amount above zero and at most its open amount %(open)s "
                 "(asked %(asked)s).",

@@ -119,10 +119,8 @@ class ReconDeductionTransaction(models.Model):
     def action_run_below_threshold(self):
         """Run the company's enabled below-threshold rule on these transactions:
         one with a differential is refused, among many the run lists it."""
-        if len(self) == 1:
-            error = self._get_breakout_refusal()
-            if error and self.state == "draft":
-                raise UserError(error)
+        if len(self) == 1 and self.state == "draft" and (error := self._get_breakout_refusal()):
+            raise UserError(error)
         return self.env["recon.threshold.run"]._run_manually(self)
 
     def action_open_deductions(self):
@@ -159,21 +157,16 @@ class ReconDeductionTransaction(models.Model):
             )
         return None
 
-    def _get_receivable_account(self):
-        self.ensure_one()
-        invoice_lines = self.invoice_ids.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
-        partner = self.partner_id.with_company(self.company_id)
-        return invoice_lines[:1].account_id or partner.property_account_receivable_id
-
     def _get_breakout_transfer(self):
         """The breakout: a receivable item per deduction (key: the
         deduction), the remittance on the other side, settling the
         short-paid invoices' open items, earliest due first."""
         self.ensure_one()
-        account = self._get_receivable_account()
-        open_items = self.invoice_ids.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable"
-            and not l.reconciled and l.currency_id == self.currency_id and l.amount_residual_currency > 0
+        receivables = self.invoice_ids.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        account = receivables[:1].account_id or self.partner_id.with_company(
+            self.company_id).property_account_receivable_id
+        open_items = receivables.filtered(
+            lambda l: not l.reconciled and l.currency_id == self.currency_id and l.amount_residual_currency > 0
         ).sorted(lambda l: (l.date_maturity or l.date, l.id))
         return Transfer(
             source=self,
@@ -193,12 +186,8 @@ class ReconDeductionTransaction(models.Model):
         )
 
     def _breakout(self, isolate=False):
-        """Break out the transactions in one batch.
-
-        :param isolate: False: any refusal raises before anything is posted;
-            True: the others are posted and the refusals returned
-        :return: dict {transaction: reason} of the transactions not broken out
-        """
+        """Break out the transactions in one batch; ``isolate``: post the others
+        and return ``{transaction: refusal}`` instead of raising the first refusal."""
         errors = {}
         for transaction in self:
             if error := transaction._get_breakout_refusal():

@@ -146,8 +146,7 @@ class ReconReward(models.Model):
         return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
     def _check_status_fields(self, vals, rewards=None):
-        status = STATUS_FIELDS.intersection(vals)
-        if status:
+        if status := STATUS_FIELDS.intersection(vals):
             raise UserError(self.env._(
                 "%(reward)s: a reward's status, journal entries and clearing are set by Confirm, "
                 "Reverse and Clear Balance only (%(fields)s).",
@@ -207,8 +206,7 @@ class ReconReward(models.Model):
         drafts._recon_lock_rows(nowait=True)  # a second confirmation fails at once, is retried
         # the rate of the reward's date may have been loaded since the draft was saved
         self.env.add_to_compute(self._fields["amount_company"], drafts)
-        to_post = drafts.filtered(lambda r: r.company_id.recon_post_rewards)
-        if to_post:
+        if to_post := drafts.filtered(lambda r: r.company_id.recon_post_rewards):
             to_post._check_reward_accounts()
             settled = to_post._allocate_repayments()
             result = self.env["recon.ledger"]._transfer(
@@ -234,8 +232,7 @@ class ReconReward(models.Model):
             raise UserError(self.env._("Only a confirmed reward can be reversed (%(reward)s).",
                                        reward=reward.display_name))
         self._recon_lock_rows(nowait=True)  # a second reversal fails at once, is retried
-        posted = self.filtered(lambda r: r.move_id)
-        if posted:
+        if posted := self.filtered(lambda r: r.move_id):
             result = self.env["recon.ledger"]._reverse([
                 Reversal(source=reward, move=reward.move_id,
                          label=self.env._("Reversal: %s", reward.name), ref=reward.move_id.name)
@@ -260,8 +257,7 @@ class ReconReward(models.Model):
     # ------------------------------------------------------------------
     def _check_reward_accounts(self):
         for company in self.company_id:
-            missing = [company._fields[f].string for f in REWARD_ACCOUNT_FIELDS if not company[f]]
-            if missing:
+            if missing := [company._fields[f].string for f in REWARD_ACCOUNT_FIELDS if not company[f]]:
                 raise UserError(self.env._(
                     "Company %(company)s posts rewards but has no %(accounts)s. Set them in "
                     "Accounting > Configuration > Settings > Reconciliation, or turn off Post Rewards.",

@@ -29,7 +29,7 @@ class ReconThresholdRule(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
     threshold = fields.Monetary(
         currency_field="currency_id", required=True, tracking=True,
-        default=lambda self: self._default_threshold(),
+        default=lambda self: self._get_recommendation().threshold,
         help="Deductions, and invoice balances left by a short payment, strictly below this amount "
              "(in company currency, in absolute value) are cleared in full.",
     )
@@ -154,10 +154,6 @@ class ReconThresholdRule(models.Model):
         return self.env._("Under %(threshold)s: clears %(share)s of the dollars",
                           threshold=company.currency_id.format(option.threshold),
                           share=self._format_share(option.share))
-
-    @api.model
-    def _default_threshold(self):
-        return self._get_recommendation().threshold
 
     @api.depends("company_id", "threshold")
     def _compute_recommended_threshold(self):
@@ -356,8 +352,7 @@ class ReconThresholdRule(models.Model):
         """Why nothing dated ``day`` of ``partner`` can clear (see :meth:`_get_counterpart`)."""
         self.ensure_one()
         month = self._month_label(day)
-        of_month = self.promotion_ids.filtered(lambda p: p.active and p._covers_month(day))
-        if of_month:
+        if of_month := self.promotion_ids.filtered(lambda p: p.active and p._covers_month(day)):
             return self.env._("The Below Threshold promotion of %(month)s (%(promotion)s) is not for %(customer)s.",
                               month=month, promotion=of_month[0].name,
                               customer=partner.commercial_partner_id.display_name)

@@ -111,8 +111,7 @@ class ResCompany(models.Model):
         self.ensure_one()
         Account = self.env["account.account"].with_company(self)
         domain = Account._check_company_domain(self)
-        account = Account.search([*domain, ("name", "=", name), ("account_type", "=", account_type)], limit=1)
-        if account:
+        if account := Account.search([*domain, ("name", "=", name), ("account_type", "=", account_type)], limit=1):
             return account
         while Account.search_count([*domain, ("code", "=", code)], limit=1):
             code = str(int(code) + 1)

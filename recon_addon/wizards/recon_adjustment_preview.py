@@ -18,7 +18,6 @@ class ReconAdjustmentPreview(models.TransientModel):
 
     rule_id = fields.Many2one("recon.adjustment.rule", required=True, readonly=True, ondelete="cascade")
     date = fields.Date(readonly=True)
-    company_currency_id = fields.Many2one(related="rule_id.company_id.currency_id")
     examined_count = fields.Integer(string="Open Accounts", readonly=True)
     skipped_status_count = fields.Integer(string="Excluded Status", readonly=True)
     skipped_overdue_count = fields.Integer(string="Not Overdue Enough", readonly=True)
