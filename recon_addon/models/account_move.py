@@ -81,9 +81,8 @@ class AccountMove(models.Model):
         invoice whose collection status is a repossession is eligible
         whatever its days past due (see :meth:`_recon_is_repossessed`).
 
-        :return: ``{invoice id: (reason, days since default)}`` where reason
-            is False (eligible) or one of ``terminated``, ``settled``,
-            ``not_in_default`` (the codes of the preview's reasons).
+        :return: ``{invoice id: (reason, days since default)}``, reason False
+            (eligible) or a code of the preview's reasons
         """
         today = today or fields.Date.context_today(self)
         open_lines = self._recon_open_receivable_lines()
@@ -136,8 +135,7 @@ class AccountMove(models.Model):
         """
         if not self.env.su and not self.env.user.has_group("recon_addon.recon_addon_group_manager"):
             raise AccessError(self.env._("Only Reconciliation managers may write off invoices."))
-        if isinstance(account, int):
-            account = self.env["account.account"].browse(account)
+        account = self.env["account.account"].browse(account) if isinstance(account, int) else account
         eligibility = self._recon_write_off_eligibility()
         labels = dict(self.env["recon.bulk.write.off.wizard.line"]._fields["reason"]._description_selection(self.env))
         vals_list = []

@@ -182,8 +182,7 @@ class ReconAdjustmentRule(models.Model):
     def _check_domain(self):
         for rule in self:
             try:
-                domain = rule._get_condition_domain()
-                self.env["account.move"]._search(domain)
+                self.env["account.move"]._search(rule._get_condition_domain())
             except Exception as exc:  # noqa: BLE001 - reported to the user with the rule's name
                 raise ValidationError(self.env._(
                     "Rule %(rule)s: the conditions are not a valid domain on invoices (%(error)s). "

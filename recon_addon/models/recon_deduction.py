@@ -96,12 +96,10 @@ class ReconDeduction(models.Model):
             company = deduction.company_id or self.env.company
             if deduction.receivable_line_id:
                 amount = deduction.receivable_line_id.balance
-            elif deduction.currency_id and deduction.currency_id != company.currency_id:
-                amount = deduction.currency_id._convert(
+            else:
+                amount = (deduction.currency_id or company.currency_id)._convert(
                     deduction.amount, company.currency_id, company,
                     deduction.date or fields.Date.context_today(self))
-            else:
-                amount = deduction.amount
             deduction.amount_company = amount
             deduction.amount_size = abs(amount)
             deduction.amount_bucket = thresholds.bucket_key(amount) if amount else False

@@ -97,11 +97,8 @@ class ReconPromotion(models.Model):
         month) and for ``partner`` (any customer when it names none)?"""
         self.ensure_one()
         start, end = self._month_bounds(day)
-        return self.date_from <= end and self.date_to >= start and self._is_for(partner)
-
-    def _is_for(self, partner):
-        self.ensure_one()
-        return not partner or not self.partner_ids or partner.commercial_partner_id in self.partner_ids
+        for_partner = not partner or not self.partner_ids or partner.commercial_partner_id in self.partner_ids
+        return self.date_from <= end and self.date_to >= start and for_partner
 
     @api.model
     def _month_bounds(self, day):

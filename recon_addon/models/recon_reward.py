@@ -104,9 +104,8 @@ class ReconReward(models.Model):
 
     @api.depends("company_id")
     def _compute_currency_id(self):
-        for reward in self:
-            if not reward.currency_id:
-                reward.currency_id = reward.company_id.currency_id
+        for reward in self.filtered(lambda r: not r.currency_id):
+            reward.currency_id = reward.company_id.currency_id
 
     @api.depends("amount", "currency_id", "company_id", "date")
     def _compute_amount_company(self):
@@ -318,11 +317,8 @@ class ReconReward(models.Model):
     def _get_transfer(self, settled=None):
         """Advance: Dr advances receivable / Cr commissions payable, both on
         the payee; a repayment (negative amount) goes the other way, its
-        credit reconciled with the advances it settles.
-
-        :param settled: for a repayment, ``(advance items, amount)`` from
-            :meth:`_allocate_repayments`
-        """
+        credit reconciled with the advances it settles (``settled``: its
+        ``(advance items, amount)`` from :meth:`_allocate_repayments`)."""
         self.ensure_one()
         repayment = self.amount < 0
         label = self.env._("Repayment: %s", self.name) if repayment else self.env._("Advance: %s", self.name)

@@ -381,11 +381,8 @@ class ReconThresholdRule(models.Model):
     # Cron
     # ------------------------------------------------------------------
     def _get_transaction_candidates_domain(self):
-        """Transactions with a new deduction under the threshold. The
-        threshold is in company currency, so is the size compared with it
-        (``amount_size``: the receivable item's balance once broken out,
-        the amount converted at the transaction date before), not the
-        amount in the transaction's currency."""
+        """Transactions with a new deduction under the threshold, compared in
+        company currency (``amount_size``), not in the transaction's currency."""
         self.ensure_one()
         return [
             ("company_id", "=", self.company_id.id),

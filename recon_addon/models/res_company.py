@@ -73,11 +73,9 @@ class ResCompany(models.Model):
                 ))
 
     def _recon_setup_defaults(self):
-        """Create or pick the journal and accounts the addon needs.
-
-        Only fills what is empty, so it can run again at any time (install,
-        chart loading, upgrade) without overwriting a user's choice.
-        """
+        """Create or pick the journal and accounts the addon needs. Only fills
+        what is empty: it runs again at install, chart loading and upgrade
+        without overwriting a user's choice."""
         Journal = self.env["account.journal"]
         Account = self.env["account.account"]
         for company in self:

@@ -44,15 +44,12 @@ class ReconAdjustmentPreview(models.TransientModel):
         selected = {to_adjust[i] for i in select_within_debtor_limits(
             [invoice.commercial_partner_id.id for invoice in to_adjust],
             rule.max_debtors, rule.apply_limit == "once_per_debtor")}
-        lines = []
-        for invoice in candidates:
-            if invoice in reasons:
-                amount, reason = 0.0, reasons[invoice]
-            elif invoice in selected:
-                amount, reason = amounts[invoice], False
-            else:
-                amount, reason = 0.0, self.env._("Debtor limit (maximum debtors or once per debtor)")
-            lines.append(self._prepare_line_vals(invoice, amount, reason))
+        limit_reason = self.env._("Debtor limit (maximum debtors or once per debtor)")
+        lines = [
+            self._prepare_line_vals(invoice, amounts[invoice], False) if invoice in selected
+            else self._prepare_line_vals(invoice, 0.0, reasons.get(invoice, limit_reason))
+            for invoice in candidates
+        ]
         reasons_left_out = {
             "status": self.env._("Excluded account status"),
             "overdue": self.env._("Not overdue enough"),
