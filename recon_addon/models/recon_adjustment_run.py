@@ -19,18 +19,13 @@ class ReconAdjustmentRun(models.Model):
     """One application of a rule on one date: what was examined, adjusted
     and skipped (by reason), and where the process stands.
 
-    The run engine (``recon.run.mixin``) processes it in batches of
-    ``_run_chunk_size`` accounts. Accounts are walked in order of due date
-    (oldest first) and id; the run keeps its position (``cursor_date``,
-    ``cursor_id``) in the same transaction as the adjustments of each
-    batch, so a process killed
-    mid-run resumes after the last committed batch. The unique keys of
-    ``recon.adjustment`` guarantee exactly one adjustment per account and
-    period even if the position were lost.
-
-    Progress counts the qualifying accounts walked so far; the user who
-    pressed "Run now" is told after each background batch, and when the run
-    is done.
+    The run engine (``recon.run.mixin``) walks the qualifying accounts in
+    order of due date (oldest first) and id, in chunks. The run keeps its
+    position (``cursor_date``, ``cursor_id``) in the same transaction as the
+    adjustments of each chunk, so a process killed mid-run resumes after the
+    last committed chunk. The unique keys of ``recon.adjustment`` guarantee
+    exactly one adjustment per account and period even if the position were
+    lost. Progress counts the qualifying accounts walked so far.
     """
 
     _name = "recon.adjustment.run"
@@ -41,6 +36,7 @@ class ReconAdjustmentRun(models.Model):
     #: accounts adjusted per transaction
     _run_chunk_size = 50
     _run_open_states = ("pending", "running")
+    _run_failed_field = "failed_count"
 
     rule_id = fields.Many2one("recon.adjustment.rule", required=True, ondelete="cascade",
                               index=True, check_company=True)
@@ -107,14 +103,8 @@ class ReconAdjustmentRun(models.Model):
                     adjusted=run.adjusted_count, debtors=run.debtor_count, amount=amount,
                     examined=run.examined_count, qualifying=run.qualifying_count, failed=run.failed_count)
 
-    def _get_done_notification(self):
-        self.ensure_one()
-        return {
-            "type": "warning" if self.failed_count else "success",
-            "title": self.env._("Adjustment run done: %(run)s", run=self.display_name),
-            "message": self.summary,
-            "sticky": bool(self.failed_count),
-        }
+    def _run_done_title(self):
+        return self.env._("Adjustment run done: %(run)s", run=self.display_name)
 
     # ------------------------------------------------------------------
     # Creation

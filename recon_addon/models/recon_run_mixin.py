@@ -8,16 +8,6 @@ chunk per call (:meth:`ReconRunMixin._cron_process_runs`), serving the run
 that has waited longest whatever its kind. A run keeps all its state in the
 database, committed with each chunk, so a run interrupted mid-chunk resumes
 after its last committed chunk.
-
-Each kind of run implements two hooks:
-
-* :meth:`ReconRunMixin._run_next_chunk`: the next items to process;
-* :meth:`ReconRunMixin._run_process_chunk`: process them, and record that
-  they are done (so that the next chunk does not return them again);
-
-and says how it records an item that failed unexpectedly
-(:meth:`ReconRunMixin._run_record_failure`) and how it finishes
-(``_finish``).
 """
 import logging
 from datetime import datetime
@@ -40,8 +30,7 @@ RETRIED_ERRORS = (psycopg2.OperationalError, psycopg2.IntegrityError)
 
 class ReconRunMixin(models.AbstractModel):
     """A run processed in chunks, in the request that starts it and then in
-    the background; how far it is, for the progress bar of its list and
-    form and for its user.
+    the background; how far it is, for its progress bar and for its user.
 
     After each background chunk the run tells its user through the bus: the
     web client reloads the run when it is on screen, and shows a
@@ -49,9 +38,8 @@ class ReconRunMixin(models.AbstractModel):
     only when the transaction commits, so the user never sees progress that
     was rolled back.
 
-    Inheriting models have a ``state``, a ``company_id`` and a ``user_id``
-    (who started the run), implement the hooks below, and say what the user
-    is told when the run is done (:meth:`_get_done_notification`).
+    Inheriting models have a ``state``, a ``company_id``, a ``user_id`` (who
+    started the run) and a ``summary``, and implement the hooks below.
     """
 
     _name = "recon.run.mixin"
@@ -61,6 +49,9 @@ class ReconRunMixin(models.AbstractModel):
     _run_chunk_size = 100
     #: states of a run with work left
     _run_open_states = ("running",)
+    #: the field counting the items that failed: a run done with failures
+    #: tells its user with a warning that stays on screen
+    _run_failed_field = None
 
     total_count = fields.Integer(string="To Process", readonly=True, copy=False,
                                  help="Records this run has to go through.")
@@ -254,10 +245,17 @@ class ReconRunMixin(models.AbstractModel):
         self.ensure_one()
         return self.state == "done"
 
+    def _run_done_title(self):
+        """Title of the notification the user gets when the run is done."""
+        raise NotImplementedError
+
     def _get_done_notification(self):
         """``{type, title, message, sticky}`` of the notification the user
         gets when the run is done."""
-        raise NotImplementedError
+        self.ensure_one()
+        failed = bool(self[self._run_failed_field])
+        return {"type": "warning" if failed else "success", "title": self._run_done_title(),
+                "message": self.summary, "sticky": failed}
 
     def _send_progress(self, announce=False):
         """Tell each run's user how far it is (delivered after commit).

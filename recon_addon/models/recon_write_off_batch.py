@@ -31,6 +31,7 @@ class ReconWriteOffBatch(models.Model):
     #: the scheduler): tens of entries keep each transaction short
     _run_chunk_size = 100
     _run_open_states = ("queued",)
+    _run_failed_field = "count_failed"
 
     name = fields.Char(required=True, readonly=True, copy=False, default="/")
     company_id = fields.Many2one(
@@ -184,17 +185,13 @@ class ReconWriteOffBatch(models.Model):
             for batch in self
         })
 
+    def _run_done_title(self):
+        return self.env._("Bulk write-off %(batch)s done", batch=self.name)
+
     def _get_done_notification(self):
-        self.ensure_one()
-        return {
-            "type": "success" if not self.count_failed else "warning",
-            "title": self.env._("Bulk write-off %(batch)s done", batch=self.name),
-            "message": self.env._("%(done)s accounts written off (%(amount)s); %(failed)s not written off.",
-                                  done=self.count_written_off,
-                                  amount=format_amount(self.env, self.amount_total, self.currency_id),
-                                  failed=self.count_failed),
-            "sticky": bool(self.count_failed),
-        }
+        return dict(super()._get_done_notification(), message=self.env._(
+            "%(done)s accounts written off (%(amount)s); %(failed)s not written off.", done=self.count_written_off,
+            amount=format_amount(self.env, self.amount_total, self.currency_id), failed=self.count_failed))
 
     def _action_notify(self):
         """What the confirming user sees: the batch is done, or posting
