@@ -149,20 +149,15 @@ class ReconAdjustmentRun(models.Model):
     @api.model
     def _cron_start_due_runs(self, now=None):
         """Hourly, so that each company's first call after its local
-        midnight starts the day's runs: create the runs due and leave them
-        to the run engine's scheduled action."""
+        midnight starts the day's runs; the run engine processes them."""
         self._create_due_runs(now=now)
         if self.search_count(self._run_open_domain(), limit=1):
             self.env.ref(RUNS_CRON)._trigger()
 
     @api.model
     def _cron_run_adjustments(self, batch_size=None, now=None):
-        """Start the runs due (as :meth:`_cron_start_due_runs`), then process
-        the next batch of ``batch_size`` accounts of the open runs and report
-        progress to the scheduler.
-
-        :return: how many accounts were walked
-        """
+        """Start the runs due, then process the next chunk of ``batch_size``
+        accounts of the open runs; return how many accounts were walked."""
         self._create_due_runs(now=now)
         return self._cron_process_runs(limit=batch_size)
 
@@ -215,17 +210,6 @@ class ReconAdjustmentRun(models.Model):
                 "(SELECT partner_id FROM recon_adjustment WHERE run_id = %s)", self.id))]
         return domain
 
-    def _adjusted_debtors(self, partners):
-        """The debtors among ``partners`` this run has adjusted already."""
-        self.ensure_one()
-        if not partners:
-            return set()
-        self.env["recon.adjustment"].flush_model()
-        self.env.cr.execute(SQL(
-            "SELECT DISTINCT partner_id FROM recon_adjustment WHERE run_id = %s AND partner_id IN %s",
-            self.id, tuple(partners.ids)))
-        return {row[0] for row in self.env.cr.fetchall()}
-
     def _adjust_within_debtor_limits(self, candidates, amounts):
         """Post the adjustments of ``candidates`` (accounts with something to
         adjust, in due-date order) under the debtor limits: at most
@@ -240,7 +224,9 @@ class ReconAdjustmentRun(models.Model):
         self.ensure_one()
         rule = self.rule_id
         once_per_debtor = rule.apply_limit == "once_per_debtor"
-        known = self._adjusted_debtors(self.env["account.move"].concat(*candidates).commercial_partner_id)
+        partners = self.env["account.move"].concat(*candidates).commercial_partner_id
+        known = {partner.id for [partner] in self.env["recon.adjustment"]._read_group(
+            [("run_id", "=", self.id), ("partner_id", "in", partners.ids)], ["partner_id"])}
         capacity = rule.max_debtors - self.debtor_count
         posted, errors, new_debtors = self.env["recon.adjustment"], [], set()
         pending = [inv for inv in candidates

@@ -71,7 +71,7 @@ class ReconRunMixin(models.AbstractModel):
             if run.total_count:
                 run.progress = round(100.0 * min(run.processed_count, run.total_count) / run.total_count, 1)
             else:
-                run.progress = 100.0 if run._is_progress_done() else 0.0
+                run.progress = 100.0 if run.state == "done" else 0.0
 
     # ------------------------------------------------------------------
     # Hooks of each kind of run
@@ -119,14 +119,11 @@ class ReconRunMixin(models.AbstractModel):
         return self.state in self._run_open_states
 
     def _run_step(self, limit=None):
-        """Process the next chunk of this run in the current transaction:
-        lock the run (a run another worker holds is left to it), process
-        the chunk with the failures isolated, count the progress and finish
-        the run when nothing is left.
+        """Process the next chunk of at most ``limit`` items of this run in
+        the current transaction, and finish the run when nothing is left.
 
-        :param limit: items of the chunk (the kind's chunk size by default)
-        :return: how many items were processed (0 when the run is held by
-            another worker or had nothing left)
+        :return: how many items were processed (0 when another worker holds
+            the run or it had nothing left)
         """
         self.ensure_one()
         if not self._run_is_open() or not self._recon_lock_rows():
@@ -217,13 +214,10 @@ class ReconRunMixin(models.AbstractModel):
     def _cron_process_runs(self, limit=None):
         """The scheduler's call: process the next chunk of the run that has
         waited longest (of any kind, or of this model's kind when called on
-        a run model), as the user who started it, tell its user and report
-        progress to the scheduler, which calls again while runs are open,
-        each call in its own transaction. A run another worker holds is
-        passed over; a run found with nothing left is finished, and the
-        next one served.
+        a run model) and report progress to the scheduler, which calls again
+        while runs are open. A run another worker holds is passed over; a
+        run found with nothing left is finished, and the next one served.
 
-        :param limit: items of the chunk (each kind's chunk size by default)
         :return: how many items were processed
         """
         processed = 0
@@ -241,10 +235,6 @@ class ReconRunMixin(models.AbstractModel):
     # ------------------------------------------------------------------
     # Telling the user
     # ------------------------------------------------------------------
-    def _is_progress_done(self):
-        self.ensure_one()
-        return self.state == "done"
-
     def _run_done_title(self):
         """Title of the notification the user gets when the run is done."""
         raise NotImplementedError
@@ -267,7 +257,7 @@ class ReconRunMixin(models.AbstractModel):
         for run in self:
             if not run.user_id or run.user_id._is_superuser():
                 continue  # a scheduled run nobody started by hand
-            done = run._is_progress_done()
+            done = run.state == "done"
             payload = {
                 "model": run._name,
                 "id": run.id,

@@ -84,8 +84,9 @@ class ReconBulkWriteOffWizard(models.TransientModel):
 
     def _prepare_line_vals_list(self, rows):
         Move = self.env["account.move"]
-        refs = [row.ref for row in rows]
-        invoices = Move.search(self._get_invoice_domain(refs))
+        # the user's record rules apply: what they may not see reads as not existing
+        invoices = Move.search([("name", "in", [row.ref for row in rows]), ("move_type", "=", "out_invoice"),
+                                ("state", "in", ("posted", "cancel")), ("company_id", "=", self.company_id.id)])
         by_name = {}
         for invoice in invoices:
             by_name.setdefault(invoice.name, []).append(invoice.id)
@@ -120,17 +121,6 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         for sequence, vals in enumerate(vals_list, start=1):
             vals["sequence"] = sequence
         return vals_list
-
-    def _get_invoice_domain(self, refs):
-        """Customer invoices of the wizard's company named like the file's
-        accounts; the user's record rules apply, so what they may not see
-        reads as not existing."""
-        return [
-            ("name", "in", refs),
-            ("move_type", "=", "out_invoice"),
-            ("state", "in", ("posted", "cancel")),
-            ("company_id", "=", self.company_id.id),
-        ]
 
     def action_upload_again(self):
         self.ensure_one()
@@ -172,14 +162,11 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         failures = []
         vals_list = []
         for line in self.line_ids:
-            reason = line.reason and labels[line.reason]
-            stage = "preview"
-            if line.eligible:
-                reason = eligibility[line.invoice_id.id][0] and labels[eligibility[line.invoice_id.id][0]]
-                stage = "posting"
+            # an eligible account may have become ineligible since the preview
+            reason = eligibility[line.invoice_id.id][0] if line.eligible else line.reason
             if reason:
-                failures.append({"sequence": line.sequence, "account_ref": line.account_ref,
-                                 "invoice_id": line.invoice_id.id, "stage": stage, "reason": reason})
+                failures.append({"sequence": line.sequence, "account_ref": line.account_ref, "reason": labels[reason],
+                                 "invoice_id": line.invoice_id.id, "stage": "posting" if line.eligible else "preview"})
                 continue
             vals_list.append({
                 "invoice_id": line.invoice_id.id,
