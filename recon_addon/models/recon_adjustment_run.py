@@ -89,19 +89,16 @@ class ReconAdjustmentRun(models.Model):
                  "examined_count", "qualifying_count", "failed_count")
     def _compute_summary(self):
         for run in self:
-            amount = run.currency_id.format(run.amount_total)
-            if run.state in ("pending", "running"):
-                run.summary = self.env._(
-                    "Running: %(processed)s of %(total)s qualifying accounts walked so far; "
-                    "%(adjusted)s adjusted for %(amount)s.",
-                    processed=run.processed_count, total=run.total_count, adjusted=run.adjusted_count,
-                    amount=amount)
+            counts = dict(processed=run.processed_count, total=run.total_count, adjusted=run.adjusted_count,
+                          debtors=run.debtor_count, amount=run.currency_id.format(run.amount_total),
+                          examined=run.examined_count, qualifying=run.qualifying_count, failed=run.failed_count)
+            if run._run_is_open():
+                run.summary = self.env._("Running: %(processed)s of %(total)s qualifying accounts walked so far; "
+                                         "%(adjusted)s adjusted for %(amount)s.", **counts)
             else:
-                run.summary = self.env._(
-                    "Adjusted %(adjusted)s accounts of %(debtors)s debtors for %(amount)s; %(examined)s "
-                    "examined, %(qualifying)s qualifying, %(failed)s failed.",
-                    adjusted=run.adjusted_count, debtors=run.debtor_count, amount=amount,
-                    examined=run.examined_count, qualifying=run.qualifying_count, failed=run.failed_count)
+                run.summary = self.env._("Adjusted %(adjusted)s accounts of %(debtors)s debtors for %(amount)s; "
+                                         "%(examined)s examined, %(qualifying)s qualifying, %(failed)s failed.",
+                                         **counts)
 
     def _run_done_title(self):
         return self.env._("Adjustment run done: %(run)s", run=self.display_name)
@@ -131,20 +128,16 @@ class ReconAdjustmentRun(models.Model):
         """A pending run for each enabled rule due today in its company's time
         zone that has none yet. Two workers doing this at once create one run:
         the second insert hits the unique (rule, date) key and is skipped."""
-        rules = self.env["recon.adjustment.rule"].search([("state", "=", "enabled")])
-        created = self
-        for rule in rules:
+        for rule in self.env["recon.adjustment.rule"].search([("state", "=", "enabled")]):
             day = rule._local_today(now)
             if not rule._is_due(day) or self.search_count(
                     [("rule_id", "=", rule.id), ("date", "=", day)], limit=1):
                 continue
             try:
                 with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                    created |= self.create({"rule_id": rule.id, "company_id": rule.company_id.id,
-                                            "date": day})
+                    self.create({"rule_id": rule.id, "company_id": rule.company_id.id, "date": day})
             except psycopg2.IntegrityError:
                 _logger.info("Run of rule %s on %s already created by another worker", rule.id, day)
-        return created
 
     @api.model
     def _cron_start_due_runs(self, now=None):
@@ -228,15 +221,16 @@ class ReconAdjustmentRun(models.Model):
         known = {partner.id for [partner] in self.env["recon.adjustment"]._read_group(
             [("run_id", "=", self.id), ("partner_id", "in", partners.ids)], ["partner_id"])}
         capacity = rule.max_debtors - self.debtor_count
-        posted, errors, new_debtors = self.env["recon.adjustment"], [], set()
-        pending = [inv for inv in candidates
-                   if not (once_per_debtor and inv.commercial_partner_id.id in known)]
-        while pending:
+        posted, errors, new_debtors, tried = self.env["recon.adjustment"], [], set(), set()
+        while True:
+            pending = [inv for inv in candidates if inv not in tried
+                       and not (once_per_debtor and inv.commercial_partner_id.id in known)]
             positions = select_within_debtor_limits(
                 [invoice.commercial_partner_id.id for invoice in pending], capacity, once_per_debtor, known)
             if not positions:
                 break
             chosen = [pending[i] for i in positions]
+            tried.update(chosen)
             done, failures = self.env["recon.adjustment"]._post_for_rule(
                 rule, {inv: amounts[inv] for inv in chosen}, self.date, run=self)
             posted |= done
@@ -245,9 +239,6 @@ class ReconAdjustmentRun(models.Model):
             capacity -= len(adjusted)
             known |= adjusted
             new_debtors |= adjusted
-            tried = set(chosen)
-            pending = [inv for inv in pending if inv not in tried
-                       and not (once_per_debtor and inv.commercial_partner_id.id in known)]
         return posted, errors, new_debtors
 
     # ------------------------------------------------------------------
@@ -270,8 +261,7 @@ class ReconAdjustmentRun(models.Model):
     def _run_process_chunk(self, invoices):
         """Adjust ``invoices`` and move the run's position past them."""
         self.ensure_one()
-        rule = self.rule_id
-        amounts, reasons = rule._get_adjustment_amounts(invoices, self.date)
+        amounts, reasons = self.rule_id._get_adjustment_amounts(invoices, self.date)
         candidates = [inv for inv in invoices if inv not in reasons]
         posted, errors, new_debtors = self._adjust_within_debtor_limits(candidates, amounts)
         last = invoices[-1]

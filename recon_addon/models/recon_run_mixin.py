@@ -1,14 +1,3 @@
-"""The engine of the addon's background runs.
-
-A run is a record that has items to go through (deduction transactions,
-accounts to adjust, write-offs to post). The engine goes through them a
-chunk per transaction: the request that starts a run processes what fits
-in it (:meth:`ReconRunMixin._run_continue`), the scheduler the rest, one
-chunk per call (:meth:`ReconRunMixin._cron_process_runs`), serving the run
-that has waited longest whatever its kind. A run keeps all its state in the
-database, committed with each chunk, so a run interrupted mid-chunk resumes
-after its last committed chunk.
-"""
 import logging
 from datetime import datetime
 
@@ -29,8 +18,14 @@ RETRIED_ERRORS = (psycopg2.OperationalError, psycopg2.IntegrityError)
 
 
 class ReconRunMixin(models.AbstractModel):
-    """A run processed in chunks, in the request that starts it and then in
-    the background; how far it is, for its progress bar and for its user.
+    """The engine of the addon's background runs: a run is a record with
+    items to go through (deduction transactions, accounts to adjust,
+    write-offs to post), a chunk per transaction. The request that starts a
+    run processes what fits in it (:meth:`_run_continue`), the scheduler the
+    rest, one chunk per call (:meth:`_cron_process_runs`), serving the run
+    that has waited longest whatever its kind. A run keeps all its state in
+    the database, committed with each chunk, so a run interrupted mid-chunk
+    resumes after its last committed chunk.
 
     After each background chunk the run tells its user through the bus: the
     web client reloads the run when it is on screen, and shows a
@@ -90,8 +85,7 @@ class ReconRunMixin(models.AbstractModel):
 
     def _run_record_failure(self, item, message):
         """Record that ``item`` raised an unexpected error (``message``) and
-        take it out of the items left to process, so that the run never
-        loops on it."""
+        take it off the items left to process: the run never loops on it."""
         raise NotImplementedError
 
     def _run_count_progress(self):
@@ -174,11 +168,8 @@ class ReconRunMixin(models.AbstractModel):
 
     def _run_continue(self, limit=None, chunk_size=None):
         """Process this run now, in chunks, up to ``limit`` items (to the
-        end when ``None``); what is left is handed to the scheduler. Tells
-        the user how far the run is once, at the end.
-
-        :return: how many items were processed
-        """
+        end when ``None``), hand what is left to the scheduler and tell the
+        user how far the run is; return how many items were processed."""
         self.ensure_one()
         chunk_size = chunk_size or self._run_chunk_size
         processed = 0
@@ -248,12 +239,9 @@ class ReconRunMixin(models.AbstractModel):
                 "message": self.summary, "sticky": failed}
 
     def _send_progress(self, announce=False):
-        """Tell each run's user how far it is (delivered after commit).
-
-        :param announce: when the run is done, also show its summary in a
-            notification that opens the run (the request that finished it
-            did not show it itself: the scheduler did)
-        """
+        """Tell each run's user how far it is (delivered after commit); with
+        ``announce``, the notification of a run done too (the scheduler
+        finished it, so no request showed its summary)."""
         for run in self:
             if not run.user_id or run.user_id._is_superuser():
                 continue  # a scheduled run nobody started by hand

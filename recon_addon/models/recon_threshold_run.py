@@ -4,26 +4,17 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 
-#: transactions whose deductions are cleared by one call to the ledger spine
-TRANSACTION_CHUNK = 50
-
-
 class ReconThresholdRun(models.Model):
     """One run of the below-threshold rule: who, when, what it cleared,
     what it left and why. Cleared deductions are its resolution lines;
     every other outcome is a line of the run.
 
-    A run keeps the transactions and invoices it has still to process
-    (``pending_transaction_ids``, ``pending_invoice_ids``). The run engine
-    (``recon.run.mixin``) processes them in chunks of ``_run_chunk_size``
-    transactions and as many invoices: a manual run over more than one
-    chunk processes the first in the request and leaves the rest to the
-    scheduler, a chunk per call, each in its own transaction. A chunk's
-    entries and its removal from the pending records commit together, so an
-    interrupted run resumes where its last committed chunk ended; a record
-    processed twice clears nothing twice (resolved deductions are passed
-    over, and the unique key of automated resolution lines refuses a second
-    one).
+    The run engine (``recon.run.mixin``) processes the transactions and
+    invoices the run keeps to process (``pending_*_ids``) in chunks. A
+    chunk's entries and its removal from the pending records commit
+    together; a record processed twice clears nothing twice (resolved
+    deductions are passed over, and the unique key of automated resolution
+    lines refuses a second one).
     """
 
     _name = "recon.threshold.run"
@@ -76,22 +67,16 @@ class ReconThresholdRun(models.Model):
     def _compute_summary(self):
         for run in self:
             fmt = run.currency_id.format
+            counts = dict(processed=run.processed_count, total=run.total_count, cleared=run.cleared_count,
+                          cleared_amount=fmt(run.cleared_amount), left=run.left_count, left_amount=fmt(run.left_amount),
+                          refused=run.refused_count, skipped=run.skipped_count)
             if run.state == "running":
                 run.summary = self.env._(
                     "Running: %(processed)s of %(total)s processed so far. Cleared %(cleared)s for "
-                    "%(cleared_amount)s; left open %(left)s; refused %(refused)s; skipped %(skipped)s.",
-                    processed=run.processed_count, total=run.total_count,
-                    cleared=run.cleared_count, cleared_amount=fmt(run.cleared_amount),
-                    left=run.left_count, refused=run.refused_count, skipped=run.skipped_count,
-                )
-                continue
-            run.summary = self.env._(
-                "Cleared %(cleared)s for %(cleared_amount)s; left open %(left)s for %(left_amount)s; "
-                "refused %(refused)s; skipped %(skipped)s.",
-                cleared=run.cleared_count, cleared_amount=fmt(run.cleared_amount),
-                left=run.left_count, left_amount=fmt(run.left_amount),
-                refused=run.refused_count, skipped=run.skipped_count,
-            )
+                    "%(cleared_amount)s; left open %(left)s; refused %(refused)s; skipped %(skipped)s.", **counts)
+            else:
+                run.summary = self.env._("Cleared %(cleared)s for %(cleared_amount)s; left open %(left)s for "
+                                         "%(left_amount)s; refused %(refused)s; skipped %(skipped)s.", **counts)
 
     # ------------------------------------------------------------------
     # Life of a run
@@ -111,11 +96,8 @@ class ReconThresholdRun(models.Model):
     @api.model
     def _run_manually(self, records):
         """One run per company of ``records`` (deduction transactions or
-        invoices); returns the action that shows the run summaries.
-
-        The first chunk of each run is processed now; a run with more
-        continues in the background and shows its progress.
-        """
+        invoices), its first chunk processed now; returns the action that
+        shows the run summaries."""
         runs = self
         for company, company_records in records.grouped("company_id").items():
             rule = self.env["recon.threshold.rule"]._get_enabled_rule(company)
@@ -144,8 +126,7 @@ class ReconThresholdRun(models.Model):
         return self.with_user(self.user_id).with_company(self.company_id)
 
     def _run_next_chunk(self, limit):
-        """The next ``limit`` pending transactions and the next ``limit``
-        pending invoices."""
+        """The next ``limit`` pending transactions and ``limit`` pending invoices."""
         self.ensure_one()
         transactions = self.env["recon.deduction.transaction"].search(
             [("id", "in", self.pending_transaction_ids.ids)], order="date, id", limit=limit)
@@ -157,22 +138,17 @@ class ReconThresholdRun(models.Model):
         """Process the transactions and invoices of ``items`` and take them
         off the pending records."""
         self.ensure_one()
-        transactions = self.env["recon.deduction.transaction"].concat(
-            *(item for item in items if item._name == "recon.deduction.transaction"))
-        invoices = self.env["account.move"].concat(*(item for item in items if item._name == "account.move"))
-        if transactions:
-            self._process_transactions(transactions)
-        if invoices:
-            self._process_invoices(invoices)
+        for model, process in (("recon.deduction.transaction", self._process_transactions),
+                               ("account.move", self._process_invoices)):
+            records = self.env[model].concat(*(item for item in items if item._name == model))
+            if records:
+                process(records)
         self._unqueue(items)
 
     def _run_record_failure(self, item, message):
         self.ensure_one()
-        self._report([self._outcome("refused", message, item)])
+        self.env["recon.threshold.run.line"]._create_locked([self._outcome("refused", message, item)])
         self._unqueue(item)
-
-    def _run_count_progress(self):
-        self._count_outcomes()
 
     def _unqueue(self, items):
         """Take ``items`` (transactions and invoices) off the records to process."""
@@ -182,7 +158,8 @@ class ReconThresholdRun(models.Model):
             "pending_invoice_ids": [Command.unlink(i.id) for i in items if i._name == "account.move"],
         })
 
-    def _count_outcomes(self):
+    def _run_count_progress(self):
+        """Count the outcomes so far."""
         aggregates = ["__count", "amount_company:sum"]
         for run in self:
             domain = [("run_id", "=", run.id)]
@@ -203,19 +180,16 @@ class ReconThresholdRun(models.Model):
     def _finish(self):
         """Count the outcomes, mark the runs done and tell the rule's
         followers (the run engine tells the user)."""
-        self._count_outcomes()
+        self._run_count_progress()
         for run in self:
             run.write({"state": "done", "processed_count": run.total_count})
         # one note per run on its rule, in one call per round: a call writes
         # at most one note per rule, so a rule's second run waits a round
-        rounds = []
+        by_rule = {}
         for run in self:
-            bodies = next((bodies for bodies in rounds if run.rule_id.id not in bodies), None)
-            if bodies is None:
-                bodies = {}
-                rounds.append(bodies)
-            bodies[run.rule_id.id] = run.summary
-        for bodies in rounds:
+            by_rule.setdefault(run.rule_id.id, []).append(run.summary)
+        for depth in range(max(map(len, by_rule.values()), default=0)):
+            bodies = {rule_id: notes[depth] for rule_id, notes in by_rule.items() if depth < len(notes)}
             self.rule_id.browse(list(bodies))._message_log_batch(bodies)
 
     def _run_done_title(self):
@@ -228,8 +202,8 @@ class ReconThresholdRun(models.Model):
         return dict(action, name=self.env._("Run Summaries"), view_mode="list,form", domain=[("id", "in", self.ids)])
 
     def _outcome(self, result, reason, record):
-        """Values of the run line telling what became of ``record``: a
-        transaction, one of its deductions or an invoice."""
+        """Values of the run line telling what became of ``record`` (a
+        transaction, one of its deductions or an invoice)."""
         vals = {"run_id": self.id, "result": result, "reason": reason, "currency_id": record.currency_id.id}
         if record._name == "account.move":
             return dict(vals, invoice_id=record.id,
@@ -239,17 +213,12 @@ class ReconThresholdRun(models.Model):
                         amount=record.open_amount)
         return dict(vals, transaction_id=record.id, amount=record.original_amount)
 
-    def _report(self, outcomes):
-        """Create the run lines of ``outcomes`` (see :meth:`_outcome`)."""
-        if outcomes:
-            self.env["recon.threshold.run.line"]._create_locked(outcomes)
-
     def _to_clear(self, records, outcomes, check):
-        """Of ``records`` (deductions or invoices), those the rule clears now,
-        each with its counterpart ``(account, promotion, fund type)``: not
-        refused by ``check`` (which returns ``(result, reason)`` to refuse a
-        record, or None), below the threshold, with a counterpart, and held
-        by this transaction. The others are added to ``outcomes``."""
+        """Of ``records`` (deductions or invoices), those the rule clears now
+        with their counterpart ``(account, promotion, fund type)``: passed by
+        ``check`` (which returns None or the ``(result, reason)`` outcome),
+        below the threshold, with a counterpart, held by this transaction.
+        The others are added to ``outcomes``."""
         rule = self.rule_id
         candidates = {}
         for record in records:
@@ -312,19 +281,16 @@ class ReconThresholdRun(models.Model):
                 automated=True, rule=self.rule_id, run=self,
             )
             by_transaction.setdefault(deduction.transaction_id.id, []).append(vals)
-        groups = list(by_transaction.values())
-        for start in range(0, len(groups), TRANSACTION_CHUNK):
-            chunk = groups[start:start + TRANSACTION_CHUNK]
-            if self._clear_chunk([vals for vals_list in chunk for vals in vals_list]):
-                # find the culprits: one savepoint per transaction, only on failure
-                for vals_list in chunk:
-                    error = self._clear_chunk(vals_list)
-                    if error:
-                        outcomes += [self._outcome("refused", error, self.env["recon.deduction"].browse(
-                            vals["deduction_id"])) for vals in vals_list]
-            # keep memory flat on long runs: what is posted need not stay in the cache
-            self.env.invalidate_all(flush=True)
-        self._report(outcomes)
+        if by_transaction and self._clear_chunk([vals for group in by_transaction.values() for vals in group]):
+            # find the culprits: one savepoint per transaction, only on failure
+            for vals_list in by_transaction.values():
+                error = self._clear_chunk(vals_list)
+                if error:
+                    outcomes += [self._outcome("refused", error, self.env["recon.deduction"].browse(
+                        vals["deduction_id"])) for vals in vals_list]
+        # keep memory flat on long runs: what is posted need not stay in the cache
+        self.env.invalidate_all(flush=True)
+        self.env["recon.threshold.run.line"]._create_locked(outcomes)
 
     def _clear_chunk(self, vals_list):
         """Clear one batch in a savepoint.
@@ -375,17 +341,15 @@ class ReconThresholdRun(models.Model):
 
         outcomes = []
         to_clear = self._to_clear(invoices, outcomes, check)
-        self._report(outcomes)
+        RunLine = self.env["recon.threshold.run.line"]
+        RunLine._create_locked(outcomes)
         if not to_clear:
             return
-        run_lines = self.env["recon.threshold.run.line"]._create_locked([dict(
+        run_lines = RunLine._create_locked([dict(
             self._outcome("cleared", self.env._("Below the threshold."), invoice),
             account_id=account.id, promotion_id=promotion.id, fund_type_id=fund_type.id,
         ) for invoice, (account, promotion, fund_type) in to_clear.items()])
         result = self.env["recon.ledger"]._settle(
             [run_line._get_settlement() for run_line in run_lines], isolate=True)
         for run_line, move, error in zip(run_lines, result.moves, result.errors):
-            if error:
-                run_line._write_locked({"result": "refused", "reason": error})
-            else:
-                run_line._write_locked({"move_id": move.id})
+            run_line._write_locked({"result": "refused", "reason": error} if error else {"move_id": move.id})

@@ -133,8 +133,7 @@ class ReconWriteOffBatch(models.Model):
         self._add_posting_failures([(invoice, message)])
 
     def _add_posting_failures(self, failures):
-        """List the accounts of ``failures``, ``(invoice, reason)`` pairs, as
-        not written off at posting."""
+        """List ``failures``, ``(invoice, reason)`` pairs, as refused at posting."""
         self._add_failures([{"invoice_id": invoice.id, "account_ref": invoice.name, "stage": "posting",
                              "reason": reason} for invoice, reason in failures])
         self.flush_recordset(["count_pending"])
