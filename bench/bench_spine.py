@@ -1,7 +1,7 @@
 """Settle open invoice residuals through the ledger spine, against Odoo's
 own path for the same work, in the same run on the same database.
 
-- The addon's path: ``recon.ledger._settle`` on batches of ``BATCH``
+- The addon's path: ``recon.ledger._book`` on batches of ``BATCH``
   requests, one transaction per batch (as a cron run would commit them).
 - Odoo's path, what a user does in the web client for each invoice: fill a
   new miscellaneous entry in its form (receivable credit / bad-debt debit,

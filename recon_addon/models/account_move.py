@@ -51,13 +51,10 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
-        to_mark = posted.filtered(
-            lambda m: m.move_type == "out_invoice" and not m.collection_status_id
-        )
-        if to_mark:
-            status = self._recon_default_collection_status()
-            if status:
-                to_mark.write({"collection_status_id": status.id})
+        to_mark = posted.filtered(lambda m: m.move_type == "out_invoice" and not m.collection_status_id)
+        status = to_mark and self._recon_default_collection_status()
+        if status:
+            to_mark.write({"collection_status_id": status.id})
         return posted
 
     # ------------------------------------------------------------------
@@ -73,10 +70,7 @@ class AccountMove(models.Model):
             ("reconciled", "=", False),
             ("amount_residual_currency", "!=", 0.0),
         ], order="date_maturity, id")
-        ids_by_move = {}
-        for line in lines:
-            ids_by_move.setdefault(line.move_id.id, []).append(line.id)
-        return {move_id: lines.browse(ids) for move_id, ids in ids_by_move.items()}
+        return {move.id: move_lines for move, move_lines in lines.grouped("move_id").items()}
 
     def _recon_write_off_eligibility(self, today=None):
         """Why each invoice can or cannot be written off.
@@ -87,9 +81,8 @@ class AccountMove(models.Model):
         invoice whose collection status is a repossession is eligible
         whatever its days past due (see :meth:`_recon_is_repossessed`).
 
-        :return: ``{invoice id: (reason, days since default)}`` where reason
-            is False (eligible) or one of ``terminated``, ``settled``,
-            ``not_in_default`` (the codes of the preview's reasons).
+        :return: ``{invoice id: (reason, days since default)}``, reason False
+            (eligible) or a code of the preview's reasons
         """
         today = today or fields.Date.context_today(self)
         open_lines = self._recon_open_receivable_lines()
@@ -114,8 +107,7 @@ class AccountMove(models.Model):
         return result
 
     def _recon_is_repossessed(self):
-        """Whether the goods of this invoice were repossessed: its collection
-        status is marked as a repossession."""
+        """Whether the goods of this invoice were repossessed (per its collection status)."""
         self.ensure_one()
         return self.collection_status_id.is_repossession
 
@@ -135,20 +127,15 @@ class AccountMove(models.Model):
         return result
 
     def action_write_off(self, account=None):
-        """Write off the whole open balance of these defaulted (or
-        repossessed) customer invoices, each with its own posted entry
-        reconciled with it. The rule is the bulk write-off's:
-        :meth:`_recon_write_off_eligibility`.
+        """Write off the whole open balance of these defaulted (or repossessed)
+        customer invoices, each with its own posted entry reconciled with it.
 
         :param account: account (record or id) debited; by default the
-            company's bad-debt account (a fund type's write-off account when
-            the user picks one).
-        :return: True
+            company's bad-debt account
         """
         if not self.env.su and not self.env.user.has_group("recon_addon.recon_addon_group_manager"):
             raise AccessError(self.env._("Only Reconciliation managers may write off invoices."))
-        if isinstance(account, int):
-            account = self.env["account.account"].browse(account)
+        account = self.env["account.account"].browse(account) if isinstance(account, int) else account
         eligibility = self._recon_write_off_eligibility()
         labels = dict(self.env["recon.bulk.write.off.wizard.line"]._fields["reason"]._description_selection(self.env))
         vals_list = []
@@ -175,11 +162,13 @@ class AccountMove(models.Model):
         return True
 
     def action_open_recon_write_offs(self):
+        return self._recon_action_of_invoice("recon_addon.recon_write_off_action", context={"create": False})
+
+    def _recon_action_of_invoice(self, xmlid, **values):
+        """The window action ``xmlid`` on the records of this invoice."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_write_off_action")
-        action["domain"] = [("invoice_id", "=", self.id)]
-        action["context"] = {"create": False}
-        return action
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        return dict(action, domain=[("invoice_id", "=", self.id)], **values)
 
     # ------------------------------------------------------------------
     # Auto-adjustments: the account's balance per line item code
@@ -198,12 +187,10 @@ class AccountMove(models.Model):
         products = self.env["product.product"].browse(
             [key for per_code in balances.values() for key in per_code if key])
         names = {p.id: p.display_name for p in products}
-        for move in self:
-            per_code = balances.get(move)
-            if per_code is None:
-                move.recon_account_balance = 0.0
-                move.recon_balance_html = False
-                continue
+        self.recon_account_balance = 0.0
+        self.recon_balance_html = False
+        for move in accounts:
+            per_code = balances[move]
             move.recon_account_balance = sum(per_code.values())
             rows = Markup().join(
                 Markup("<tr><td>%s</td><td class='text-end'>%s</td></tr>") % (
@@ -221,20 +208,15 @@ class AccountMove(models.Model):
         """``{invoice: open receivable items of its adjustments}``."""
         Line = self.env["account.move.line"]
         result = {invoice: Line for invoice in self}
-        adjustments = self.env["recon.adjustment"].search_read(
-            [("invoice_id", "in", self.ids), ("move_id", "!=", False)], ["invoice_id", "move_id"])
-        if not adjustments:
-            return result
-        invoice_of_move = {a["move_id"][0]: a["invoice_id"][0] for a in adjustments}
-        lines = Line.search([
-            ("move_id", "in", list(invoice_of_move)),
+        adjustments = self.env["recon.adjustment"].search([("invoice_id", "in", self.ids), ("move_id", "!=", False)])
+        invoice_of_move = {adjustment.move_id: adjustment.invoice_id for adjustment in adjustments}
+        for line in Line.search([
+            ("move_id", "in", adjustments.move_id.ids),
             ("account_id.account_type", "=", "asset_receivable"),
             ("reconciled", "=", False),
             ("parent_state", "=", "posted"),
-        ], order="date_maturity, id")
-        for line in lines:
-            invoice = self.browse(invoice_of_move[line.move_id.id])
-            result[invoice] |= line
+        ], order="date_maturity, id"):
+            result[invoice_of_move[line.move_id]] |= line
         return result
 
     def _recon_open_adjustment_items(self):
@@ -259,11 +241,9 @@ class AccountMove(models.Model):
         return result
 
     def _recon_reductions(self):
-        """What was taken off the invoice, in order, as ``(code, amount)``
-        for :func:`~odoo.addons.recon_addon.services.balances.line_item_balances`:
-        a decrease of an adjustment rule under its line item code, anything
-        else (payments, credits, write-offs) pro rata. Empty when no
-        decrease was taken off the invoice itself."""
+        """What was taken off the invoice, in order, as ``(code, amount)``: a
+        decrease of an adjustment rule under its line item code, anything else
+        (payments, credits, write-offs) pro rata; empty when all is pro rata."""
         self.ensure_one()
         partials = self.line_ids.filtered(
             lambda l: l.account_id.account_type == "asset_receivable").matched_credit_ids.sorted("id")
@@ -284,10 +264,7 @@ class AccountMove(models.Model):
                 for invoice, per_code in self._recon_line_item_balances().items()}
 
     def action_open_recon_adjustments(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_adjustment_action")
-        action["domain"] = [("invoice_id", "=", self.id)]
-        return action
+        return self._recon_action_of_invoice("recon_addon.recon_adjustment_action")
 
     # ------------------------------------------------------------------
     # Deductions and the below-threshold rule

@@ -10,18 +10,15 @@ class Base(models.AbstractModel):
     def _recon_lock_rows(self, nowait=False):
         """Lock these records' rows for the transaction against a parallel
         worker (``FOR NO KEY UPDATE``: rows referring to them can still be
-        created) and return the records this transaction holds.
-
-        A row another transaction holds is skipped, and so is a row another
-        transaction changed and committed since this one began (locking it
-        would be a serialization failure): the caller leaves it to that
-        other worker.
+        created) and return the records this transaction holds. A row
+        another transaction holds, or changed and committed since this one
+        began (locking it would be a serialization failure), is skipped and
+        left to that other worker.
 
         :param nowait: fail fast instead, for a request that must not go on
-            without all the rows: raise ``LockNotAvailable`` when a row is
-            held elsewhere, ``SerializationFailure`` when it was changed
-            meanwhile (Odoo retries the request on both, which then finds
-            the records in their new state)
+            without all the rows: raise ``LockNotAvailable`` (row held) or
+            ``SerializationFailure`` (row changed meanwhile); Odoo retries
+            the request on both
         """
         if not self.ids:
             return self

@@ -153,8 +153,9 @@ class ReconAdjustmentRule(models.Model):
     # ------------------------------------------------------------------
     # Constraints
     # ------------------------------------------------------------------
-    @api.constrains("max_debtors")
-    def _check_max_debtors(self):
+    @api.constrains("max_debtors", "value", "min_days_overdue", "frequency", "once_date", "weekday", "month_day",
+                    "month")
+    def _check_settings(self):
         for rule in self:
             value = rule.max_debtors
             if value != int(value) or not 1 <= value <= MAX_DEBTORS_LIMIT:
@@ -163,39 +164,25 @@ class ReconAdjustmentRule(models.Model):
                     "from 1 to 10,000,000,000 (got %(value)s).",
                     rule=rule.name, value=value,
                 ))
-
-    @api.constrains("frequency", "once_date", "weekday", "month_day", "month")
-    def _check_schedule(self):
-        for rule in self:
-            error = check_schedule(rule._get_schedule())
-            if error:
-                raise ValidationError(self.env._(
-                    "Rule %(rule)s: the schedule is not valid (%(error)s).", rule=rule.name, error=error,
-                ))
-
-    @api.constrains("value", "adjustment_type")
-    def _check_value(self):
-        for rule in self:
             if not rule.value:
                 raise ValidationError(self.env._(
                     "Rule %(rule)s: the value cannot be zero. Use a positive value to increase "
                     "accounts and a negative one to decrease them.", rule=rule.name,
                 ))
-
-    @api.constrains("min_days_overdue")
-    def _check_min_days_overdue(self):
-        for rule in self:
             if rule.min_days_overdue < 0:
                 raise ValidationError(self.env._(
                     "Rule %(rule)s: the minimum days overdue cannot be negative.", rule=rule.name,
+                ))
+            if error := check_schedule(rule._get_schedule()):
+                raise ValidationError(self.env._(
+                    "Rule %(rule)s: the schedule is not valid (%(error)s).", rule=rule.name, error=error,
                 ))
 
     @api.constrains("domain", "company_id")
     def _check_domain(self):
         for rule in self:
             try:
-                domain = rule._get_condition_domain()
-                self.env["account.move"]._search(domain)
+                self.env["account.move"]._search(rule._get_condition_domain())
             except Exception as exc:  # noqa: BLE001 - reported to the user with the rule's name
                 raise ValidationError(self.env._(
                     "Rule %(rule)s: the conditions are not a valid domain on invoices (%(error)s). "
@@ -255,23 +242,6 @@ class ReconAdjustmentRule(models.Model):
             ("amount_residual", ">", 0),
         ]
 
-    def _get_status_domain(self):
-        self.ensure_one()
-        if not self.excluded_status_ids:
-            return []
-        return [("collection_status_id", "not in", self.excluded_status_ids.ids)]
-
-    def _get_overdue_domain(self, day):
-        self.ensure_one()
-        if not self.min_days_overdue:
-            return []
-        cutoff = day - timedelta(days=self.min_days_overdue)
-        return [("line_ids", "any", [
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("reconciled", "=", False),
-            ("date_maturity", "<=", cutoff),
-        ])]
-
     def _get_fresh_domain(self, day):
         """Accounts (and debtors) the rule has not adjusted yet for this period."""
         self.ensure_one()
@@ -285,16 +255,27 @@ class ReconAdjustmentRule(models.Model):
             "(SELECT invoice_id FROM recon_adjustment WHERE rule_id = %s AND period_key = %s)",
             self.id, self._get_period_key(day)))]
 
+    def _get_exclusion_steps(self, day):
+        """``[(key, domain)]``: what an open account must also meet, in the
+        order the run's report and the preview count the accounts left out."""
+        self.ensure_one()
+        status = [("collection_status_id", "not in", self.excluded_status_ids.ids)] if self.excluded_status_ids else []
+        overdue = [("line_ids", "any", [
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("date_maturity", "<=", day - timedelta(days=self.min_days_overdue)),
+        ])] if self.min_days_overdue else []
+        return [
+            ("status", status),
+            ("overdue", overdue),
+            ("conditions", self._get_condition_domain()),
+            ("already", self._get_fresh_domain(day)),
+        ]
+
     def _get_qualifying_domain(self, day):
         """Accounts the rule adjusts on ``day``, before the debtor limits."""
         self.ensure_one()
-        return [
-            *self._get_open_domain(),
-            *self._get_status_domain(),
-            *self._get_overdue_domain(day),
-            *self._get_condition_domain(),
-            *self._get_fresh_domain(day),
-        ]
+        return self._get_open_domain() + [term for __, step in self._get_exclusion_steps(day) for term in step]
 
     def _account_env(self):
         """The invoice model as the rule's company sees it."""
@@ -310,12 +291,7 @@ class ReconAdjustmentRule(models.Model):
         domain = self._get_open_domain()
         previous = Move.search_count(domain)
         counts = {"examined": previous}
-        for key, step in [
-            ("status", self._get_status_domain()),
-            ("overdue", self._get_overdue_domain(day)),
-            ("conditions", self._get_condition_domain()),
-            ("already", self._get_fresh_domain(day)),
-        ]:
+        for key, step in self._get_exclusion_steps(day):
             count = previous
             if step:
                 domain = domain + step
@@ -329,15 +305,10 @@ class ReconAdjustmentRule(models.Model):
     # Amounts (posted by recon.adjustment._post_for_rule)
     # ------------------------------------------------------------------
     def _get_adjustment_amounts(self, invoices, day):
-        """What the rule adjusts each account by.
+        """What the rule adjusts each account by (the decision is
+        :func:`~odoo.addons.recon_addon.services.adjustments.plan_adjustment`).
 
-        Reads the balances and converts a flat value to each account's
-        currency; the amount and the decision are
-        :func:`~odoo.addons.recon_addon.services.adjustments.plan_adjustment`.
-
-        :return: ``(amounts, reasons)``: ``{invoice: signed amount}`` (0.0
-            when nothing), and ``{invoice: why nothing}`` for the accounts
-            at 0.0
+        :return: ``({invoice: signed amount}, {invoice: why nothing})``
         """
         self.ensure_one()
         balances = invoices._recon_line_item_balances()
@@ -359,9 +330,8 @@ class ReconAdjustmentRule(models.Model):
         return amounts, reasons
 
     def _get_nothing_reason(self, reason):
-        """The words, for the preview and the run's report, of a reason of
-        :mod:`~odoo.addons.recon_addon.services.adjustments` why the rule
-        adjusts an account by nothing."""
+        """The words of a reason of :mod:`~odoo.addons.recon_addon.services.adjustments`
+        why the rule adjusts an account by nothing."""
         self.ensure_one()
         if reason == adjustment_service.NOTHING_OPEN:
             return self.env._("Nothing open on line item code %(code)s",
@@ -395,9 +365,8 @@ class ReconAdjustmentRule(models.Model):
         }
 
     def action_run_now(self):
-        """Apply the rule today (company time zone), whatever its schedule,
-        and open the run's report. The first accounts are adjusted at once,
-        the rest by the scheduler in its own batches."""
+        """Apply the rule today (company time zone), whatever its schedule: the
+        first accounts at once, the rest by the scheduler; open the run's report."""
         self.ensure_one()
         if self.state != "enabled":
             raise UserError(self.env._(
@@ -412,25 +381,16 @@ class ReconAdjustmentRule(models.Model):
         }
 
     def action_open_adjustments(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_adjustment_action")
-        action["domain"] = [("rule_id", "=", self.id)]
-        return action
+        return self._action_open_of_rule("recon_addon.recon_adjustment_action")
 
     def action_open_runs(self):
+        return self._action_open_of_rule("recon_addon.recon_adjustment_run_action")
+
+    def _action_open_of_rule(self, xmlid):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_adjustment_run_action")
-        action["domain"] = [("rule_id", "=", self.id)]
-        return action
+        return dict(self.env["ir.actions.act_window"]._for_xml_id(xmlid), domain=[("rule_id", "=", self.id)])
 
     @api.model
     def _cron_run_adjustments(self, batch_size=None, now=None):
-        """Start a run for every enabled rule due today (in its company's
-        time zone), then process the next batch of up to ``batch_size``
-        accounts of the open runs and report progress; the scheduler calls
-        again while some remain, each call in its own transaction. The
-        runs do the work: see :meth:`recon.adjustment.run._cron_run_adjustments`.
-
-        :return: how many accounts were walked
-        """
+        """The nightly process; see :meth:`recon.adjustment.run._cron_run_adjustments`."""
         return self.env["recon.adjustment.run"]._cron_run_adjustments(batch_size=batch_size, now=now)

@@ -19,18 +19,13 @@ class ReconAdjustmentRun(models.Model):
     """One application of a rule on one date: what was examined, adjusted
     and skipped (by reason), and where the process stands.
 
-    The run engine (``recon.run.mixin``) processes it in batches of
-    ``_run_chunk_size`` accounts. Accounts are walked in order of due date
-    (oldest first) and id; the run keeps its position (``cursor_date``,
-    ``cursor_id``) in the same transaction as the adjustments of each
-    batch, so a process killed
-    mid-run resumes after the last committed batch. The unique keys of
-    ``recon.adjustment`` guarantee exactly one adjustment per account and
-    period even if the position were lost.
-
-    Progress counts the qualifying accounts walked so far; the user who
-    pressed "Run now" is told after each background batch, and when the run
-    is done.
+    The run engine (``recon.run.mixin``) walks the qualifying accounts in
+    order of due date (oldest first) and id, in chunks. The run keeps its
+    position (``cursor_date``, ``cursor_id``) in the same transaction as the
+    adjustments of each chunk, so a process killed mid-run resumes after the
+    last committed chunk. The unique keys of ``recon.adjustment`` guarantee
+    exactly one adjustment per account and period even if the position were
+    lost. Progress counts the qualifying accounts walked so far.
     """
 
     _name = "recon.adjustment.run"
@@ -41,6 +36,7 @@ class ReconAdjustmentRun(models.Model):
     #: accounts adjusted per transaction
     _run_chunk_size = 50
     _run_open_states = ("pending", "running")
+    _run_failed_field = "failed_count"
 
     rule_id = fields.Many2one("recon.adjustment.rule", required=True, ondelete="cascade",
                               index=True, check_company=True)
@@ -93,28 +89,19 @@ class ReconAdjustmentRun(models.Model):
                  "examined_count", "qualifying_count", "failed_count")
     def _compute_summary(self):
         for run in self:
-            amount = run.currency_id.format(run.amount_total)
-            if run.state in ("pending", "running"):
-                run.summary = self.env._(
-                    "Running: %(processed)s of %(total)s qualifying accounts walked so far; "
-                    "%(adjusted)s adjusted for %(amount)s.",
-                    processed=run.processed_count, total=run.total_count, adjusted=run.adjusted_count,
-                    amount=amount)
+            counts = dict(processed=run.processed_count, total=run.total_count, adjusted=run.adjusted_count,
+                          debtors=run.debtor_count, amount=run.currency_id.format(run.amount_total),
+                          examined=run.examined_count, qualifying=run.qualifying_count, failed=run.failed_count)
+            if run._run_is_open():
+                run.summary = self.env._("Running: %(processed)s of %(total)s qualifying accounts walked so far; "
+                                         "%(adjusted)s adjusted for %(amount)s.", **counts)
             else:
-                run.summary = self.env._(
-                    "Adjusted %(adjusted)s accounts of %(debtors)s debtors for %(amount)s; %(examined)s "
-                    "examined, %(qualifying)s qualifying, %(failed)s failed.",
-                    adjusted=run.adjusted_count, debtors=run.debtor_count, amount=amount,
-                    examined=run.examined_count, qualifying=run.qualifying_count, failed=run.failed_count)
+                run.summary = self.env._("Adjusted %(adjusted)s accounts of %(debtors)s debtors for %(amount)s; "
+                                         "%(examined)s examined, %(qualifying)s qualifying, %(failed)s failed.",
+                                         **counts)
 
-    def _get_done_notification(self):
-        self.ensure_one()
-        return {
-            "type": "warning" if self.failed_count else "success",
-            "title": self.env._("Adjustment run done: %(run)s", run=self.display_name),
-            "message": self.summary,
-            "sticky": bool(self.failed_count),
-        }
+    def _run_done_title(self):
+        return self.env._("Adjustment run done: %(run)s", run=self.display_name)
 
     # ------------------------------------------------------------------
     # Creation
@@ -141,38 +128,29 @@ class ReconAdjustmentRun(models.Model):
         """A pending run for each enabled rule due today in its company's time
         zone that has none yet. Two workers doing this at once create one run:
         the second insert hits the unique (rule, date) key and is skipped."""
-        rules = self.env["recon.adjustment.rule"].search([("state", "=", "enabled")])
-        created = self
-        for rule in rules:
+        for rule in self.env["recon.adjustment.rule"].search([("state", "=", "enabled")]):
             day = rule._local_today(now)
             if not rule._is_due(day) or self.search_count(
                     [("rule_id", "=", rule.id), ("date", "=", day)], limit=1):
                 continue
             try:
                 with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                    created |= self.create({"rule_id": rule.id, "company_id": rule.company_id.id,
-                                            "date": day})
+                    self.create({"rule_id": rule.id, "company_id": rule.company_id.id, "date": day})
             except psycopg2.IntegrityError:
                 _logger.info("Run of rule %s on %s already created by another worker", rule.id, day)
-        return created
 
     @api.model
     def _cron_start_due_runs(self, now=None):
         """Hourly, so that each company's first call after its local
-        midnight starts the day's runs: create the runs due and leave them
-        to the run engine's scheduled action."""
+        midnight starts the day's runs; the run engine processes them."""
         self._create_due_runs(now=now)
         if self.search_count(self._run_open_domain(), limit=1):
             self.env.ref(RUNS_CRON)._trigger()
 
     @api.model
     def _cron_run_adjustments(self, batch_size=None, now=None):
-        """Start the runs due (as :meth:`_cron_start_due_runs`), then process
-        the next batch of ``batch_size`` accounts of the open runs and report
-        progress to the scheduler.
-
-        :return: how many accounts were walked
-        """
+        """Start the runs due, then process the next chunk of ``batch_size``
+        accounts of the open runs; return how many accounts were walked."""
         self._create_due_runs(now=now)
         return self._cron_process_runs(limit=batch_size)
 
@@ -225,17 +203,6 @@ class ReconAdjustmentRun(models.Model):
                 "(SELECT partner_id FROM recon_adjustment WHERE run_id = %s)", self.id))]
         return domain
 
-    def _adjusted_debtors(self, partners):
-        """The debtors among ``partners`` this run has adjusted already."""
-        self.ensure_one()
-        if not partners:
-            return set()
-        self.env["recon.adjustment"].flush_model()
-        self.env.cr.execute(SQL(
-            "SELECT DISTINCT partner_id FROM recon_adjustment WHERE run_id = %s AND partner_id IN %s",
-            self.id, tuple(partners.ids)))
-        return {row[0] for row in self.env.cr.fetchall()}
-
     def _adjust_within_debtor_limits(self, candidates, amounts):
         """Post the adjustments of ``candidates`` (accounts with something to
         adjust, in due-date order) under the debtor limits: at most
@@ -250,17 +217,20 @@ class ReconAdjustmentRun(models.Model):
         self.ensure_one()
         rule = self.rule_id
         once_per_debtor = rule.apply_limit == "once_per_debtor"
-        known = self._adjusted_debtors(self.env["account.move"].concat(*candidates).commercial_partner_id)
+        partners = self.env["account.move"].concat(*candidates).commercial_partner_id
+        known = {partner.id for [partner] in self.env["recon.adjustment"]._read_group(
+            [("run_id", "=", self.id), ("partner_id", "in", partners.ids)], ["partner_id"])}
         capacity = rule.max_debtors - self.debtor_count
-        posted, errors, new_debtors = self.env["recon.adjustment"], [], set()
-        pending = [inv for inv in candidates
-                   if not (once_per_debtor and inv.commercial_partner_id.id in known)]
-        while pending:
+        posted, errors, new_debtors, tried = self.env["recon.adjustment"], [], set(), set()
+        while True:
+            pending = [inv for inv in candidates if inv not in tried
+                       and not (once_per_debtor and inv.commercial_partner_id.id in known)]
             positions = select_within_debtor_limits(
                 [invoice.commercial_partner_id.id for invoice in pending], capacity, once_per_debtor, known)
             if not positions:
                 break
             chosen = [pending[i] for i in positions]
+            tried.update(chosen)
             done, failures = self.env["recon.adjustment"]._post_for_rule(
                 rule, {inv: amounts[inv] for inv in chosen}, self.date, run=self)
             posted |= done
@@ -269,9 +239,6 @@ class ReconAdjustmentRun(models.Model):
             capacity -= len(adjusted)
             known |= adjusted
             new_debtors |= adjusted
-            tried = set(chosen)
-            pending = [inv for inv in pending if inv not in tried
-                       and not (once_per_debtor and inv.commercial_partner_id.id in known)]
         return posted, errors, new_debtors
 
     # ------------------------------------------------------------------
@@ -294,8 +261,7 @@ class ReconAdjustmentRun(models.Model):
     def _run_process_chunk(self, invoices):
         """Adjust ``invoices`` and move the run's position past them."""
         self.ensure_one()
-        rule = self.rule_id
-        amounts, reasons = rule._get_adjustment_amounts(invoices, self.date)
+        amounts, reasons = self.rule_id._get_adjustment_amounts(invoices, self.date)
         candidates = [inv for inv in invoices if inv not in reasons]
         posted, errors, new_debtors = self._adjust_within_debtor_limits(candidates, amounts)
         last = invoices[-1]

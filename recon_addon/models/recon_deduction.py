@@ -1,6 +1,5 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare
 
 from odoo.addons.recon_addon.models.recon_ledger import Settlement
 from odoo.addons.recon_addon.services import thresholds
@@ -97,12 +96,10 @@ class ReconDeduction(models.Model):
             company = deduction.company_id or self.env.company
             if deduction.receivable_line_id:
                 amount = deduction.receivable_line_id.balance
-            elif deduction.currency_id and deduction.currency_id != company.currency_id:
-                amount = deduction.currency_id._convert(
+            else:
+                amount = (deduction.currency_id or company.currency_id)._convert(
                     deduction.amount, company.currency_id, company,
                     deduction.date or fields.Date.context_today(self))
-            else:
-                amount = deduction.amount
             deduction.amount_company = amount
             deduction.amount_size = abs(amount)
             deduction.amount_bucket = thresholds.bucket_key(amount) if amount else False
@@ -122,13 +119,13 @@ class ReconDeduction(models.Model):
     @api.depends("ref", "reason", "transaction_id.name")
     def _compute_display_name(self):
         for deduction in self:
-            deduction.display_name = f"{deduction.transaction_id.name} / {deduction.ref or deduction.reason or deduction.id}"
+            label = deduction.ref or deduction.reason or deduction.id
+            deduction.display_name = f"{deduction.transaction_id.name} / {label}"
 
     @api.model_create_multi
     def create(self, vals_list):
         deductions = super().create(vals_list)
-        posted = deductions.transaction_id.filtered(lambda t: t.state == "posted")
-        if posted:
+        if posted := deductions.transaction_id.filtered(lambda t: t.state == "posted"):
             raise UserError(self.env._(
                 "%(name)s is already broken out: record new deductions on a new transaction.",
                 name=posted[0].display_name,
@@ -136,11 +133,11 @@ class ReconDeduction(models.Model):
         return deductions
 
     def write(self, vals):
-        if {"amount", "transaction_id"} & set(vals) and any(d.receivable_line_id for d in self):
+        broken_out = self.filtered("receivable_line_id") if {"amount", "transaction_id"} & set(vals) else None
+        if broken_out:
             raise UserError(self.env._(
                 "Deduction %(name)s is broken out: its amount can no longer change. "
-                "Void it and record a new one.",
-                name=self.filtered("receivable_line_id")[0].display_name,
+                "Void it and record a new one.", name=broken_out[0].display_name,
             ))
         return super().write(vals)
 
@@ -153,12 +150,9 @@ class ReconDeduction(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
-        for deduction in self:
-            if deduction.receivable_line_id:
-                raise UserError(self.env._(
-                    "Deduction %(name)s is broken out and cannot be deleted. Void it instead.",
-                    name=deduction.display_name,
-                ))
+        if broken_out := self.filtered("receivable_line_id"):
+            raise UserError(self.env._("Deduction %(name)s is broken out and cannot be deleted. Void it instead.",
+                                       name=broken_out[0].display_name))
 
     def _get_label(self):
         self.ensure_one()
@@ -174,17 +168,16 @@ class ReconDeduction(models.Model):
         mass clearing never picks them."""
         for deduction in self:
             if deduction.state == "void":
-                raise UserError(self.env._("Deduction %(name)s is already void.", name=deduction.display_name))
-            if deduction.line_ids or deduction.state != "new":
-                raise UserError(self.env._(
-                    "Deduction %(name)s has resolution lines and cannot be voided.",
-                    name=deduction.display_name,
-                ))
-            if not deduction.receivable_line_id:
-                raise UserError(self.env._(
-                    "Deduction %(name)s is not broken out yet: delete it from its transaction instead.",
-                    name=deduction.display_name,
-                ))
+                error = self.env._("Deduction %(name)s is already void.", name=deduction.display_name)
+            elif deduction.line_ids or deduction.state != "new":
+                error = self.env._("Deduction %(name)s has resolution lines and cannot be voided.",
+                                   name=deduction.display_name)
+            elif not deduction.receivable_line_id:
+                error = self.env._("Deduction %(name)s is not broken out yet: delete it from its transaction "
+                                   "instead.", name=deduction.display_name)
+            else:
+                continue
+            raise UserError(error)
         # close the deduction's item and reopen the amount as a plain
         # receivable of the customer
         result = self.env["recon.ledger"]._book([
@@ -205,15 +198,10 @@ class ReconDeduction(models.Model):
     # Manual resolution
     # ------------------------------------------------------------------
     def resolve(self, kind, amount, promotion_id=False, fund_type_id=False, account_id=False):
-        """Resolve ``amount`` of this deduction (all of it when equal to its
-        open amount): clear it to a promotion, write it off to a fund type,
-        or (``manual``) book it to an account.
-
-        :param kind: ``promotion``, ``write_off`` or ``manual``
-        :param amount: the size resolved, in the deduction's currency (its
-            sign is that of the deduction)
-        :return: the ids of the ``recon.deduction.line`` created, its entry posted
-        """
+        """Resolve ``amount`` of this deduction (its size, in the deduction's
+        currency; all of it when equal to its open amount): clear it to a
+        promotion, write it off to a fund type, or (``manual``) book it to an
+        account. Returns the ids of the ``recon.deduction.line`` created, posted."""
         self.ensure_one()
         vals = self._prepare_resolution_vals(kind, amount, promotion_id, fund_type_id, account_id)
         return self.env["recon.deduction.line"]._create_and_post([vals]).ids
@@ -222,15 +210,15 @@ class ReconDeduction(models.Model):
                                  account_id=False, automated=False, rule=False, run=False):
         self.ensure_one()
         if self.state not in ("new", "in_progress"):
-            raise UserError(self.env._("Deduction %(name)s is %(state)s: nothing to resolve.", name=self.display_name,
-                                       state=dict(self._fields["state"]._description_selection(self.env))[self.state]))
+            state = dict(self._fields["state"]._description_selection(self.env))[self.state]
+            raise UserError(self.env._("Deduction %(name)s is %(state)s: nothing to resolve.",
+                                       name=self.display_name, state=state))
         if not self.receivable_line_id:
             raise UserError(self.env._("Deduction %(name)s is not broken out yet. Break out its transaction first.",
                                        name=self.display_name))
         size = abs(amount or 0.0)
         open_size = abs(self.open_amount)
-        if self.currency_id.is_zero(size) or float_compare(
-                size, open_size, precision_rounding=self.currency_id.rounding) > 0:
+        if self.currency_id.is_zero(size) or self.currency_id.compare_amounts(size, open_size) > 0:
             raise UserError(self.env._(
                 "Deduction %(name)s: resolve an amount above zero and at most its open amount %(open)s "
                 "(asked %(asked)s).",

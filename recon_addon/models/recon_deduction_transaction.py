@@ -86,11 +86,11 @@ class ReconDeductionTransaction(models.Model):
 
     def write(self, vals):
         locked = {"partner_id", "date", "currency_id", "original_amount", "invoice_ids"} & set(vals)
-        if locked and any(t.state == "posted" for t in self):
+        posted = self.filtered(lambda t: t.state == "posted") if locked else None
+        if posted:
             raise UserError(self.env._(
                 "%(name)s is broken out: its customer, date, currency, amount and invoices can no "
-                "longer change. Void its deductions instead.",
-                name=self.filtered(lambda t: t.state == "posted")[0].display_name,
+                "longer change. Void its deductions instead.", name=posted[0].display_name,
             ))
         return super().write(vals)
 
@@ -103,12 +103,9 @@ class ReconDeductionTransaction(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
-        for transaction in self:
-            if transaction.state == "posted":
-                raise UserError(self.env._(
-                    "%(name)s is broken out and cannot be deleted. Void its deductions instead.",
-                    name=transaction.display_name,
-                ))
+        if posted := self.filtered(lambda t: t.state == "posted"):
+            raise UserError(self.env._("%(name)s is broken out and cannot be deleted. Void its deductions instead.",
+                                       name=posted[0].display_name))
 
     # ------------------------------------------------------------------
     # Actions
@@ -120,15 +117,10 @@ class ReconDeductionTransaction(models.Model):
         return True
 
     def action_run_below_threshold(self):
-        """Run the company's enabled below-threshold rule on these transactions.
-
-        One transaction with a differential is refused with a UserError; on
-        many, the others go on and the run summary lists the refused ones.
-        """
-        if len(self) == 1:
-            error = self._get_breakout_refusal()
-            if error and self.state == "draft":
-                raise UserError(error)
+        """Run the company's enabled below-threshold rule on these transactions:
+        one with a differential is refused, among many the run lists it."""
+        if len(self) == 1 and self.state == "draft" and (error := self._get_breakout_refusal()):
+            raise UserError(error)
         return self.env["recon.threshold.run"]._run_manually(self)
 
     def action_open_deductions(self):
@@ -165,23 +157,16 @@ class ReconDeductionTransaction(models.Model):
             )
         return None
 
-    def _get_receivable_account(self):
-        self.ensure_one()
-        invoice_lines = self.invoice_ids.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable")
-        if invoice_lines:
-            return invoice_lines[0].account_id
-        return self.partner_id.with_company(self.company_id).property_account_receivable_id
-
     def _get_breakout_transfer(self):
         """The breakout: a receivable item per deduction (key: the
         deduction), the remittance on the other side, settling the
         short-paid invoices' open items, earliest due first."""
         self.ensure_one()
-        account = self._get_receivable_account()
-        open_items = self.invoice_ids.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable"
-            and not l.reconciled and l.currency_id == self.currency_id and l.amount_residual_currency > 0
+        receivables = self.invoice_ids.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        account = receivables[:1].account_id or self.partner_id.with_company(
+            self.company_id).property_account_receivable_id
+        open_items = receivables.filtered(
+            lambda l: not l.reconciled and l.currency_id == self.currency_id and l.amount_residual_currency > 0
         ).sorted(lambda l: (l.date_maturity or l.date, l.id))
         return Transfer(
             source=self,
@@ -201,22 +186,15 @@ class ReconDeductionTransaction(models.Model):
         )
 
     def _breakout(self, isolate=False):
-        """Break out the transactions in one batch.
-
-        :param isolate: False: any refusal raises before anything is posted;
-            True: the others are posted and the refusals returned
-        :return: dict {transaction: reason} of the transactions not broken out
-        """
+        """Break out the transactions in one batch; ``isolate``: post the others
+        and return ``{transaction: refusal}`` instead of raising the first refusal."""
         errors = {}
-        valid = self.browse()
         for transaction in self:
-            error = transaction._get_breakout_refusal()
-            if error and not isolate:
-                raise UserError(error)
-            if error:
+            if error := transaction._get_breakout_refusal():
+                if not isolate:
+                    raise UserError(error)
                 errors[transaction] = error
-            else:
-                valid |= transaction
+        valid = self.filtered(lambda t: t not in errors)
         if not valid:
             return errors
         result = self.env["recon.ledger"]._book(

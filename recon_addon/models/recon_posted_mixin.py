@@ -14,14 +14,8 @@ class ReconPostedMixin(models.AbstractModel):
     addon's own actions (post, void, reverse, clear) set them, through
     :meth:`_write_locked` and :meth:`_create_locked`. A plain ``write()``
     from a user or an RPC client on any other field than the free ones
-    raises a UserError naming the record and the action to use.
-
-    A model says which fields stay free (:attr:`_recon_free_fields`),
-    which ones its users fill in before the entry is posted
-    (:attr:`_recon_draft_fields`), when a record is posted
-    (:meth:`_recon_is_posted`) and whether users create it themselves
-    (:attr:`_recon_user_create`). The superuser (upgrades, the scheduler's
-    root jobs) is not stopped.
+    raises a UserError naming the record and the action to use. The
+    superuser (upgrades, the scheduler's root jobs) is not stopped.
     """
 
     _name = "recon.posted.mixin"
@@ -71,11 +65,12 @@ class ReconPostedMixin(models.AbstractModel):
                 raise UserError(self.env._(
                     "%(model)s records stand for posted journal entries: they are created by the "
                     "addon's own actions only%(fields)s.",
-                    model=self._description,
-                    fields=(" (" + ", ".join(sorted(self._fields[f].string for f in locked)) + ")")
-                    if locked else "",
+                    model=self._description, fields=f" ({self._recon_field_names(locked)})" if locked else "",
                 ))
         return super().create(vals_list)
+
+    def _recon_field_names(self, fnames):
+        return ", ".join(sorted(self._fields[f].string for f in fnames if f in self._fields))
 
     def _recon_is_free(self, fname):
         return fname in self._recon_free_fields or fname.startswith(("message_", "activity_"))
@@ -110,6 +105,6 @@ class ReconPostedMixin(models.AbstractModel):
             "%(record)s: %(fields)s can only be set by the addon's own actions, not by hand. "
             "%(hint)s",
             record=record.display_name,
-            fields=", ".join(sorted(self._fields[f].string for f in locked if f in self._fields)),
+            fields=self._recon_field_names(locked),
             hint=record._recon_locked_hint(),
         ))

@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -60,20 +61,20 @@ class ReconPromotion(models.Model):
 
     @api.depends("line_ids.amount_company")
     def _compute_spent(self):
-        spent = dict.fromkeys(self.ids, 0.0)
+        spent = defaultdict(float)
         for model, domain in [
             ("recon.deduction.line", [("promotion_id", "in", self.ids)]),
             ("recon.threshold.run.line", [("promotion_id", "in", self.ids), ("result", "=", "cleared")]),
         ]:
             for promotion, total in self.env[model]._read_group(domain, ["promotion_id"], ["amount_company:sum"]):
-                spent[promotion.id] += total
+                spent[promotion] += total
         for promotion in self:
-            promotion.spent = spent.get(promotion.id, 0.0)
+            promotion.spent = spent[promotion]
 
     @api.constrains("date_from", "date_to")
     def _check_one_month(self):
         for promotion in self:
-            if (promotion.date_from.year, promotion.date_from.month) != (promotion.date_to.year, promotion.date_to.month):
+            if self._month_bounds(promotion.date_from) != self._month_bounds(promotion.date_to):
                 raise ValidationError(self.env._(
                     "Promotion %(name)s: its period must lie within one month "
                     "(%(start)s to %(end)s spans several). Split it into monthly promotions.",
@@ -96,14 +97,8 @@ class ReconPromotion(models.Model):
         month) and for ``partner`` (any customer when it names none)?"""
         self.ensure_one()
         start, end = self._month_bounds(day)
-        return (
-            self.date_from <= end and self.date_to >= start
-            and self._is_for(partner)
-        )
-
-    def _is_for(self, partner):
-        self.ensure_one()
-        return not partner or not self.partner_ids or partner.commercial_partner_id in self.partner_ids
+        for_partner = not partner or not self.partner_ids or partner.commercial_partner_id in self.partner_ids
+        return self.date_from <= end and self.date_to >= start and for_partner
 
     @api.model
     def _month_bounds(self, day):

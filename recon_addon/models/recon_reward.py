@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
@@ -9,6 +11,8 @@ from odoo.addons.recon_addon.services.owed_balances import allocate_fifo
 LOCKED_FIELDS = {"partner_id", "date", "amount", "currency_id", "company_id", "recoverable"}
 #: fields only Confirm, Reverse and Clear set (through ``_write_status``)
 STATUS_FIELDS = {"state", "move_id", "reversal_move_id", "clearing_id"}
+#: company accounts a posted reward needs
+REWARD_ACCOUNT_FIELDS = ["recon_advance_account_id", "recon_commission_payable_account_id", "recon_forgiven_account_id"]
 
 
 class ReconReward(models.Model):
@@ -100,20 +104,16 @@ class ReconReward(models.Model):
 
     @api.depends("company_id")
     def _compute_currency_id(self):
-        for reward in self:
-            if not reward.currency_id:
-                reward.currency_id = reward.company_id.currency_id
+        for reward in self.filtered(lambda r: not r.currency_id):
+            reward.currency_id = reward.company_id.currency_id
 
     @api.depends("amount", "currency_id", "company_id", "date")
     def _compute_amount_company(self):
         for reward in self:
             company = reward.company_id or self.env.company
-            if reward.currency_id and reward.currency_id != company.currency_id:
-                reward.amount_company = reward.currency_id._convert(
-                    reward.amount, company.currency_id, company, reward.date or fields.Date.context_today(self)
-                )
-            else:
-                reward.amount_company = reward.amount
+            currency = reward.currency_id or company.currency_id
+            reward.amount_company = currency._convert(
+                reward.amount, company.currency_id, company, reward.date or fields.Date.context_today(self))
 
     @api.depends("amount")
     def _compute_kind(self):
@@ -131,22 +131,21 @@ class ReconReward(models.Model):
 
     def write(self, vals):
         self._check_status_fields(vals, rewards=self)
-        locked = LOCKED_FIELDS.intersection(vals)
-        if locked:
-            frozen = self.filtered(lambda r: r.state != "draft")
-            if frozen:
-                raise UserError(self.env._(
-                    "Reward %(reward)s is %(state)s: its payee, date, amount, currency, company and "
-                    "recoverable flag can no longer change. Reverse it and record a new one, or clear "
-                    "the payee's owed balance.",
-                    reward=frozen[0].display_name,
-                    state=dict(self._fields["state"]._description_selection(self.env))[frozen[0].state],
-                ))
+        frozen = self.filtered(lambda r: r.state != "draft") if LOCKED_FIELDS.intersection(vals) else None
+        if frozen:
+            raise UserError(self.env._(
+                "Reward %(reward)s is %(state)s: its payee, date, amount, currency, company and "
+                "recoverable flag can no longer change. Reverse it and record a new one, or clear "
+                "the payee's owed balance.",
+                reward=frozen[0].display_name, state=frozen[0]._state_label(),
+            ))
         return super().write(vals)
 
+    def _state_label(self):
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
+
     def _check_status_fields(self, vals, rewards=None):
-        status = STATUS_FIELDS.intersection(vals)
-        if status:
+        if status := STATUS_FIELDS.intersection(vals):
             raise UserError(self.env._(
                 "%(reward)s: a reward's status, journal entries and clearing are set by Confirm, "
                 "Reverse and Clear Balance only (%(fields)s).",
@@ -166,15 +165,13 @@ class ReconReward(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
-        posted = self.filtered(lambda r: r.move_id)
-        if posted:
+        if posted := self.filtered(lambda r: r.move_id):
             raise UserError(self.env._(
                 "Reward %(reward)s has a posted journal entry (%(move)s) and cannot be deleted. "
                 "Use Reverse to cancel it with a reversal entry.",
                 reward=posted[0].display_name, move=posted[0].move_id.name,
             ))
-        cleared = self.filtered(lambda r: r.clearing_id)
-        if cleared:
+        if cleared := self.filtered(lambda r: r.clearing_id):
             raise UserError(self.env._(
                 "Reward %(reward)s was forgiven by the clearing of %(date)s and is kept as its record; "
                 "it cannot be deleted.",
@@ -182,27 +179,16 @@ class ReconReward(models.Model):
             ))
 
     def unlink(self):
-        notes = [(reward.partner_id, reward._prepare_deletion_note()) for reward in self]
+        notes = [(reward.partner_id, self.env._(
+            "Reward deleted by %(user)s: %(reward)s, %(amount)s on %(date)s (%(state)s, %(recoverable)s).",
+            user=self.env.user.name, reward=reward.name, date=fields.Date.to_string(reward.date),
+            amount=formatLang(self.env, reward.amount, currency_obj=reward.currency_id), state=reward._state_label(),
+            recoverable=self.env._("recoverable") if reward.recoverable else self.env._("not recoverable"),
+        )) for reward in self]
         res = super().unlink()
         for partner, note in notes:
             partner._recon_log_note(note)
         return res
-
-    def _prepare_deletion_note(self):
-        self.ensure_one()
-        reward = self
-        return self.env._(
-                "Reward deleted by %(user)s: %(reward)s, %(amount)s on %(date)s (%(state)s, %(recoverable)s).",
-                user=self.env.user.name,
-                reward=reward.name,
-                amount=reward._format_amount(reward.amount, reward.currency_id),
-                date=fields.Date.to_string(reward.date),
-                state=dict(self._fields["state"]._description_selection(self.env))[reward.state],
-                recoverable=self.env._("recoverable") if reward.recoverable else self.env._("not recoverable"),
-            )
-
-    def _format_amount(self, amount, currency):
-        return formatLang(self.env, amount, currency_obj=currency)
 
     # ------------------------------------------------------------------
     # Actions
@@ -219,8 +205,7 @@ class ReconReward(models.Model):
         drafts._recon_lock_rows(nowait=True)  # a second confirmation fails at once, is retried
         # the rate of the reward's date may have been loaded since the draft was saved
         self.env.add_to_compute(self._fields["amount_company"], drafts)
-        to_post = drafts.filtered(lambda r: r.company_id.recon_post_rewards)
-        if to_post:
+        if to_post := drafts.filtered(lambda r: r.company_id.recon_post_rewards):
             to_post._check_reward_accounts()
             settled = to_post._allocate_repayments()
             result = self.env["recon.ledger"]._book(
@@ -235,8 +220,7 @@ class ReconReward(models.Model):
         """Cancel confirmed rewards. A posted entry is reversed (Odoo's
         reversal, dated today), its items reconciled with the original's
         where those are still fully open."""
-        invalid = self.filtered(lambda r: r.state != "confirmed" or r.clearing_id)
-        if invalid:
+        if invalid := self.filtered(lambda r: r.state != "confirmed" or r.clearing_id):
             reward = invalid[0]
             if reward.clearing_id:
                 raise UserError(self.env._(
@@ -247,8 +231,7 @@ class ReconReward(models.Model):
             raise UserError(self.env._("Only a confirmed reward can be reversed (%(reward)s).",
                                        reward=reward.display_name))
         self._recon_lock_rows(nowait=True)  # a second reversal fails at once, is retried
-        posted = self.filtered(lambda r: r.move_id)
-        if posted:
+        if posted := self.filtered(lambda r: r.move_id):
             result = self.env["recon.ledger"]._book([
                 Reversal(source=reward, move=reward.move_id,
                          label=self.env._("Reversal: %s", reward.name), ref=reward.move_id.name)
@@ -273,10 +256,7 @@ class ReconReward(models.Model):
     # ------------------------------------------------------------------
     def _check_reward_accounts(self):
         for company in self.company_id:
-            fields_needed = ["recon_advance_account_id", "recon_commission_payable_account_id",
-                             "recon_forgiven_account_id"]
-            missing = [company._fields[f].string for f in fields_needed if not company[f]]
-            if missing:
+            if missing := [company._fields[f].string for f in REWARD_ACCOUNT_FIELDS if not company[f]]:
                 raise UserError(self.env._(
                     "Company %(company)s posts rewards but has no %(accounts)s. Set them in "
                     "Accounting > Configuration > Settings > Reconciliation, or turn off Post Rewards.",
@@ -317,15 +297,15 @@ class ReconReward(models.Model):
             ("currency_id", "in", repayments.currency_id.ids),
             ("amount_residual_currency", ">", 0),
         ], order="date, id")
-        pools = {}
+        pools = defaultdict(dict)
         for item in items:
             key = (item.partner_id, item.company_id, item.currency_id, item.account_id)
-            pools.setdefault(key, {})[item] = item.amount_residual_currency
+            pools[key][item] = item.amount_residual_currency
         settled = {}
         for repayment in repayments:
             key = (repayment.partner_id, repayment.company_id, repayment.currency_id,
                    repayment.company_id.recon_advance_account_id)
-            pool = pools.get(key, {})
+            pool = pools[key]
             taken = allocate_fifo(-repayment.amount, pool, repayment.currency_id.rounding)
             for item, amount in taken.items():
                 pool[item] -= amount
@@ -337,17 +317,13 @@ class ReconReward(models.Model):
     def _get_transfer(self, settled=None):
         """Advance: Dr advances receivable / Cr commissions payable, both on
         the payee; a repayment (negative amount) goes the other way, its
-        credit reconciled with the advances it settles.
-
-        :param settled: for a repayment, ``(advance items, amount)`` from
-            :meth:`_allocate_repayments`
-        """
+        credit reconciled with the advances it settles (``settled``: its
+        ``(advance items, amount)`` from :meth:`_allocate_repayments`)."""
         self.ensure_one()
-        label = (self.env._("Repayment: %s", self.name) if self.amount < 0
-                 else self.env._("Advance: %s", self.name))
+        repayment = self.amount < 0
+        label = self.env._("Repayment: %s", self.name) if repayment else self.env._("Advance: %s", self.name)
         payable = self.company_id.recon_commission_payable_account_id
         items, amount = settled or (None, None)
-        repayment = self.amount < 0
         return Transfer(
             source=self,
             from_account=self._get_debit_account() if repayment else payable,

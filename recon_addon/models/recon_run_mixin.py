@@ -1,24 +1,3 @@
-"""The engine of the addon's background runs.
-
-A run is a record that has items to go through (deduction transactions,
-accounts to adjust, write-offs to post). The engine goes through them a
-chunk per transaction: the request that starts a run processes what fits
-in it (:meth:`ReconRunMixin._run_continue`), the scheduler the rest, one
-chunk per call (:meth:`ReconRunMixin._cron_process_runs`), serving the run
-that has waited longest whatever its kind. A run keeps all its state in the
-database, committed with each chunk, so a run interrupted mid-chunk resumes
-after its last committed chunk.
-
-Each kind of run implements two hooks:
-
-* :meth:`ReconRunMixin._run_next_chunk`: the next items to process;
-* :meth:`ReconRunMixin._run_process_chunk`: process them, and record that
-  they are done (so that the next chunk does not return them again);
-
-and says how it records an item that failed unexpectedly
-(:meth:`ReconRunMixin._run_record_failure`) and how it finishes
-(``_finish``).
-"""
 import logging
 from datetime import datetime
 
@@ -39,9 +18,14 @@ RETRIED_ERRORS = (psycopg2.OperationalError, psycopg2.IntegrityError)
 
 
 class ReconRunMixin(models.AbstractModel):
-    """A run processed in chunks, in the request that starts it and then in
-    the background; how far it is, for the progress bar of its list and
-    form and for its user.
+    """The engine of the addon's background runs: a run is a record with
+    items to go through (deduction transactions, accounts to adjust,
+    write-offs to post), a chunk per transaction. The request that starts a
+    run processes what fits in it (:meth:`_run_continue`), the scheduler the
+    rest, one chunk per call (:meth:`_cron_process_runs`), serving the run
+    that has waited longest whatever its kind. A run keeps all its state in
+    the database, committed with each chunk, so a run interrupted mid-chunk
+    resumes after its last committed chunk.
 
     After each background chunk the run tells its user through the bus: the
     web client reloads the run when it is on screen, and shows a
@@ -49,9 +33,8 @@ class ReconRunMixin(models.AbstractModel):
     only when the transaction commits, so the user never sees progress that
     was rolled back.
 
-    Inheriting models have a ``state``, a ``company_id`` and a ``user_id``
-    (who started the run), implement the hooks below, and say what the user
-    is told when the run is done (:meth:`_get_done_notification`).
+    Inheriting models have a ``state``, a ``company_id``, a ``user_id`` (who
+    started the run) and a ``summary``, and implement the hooks below.
     """
 
     _name = "recon.run.mixin"
@@ -61,6 +44,9 @@ class ReconRunMixin(models.AbstractModel):
     _run_chunk_size = 100
     #: states of a run with work left
     _run_open_states = ("running",)
+    #: the field counting the items that failed: a run done with failures
+    #: tells its user with a warning that stays on screen
+    _run_failed_field = None
 
     total_count = fields.Integer(string="To Process", readonly=True, copy=False,
                                  help="Records this run has to go through.")
@@ -80,7 +66,7 @@ class ReconRunMixin(models.AbstractModel):
             if run.total_count:
                 run.progress = round(100.0 * min(run.processed_count, run.total_count) / run.total_count, 1)
             else:
-                run.progress = 100.0 if run._is_progress_done() else 0.0
+                run.progress = 100.0 if run.state == "done" else 0.0
 
     # ------------------------------------------------------------------
     # Hooks of each kind of run
@@ -99,8 +85,7 @@ class ReconRunMixin(models.AbstractModel):
 
     def _run_record_failure(self, item, message):
         """Record that ``item`` raised an unexpected error (``message``) and
-        take it out of the items left to process, so that the run never
-        loops on it."""
+        take it off the items left to process: the run never loops on it."""
         raise NotImplementedError
 
     def _run_count_progress(self):
@@ -128,14 +113,11 @@ class ReconRunMixin(models.AbstractModel):
         return self.state in self._run_open_states
 
     def _run_step(self, limit=None):
-        """Process the next chunk of this run in the current transaction:
-        lock the run (a run another worker holds is left to it), process
-        the chunk with the failures isolated, count the progress and finish
-        the run when nothing is left.
+        """Process the next chunk of at most ``limit`` items of this run in
+        the current transaction, and finish the run when nothing is left.
 
-        :param limit: items of the chunk (the kind's chunk size by default)
-        :return: how many items were processed (0 when the run is held by
-            another worker or had nothing left)
+        :return: how many items were processed (0 when another worker holds
+            the run or it had nothing left)
         """
         self.ensure_one()
         if not self._run_is_open() or not self._recon_lock_rows():
@@ -186,11 +168,8 @@ class ReconRunMixin(models.AbstractModel):
 
     def _run_continue(self, limit=None, chunk_size=None):
         """Process this run now, in chunks, up to ``limit`` items (to the
-        end when ``None``); what is left is handed to the scheduler. Tells
-        the user how far the run is once, at the end.
-
-        :return: how many items were processed
-        """
+        end when ``None``), hand what is left to the scheduler and tell the
+        user how far the run is; return how many items were processed."""
         self.ensure_one()
         chunk_size = chunk_size or self._run_chunk_size
         processed = 0
@@ -226,13 +205,10 @@ class ReconRunMixin(models.AbstractModel):
     def _cron_process_runs(self, limit=None):
         """The scheduler's call: process the next chunk of the run that has
         waited longest (of any kind, or of this model's kind when called on
-        a run model), as the user who started it, tell its user and report
-        progress to the scheduler, which calls again while runs are open,
-        each call in its own transaction. A run another worker holds is
-        passed over; a run found with nothing left is finished, and the
-        next one served.
+        a run model) and report progress to the scheduler, which calls again
+        while runs are open. A run another worker holds is passed over; a
+        run found with nothing left is finished, and the next one served.
 
-        :param limit: items of the chunk (each kind's chunk size by default)
         :return: how many items were processed
         """
         processed = 0
@@ -250,26 +226,26 @@ class ReconRunMixin(models.AbstractModel):
     # ------------------------------------------------------------------
     # Telling the user
     # ------------------------------------------------------------------
-    def _is_progress_done(self):
-        self.ensure_one()
-        return self.state == "done"
+    def _run_done_title(self):
+        """Title of the notification the user gets when the run is done."""
+        raise NotImplementedError
 
     def _get_done_notification(self):
         """``{type, title, message, sticky}`` of the notification the user
         gets when the run is done."""
-        raise NotImplementedError
+        self.ensure_one()
+        failed = bool(self[self._run_failed_field])
+        return {"type": "warning" if failed else "success", "title": self._run_done_title(),
+                "message": self.summary, "sticky": failed}
 
     def _send_progress(self, announce=False):
-        """Tell each run's user how far it is (delivered after commit).
-
-        :param announce: when the run is done, also show its summary in a
-            notification that opens the run (the request that finished it
-            did not show it itself: the scheduler did)
-        """
+        """Tell each run's user how far it is (delivered after commit); with
+        ``announce``, the notification of a run done too (the scheduler
+        finished it, so no request showed its summary)."""
         for run in self:
             if not run.user_id or run.user_id._is_superuser():
                 continue  # a scheduled run nobody started by hand
-            done = run._is_progress_done()
+            done = run.state == "done"
             payload = {
                 "model": run._name,
                 "id": run.id,

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL, format_date, formatLang
 
 from odoo.addons.recon_addon.services import thresholds
@@ -28,7 +29,7 @@ class ReconThresholdRule(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
     threshold = fields.Monetary(
         currency_field="currency_id", required=True, tracking=True,
-        default=lambda self: self._default_threshold(),
+        default=lambda self: self._get_recommendation().threshold,
         help="Deductions, and invoice balances left by a short payment, strictly below this amount "
              "(in company currency, in absolute value) are cleared in full.",
     )
@@ -58,7 +59,7 @@ class ReconThresholdRule(models.Model):
     lower_option_label = fields.Char(compute="_compute_recommended_threshold")
     upper_option_label = fields.Char(compute="_compute_recommended_threshold")
     amount_chart = fields.Html(
-        string="Deduction Dollars by Amount", compute="_compute_amount_chart", sanitize=False,
+        string="Deduction Dollars by Amount", compute="_compute_recommended_threshold", sanitize=False,
         help="The deduction dollars of the last 3 months per amount range (company currency), with "
              "the ranges holding the recommended and the current threshold marked.",
     )
@@ -98,10 +99,8 @@ class ReconThresholdRule(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _get_deduction_samples(self, company):
-        """``(samples, oldest, today)``: the ``(date, amount in company
-        currency)`` of the company's non-void deductions of the last 3
-        months, the date of its oldest non-void deduction (``None`` when
-        none) and today: what the recommendation and the amount chart read."""
+        """``(samples, oldest, today)``: ``(date, amount in company currency)``
+        of the non-void deductions of the last 3 months, the oldest one's date."""
         today = fields.Date.context_today(self)
         Deduction = self.env["recon.deduction"]
         domain = [("company_id", "=", company.id), ("state", "!=", "void")]
@@ -124,8 +123,7 @@ class ReconThresholdRule(models.Model):
 
     @api.model
     def _describe_recommendation(self, rec, company):
-        """The recommendation in words, with its warnings (the one of a
-        share far from 4 % is :meth:`_describe_off_target`)."""
+        """The recommendation in words, with its warnings."""
         fmt = company.currency_id.format
         since = format_date(self.env, rec.since)
         if rec.basis == "short_history":
@@ -149,14 +147,6 @@ class ReconThresholdRule(models.Model):
         return "\n".join(lines)
 
     @api.model
-    def _describe_off_target(self, rec):
-        """The warning above the thresholds on either side of 4 %, or ``False``."""
-        if not rec.off_target:
-            return False
-        return self.env._("No whole threshold clears about 4% (2% to 6%) of the deduction dollars. "
-                          "The thresholds on either side of 4%:")
-
-    @api.model
     def _describe_option(self, option, company):
         """"Under $ 6.00: clears 100.0% of the dollars", or ``False``."""
         if not option:
@@ -165,38 +155,30 @@ class ReconThresholdRule(models.Model):
                           threshold=company.currency_id.format(option.threshold),
                           share=self._format_share(option.share))
 
-    @api.model
-    def _default_threshold(self):
-        return self._get_recommendation().threshold
-
-    @api.depends("company_id")
-    def _compute_recommended_threshold(self):
-        """The recommendation of the rule's company; when no threshold
-        clears about 4 %, also the thresholds on either side of 4 %."""
-        for company, rules in self.grouped("company_id").items():
-            recommendation = self._get_recommendation(company or self.env.company)
-            below, above = recommendation.below, recommendation.above
-            values = {
-                "recommended_threshold": recommendation.threshold,
-                "recommended_share": recommendation.share or 0.0,
-                "recommendation_note": self._describe_recommendation(recommendation, company or self.env.company),
-                "recommendation_off_target": recommendation.off_target,
-                "recommendation_warning": self._describe_off_target(recommendation),
-                "lower_option_threshold": below.threshold if below else 0.0,
-                "lower_option_share": below.share if below else 0.0,
-                "upper_option_threshold": above.threshold if above else 0.0,
-                "upper_option_share": above.share if above else 0.0,
-                "lower_option_label": self._describe_option(below, company or self.env.company),
-                "upper_option_label": self._describe_option(above, company or self.env.company),
-            }
-            rules.update(values)
-
     @api.depends("company_id", "threshold")
-    def _compute_amount_chart(self):
+    def _compute_recommended_threshold(self):
+        """The recommendation of the rule's company (when no threshold clears
+        about 4 %, also the thresholds on either side of 4 %) and its chart."""
         for company, rules in self.grouped("company_id").items():
             company = company or self.env.company
             samples, oldest, today = self._get_deduction_samples(company)
             recommendation = thresholds.recommend_threshold(samples, today, oldest=oldest)
+            below, above = recommendation.below, recommendation.above
+            rules.update({
+                "recommended_threshold": recommendation.threshold,
+                "recommended_share": recommendation.share or 0.0,
+                "recommendation_note": self._describe_recommendation(recommendation, company),
+                "recommendation_off_target": recommendation.off_target,
+                "recommendation_warning": recommendation.off_target and self.env._(
+                    "No whole threshold clears about 4% (2% to 6%) of the deduction dollars. "
+                    "The thresholds on either side of 4%:"),
+                "lower_option_threshold": below.threshold if below else 0.0,
+                "lower_option_share": below.share if below else 0.0,
+                "upper_option_threshold": above.threshold if above else 0.0,
+                "upper_option_share": above.share if above else 0.0,
+                "lower_option_label": self._describe_option(below, company),
+                "upper_option_label": self._describe_option(above, company),
+            })
             buckets = thresholds.bucket_amounts(samples, today)
             for rule in rules:
                 rule.amount_chart = rule._render_amount_chart(buckets, recommendation, company)
@@ -273,18 +255,14 @@ class ReconThresholdRule(models.Model):
     # ------------------------------------------------------------------
     def action_enable(self):
         for rule in self:
-            error = rule._get_configuration_error()
-            if error:
+            if error := rule._get_configuration_error():
                 raise UserError(error)
-        self._check_one_enabled_before_write()
-        self.write({"state": "enabled"})
-        return True
-
-    def _check_one_enabled_before_write(self):
         if len(self.company_id) < len(self):
             raise ValidationError(self.env._("Enable one below-threshold rule per company at a time."))
         for rule in self:
             rule._check_no_other_enabled(excluded=rule)
+        self.write({"state": "enabled"})
+        return True
 
     def _check_no_other_enabled(self, excluded):
         """Refuse this rule being enabled beside another enabled rule of its
@@ -303,9 +281,7 @@ class ReconThresholdRule(models.Model):
         return True
 
     def action_apply_recommended_threshold(self):
-        for rule in self:
-            rule.threshold = rule.recommended_threshold
-        return True
+        return self._apply_option("recommended_threshold")
 
     def action_apply_lower_option(self):
         """Use the threshold clearing the largest share under 4 %."""
@@ -343,13 +319,8 @@ class ReconThresholdRule(models.Model):
 
     def action_open_runs(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Runs"),
-            "res_model": "recon.threshold.run",
-            "view_mode": "list,form",
-            "domain": [("rule_id", "=", self.id)],
-        }
+        action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_threshold_run_action")
+        return dict(action, name=self.env._("Runs"), domain=[("rule_id", "=", self.id)])
 
     @api.model
     def _get_enabled_rule(self, company):
@@ -368,8 +339,7 @@ class ReconThresholdRule(models.Model):
     def _get_counterpart(self, day, partner):
         """``(account, promotion, fund_type)`` a deduction or balance dated
         ``day`` clears to, or ``None`` when the rule has no promotion for
-        that month (and ``partner``). The promotion is the one of the month
-        and year of ``day``, whatever days of the month its period covers."""
+        that month (and ``partner``)."""
         self.ensure_one()
         if self.clearing_method == "write_off":
             return self.fund_type_id.write_off_account_id, self.env["recon.promotion"], self.fund_type_id
@@ -382,8 +352,7 @@ class ReconThresholdRule(models.Model):
         """Why nothing dated ``day`` of ``partner`` can clear (see :meth:`_get_counterpart`)."""
         self.ensure_one()
         month = self._month_label(day)
-        of_month = self.promotion_ids.filtered(lambda p: p.active and p._covers_month(day))
-        if of_month:
+        if of_month := self.promotion_ids.filtered(lambda p: p.active and p._covers_month(day)):
             return self.env._("The Below Threshold promotion of %(month)s (%(promotion)s) is not for %(customer)s.",
                               month=month, promotion=of_month[0].name,
                               customer=partner.commercial_partner_id.display_name)
@@ -392,11 +361,8 @@ class ReconThresholdRule(models.Model):
     def _is_below(self, amount, currency, day):
         """Is ``|amount|`` (in ``currency``) strictly below the threshold?"""
         self.ensure_one()
-        company_currency = self.currency_id
-        size = abs(amount)
-        if currency and currency != company_currency:
-            size = currency._convert(size, company_currency, self.company_id, day)
-        return company_currency.compare_amounts(size, self.threshold) < 0
+        size = (currency or self.currency_id)._convert(abs(amount), self.currency_id, self.company_id, day)
+        return self.currency_id.compare_amounts(size, self.threshold) < 0
 
     def _get_period_domain(self, field):
         """Records dated within the month of one of the rule's promotions
@@ -405,25 +371,18 @@ class ReconThresholdRule(models.Model):
         if self.clearing_method == "write_off":
             return []
         Promotion = self.env["recon.promotion"]
-        periods = [[(field, ">=", Promotion._month_bounds(p.date_from)[0]),
-                    (field, "<=", Promotion._month_bounds(p.date_to)[1])]
-                   for p in self.promotion_ids.filtered("active")]
-        if not periods:
-            return [("id", "=", 0)]
-        domain = ["|"] * (len(periods) - 1)
-        for period in periods:
-            domain += ["&", *period]
-        return domain
+        return expression.OR([
+            [(field, ">=", Promotion._month_bounds(p.date_from)[0]),
+             (field, "<=", Promotion._month_bounds(p.date_to)[1])]
+            for p in self.promotion_ids.filtered("active")
+        ])
 
     # ------------------------------------------------------------------
     # Cron
     # ------------------------------------------------------------------
     def _get_transaction_candidates_domain(self):
-        """Transactions with a new deduction under the threshold. The
-        threshold is in company currency, so is the size compared with it
-        (``amount_size``: the receivable item's balance once broken out,
-        the amount converted at the transaction date before), not the
-        amount in the transaction's currency."""
+        """Transactions with a new deduction under the threshold, compared in
+        company currency (``amount_size``), not in the transaction's currency."""
         self.ensure_one()
         return [
             ("company_id", "=", self.company_id.id),

@@ -4,26 +4,17 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 
-#: transactions whose deductions are cleared by one call to the ledger spine
-TRANSACTION_CHUNK = 50
-
-
 class ReconThresholdRun(models.Model):
     """One run of the below-threshold rule: who, when, what it cleared,
     what it left and why. Cleared deductions are its resolution lines;
     every other outcome is a line of the run.
 
-    A run keeps the transactions and invoices it has still to process
-    (``pending_transaction_ids``, ``pending_invoice_ids``). The run engine
-    (``recon.run.mixin``) processes them in chunks of ``_run_chunk_size``
-    transactions and as many invoices: a manual run over more than one
-    chunk processes the first in the request and leaves the rest to the
-    scheduler, a chunk per call, each in its own transaction. A chunk's
-    entries and its removal from the pending records commit together, so an
-    interrupted run resumes where its last committed chunk ended; a record
-    processed twice clears nothing twice (resolved deductions are passed
-    over, and the unique key of automated resolution lines refuses a second
-    one).
+    The run engine (``recon.run.mixin``) processes the transactions and
+    invoices the run keeps to process (``pending_*_ids``) in chunks. A
+    chunk's entries and its removal from the pending records commit
+    together; a record processed twice clears nothing twice (resolved
+    deductions are passed over, and the unique key of automated resolution
+    lines refuses a second one).
     """
 
     _name = "recon.threshold.run"
@@ -34,6 +25,7 @@ class ReconThresholdRun(models.Model):
     #: transactions (and invoices) a chunk processes: at about 6 ms per
     #: deduction a chunk stays a few seconds, well under a request's CPU limit
     _run_chunk_size = 200
+    _run_failed_field = "refused_count"
 
     rule_id = fields.Many2one("recon.threshold.rule", required=True, ondelete="restrict", readonly=True,
                               check_company=True)
@@ -75,22 +67,16 @@ class ReconThresholdRun(models.Model):
     def _compute_summary(self):
         for run in self:
             fmt = run.currency_id.format
+            counts = dict(processed=run.processed_count, total=run.total_count, cleared=run.cleared_count,
+                          cleared_amount=fmt(run.cleared_amount), left=run.left_count, left_amount=fmt(run.left_amount),
+                          refused=run.refused_count, skipped=run.skipped_count)
             if run.state == "running":
                 run.summary = self.env._(
                     "Running: %(processed)s of %(total)s processed so far. Cleared %(cleared)s for "
-                    "%(cleared_amount)s; left open %(left)s; refused %(refused)s; skipped %(skipped)s.",
-                    processed=run.processed_count, total=run.total_count,
-                    cleared=run.cleared_count, cleared_amount=fmt(run.cleared_amount),
-                    left=run.left_count, refused=run.refused_count, skipped=run.skipped_count,
-                )
-                continue
-            run.summary = self.env._(
-                "Cleared %(cleared)s for %(cleared_amount)s; left open %(left)s for %(left_amount)s; "
-                "refused %(refused)s; skipped %(skipped)s.",
-                cleared=run.cleared_count, cleared_amount=fmt(run.cleared_amount),
-                left=run.left_count, left_amount=fmt(run.left_amount),
-                refused=run.refused_count, skipped=run.skipped_count,
-            )
+                    "%(cleared_amount)s; left open %(left)s; refused %(refused)s; skipped %(skipped)s.", **counts)
+            else:
+                run.summary = self.env._("Cleared %(cleared)s for %(cleared_amount)s; left open %(left)s for "
+                                         "%(left_amount)s; refused %(refused)s; skipped %(skipped)s.", **counts)
 
     # ------------------------------------------------------------------
     # Life of a run
@@ -110,19 +96,14 @@ class ReconThresholdRun(models.Model):
     @api.model
     def _run_manually(self, records):
         """One run per company of ``records`` (deduction transactions or
-        invoices); returns the action that shows the run summaries.
-
-        The first chunk of each run is processed now; a run with more
-        continues in the background and shows its progress.
-        """
+        invoices), its first chunk processed now; returns the action that
+        shows the run summaries."""
         runs = self
         for company, company_records in records.grouped("company_id").items():
             rule = self.env["recon.threshold.rule"]._get_enabled_rule(company)
             run = self._start(rule, origin="manual")
-            if company_records._name == "account.move":
-                run._queue(invoices=company_records)
-            else:
-                run._queue(transactions=company_records)
+            kind = "invoices" if company_records._name == "account.move" else "transactions"
+            run._queue(**{kind: company_records})
             run._run_continue(limit=run._run_chunk_size)
             runs |= run
         return runs._action_open()
@@ -130,8 +111,7 @@ class ReconThresholdRun(models.Model):
     def _queue(self, transactions=None, invoices=None):
         """Keep ``transactions`` and ``invoices`` on the run, to process."""
         self.ensure_one()
-        transactions = transactions or self.env["recon.deduction.transaction"]
-        invoices = invoices or self.env["account.move"]
+        transactions, invoices = transactions or [], invoices or []
         self.write({
             "pending_transaction_ids": [Command.link(t.id) for t in transactions],
             "pending_invoice_ids": [Command.link(i.id) for i in invoices],
@@ -146,8 +126,7 @@ class ReconThresholdRun(models.Model):
         return self.with_user(self.user_id).with_company(self.company_id)
 
     def _run_next_chunk(self, limit):
-        """The next ``limit`` pending transactions and the next ``limit``
-        pending invoices."""
+        """The next ``limit`` pending transactions and ``limit`` pending invoices."""
         self.ensure_one()
         transactions = self.env["recon.deduction.transaction"].search(
             [("id", "in", self.pending_transaction_ids.ids)], order="date, id", limit=limit)
@@ -159,107 +138,110 @@ class ReconThresholdRun(models.Model):
         """Process the transactions and invoices of ``items`` and take them
         off the pending records."""
         self.ensure_one()
-        transactions = self.env["recon.deduction.transaction"].concat(
-            *(item for item in items if item._name == "recon.deduction.transaction"))
-        invoices = self.env["account.move"].concat(*(item for item in items if item._name == "account.move"))
-        if transactions:
-            self._process_transactions(transactions)
-        if invoices:
-            self._process_invoices(invoices)
-        self._unqueue(transactions, invoices)
+        for model, process in (("recon.deduction.transaction", self._process_transactions),
+                               ("account.move", self._process_invoices)):
+            records = self.env[model].concat(*(item for item in items if item._name == model))
+            if records:
+                process(records)
+        self._unqueue(items)
 
     def _run_record_failure(self, item, message):
         self.ensure_one()
-        if item._name == "account.move":
-            self._report([{"result": "refused", "reason": message, "invoice_id": item.id,
-                           "currency_id": item.currency_id.id,
-                           "amount": item.amount_residual * (-1 if item.move_type == "out_refund" else 1)}])
-            self._unqueue(invoices=item)
-        else:
-            self._report([{"result": "refused", "reason": message, "transaction_id": item.id,
-                           "currency_id": item.currency_id.id, "amount": item.original_amount}])
-            self._unqueue(transactions=item)
+        self.env["recon.threshold.run.line"]._create_locked([self._outcome("refused", message, item)])
+        self._unqueue(item)
 
-    def _run_count_progress(self):
-        self._count_outcomes()
-
-    def _unqueue(self, transactions=None, invoices=None):
-        """Take ``transactions`` and ``invoices`` off the records to process."""
+    def _unqueue(self, items):
+        """Take ``items`` (transactions and invoices) off the records to process."""
         self.ensure_one()
         self.write({
-            "pending_transaction_ids": [Command.unlink(t.id) for t in transactions or ()],
-            "pending_invoice_ids": [Command.unlink(i.id) for i in invoices or ()],
+            "pending_transaction_ids": [Command.unlink(t.id) for t in items if t._name != "account.move"],
+            "pending_invoice_ids": [Command.unlink(i.id) for i in items if i._name == "account.move"],
         })
 
-    def _count_outcomes(self):
+    def _run_count_progress(self):
         """Count the outcomes so far."""
+        aggregates = ["__count", "amount_company:sum"]
         for run in self:
-            groups = dict(
-                ((result,), (count, amount)) for result, count, amount in self.env["recon.threshold.run.line"]._read_group(
-                    [("run_id", "=", run.id)], ["result"], ["__count", "amount_company:sum"])
-            )
-            cleared_lines = self.env["recon.deduction.line"]._read_group(
-                [("run_id", "=", run.id)], [], ["__count", "amount_company:sum"])[0]
-            cleared_invoices = groups.get(("cleared",), (0, 0.0))
+            domain = [("run_id", "=", run.id)]
+            groups = {group[0]: group[1:] for group in
+                      self.env["recon.threshold.run.line"]._read_group(domain, ["result"], aggregates)}
+            lines, lines_amount = self.env["recon.deduction.line"]._read_group(domain, [], aggregates)[0]
+            invoices, invoices_amount = groups.get("cleared", (0, 0.0))
+            left, left_amount = groups.get("left", (0, 0.0))
             run.write({
-                "cleared_count": cleared_lines[0] + cleared_invoices[0],
-                "cleared_amount": (cleared_lines[1] or 0.0) + cleared_invoices[1],
-                "left_count": groups.get(("left",), (0, 0.0))[0],
-                "left_amount": groups.get(("left",), (0, 0.0))[1],
-                "refused_count": groups.get(("refused",), (0, 0.0))[0],
-                "skipped_count": groups.get(("skipped",), (0, 0.0))[0],
+                "cleared_count": lines + invoices,
+                "cleared_amount": (lines_amount or 0.0) + invoices_amount,
+                "left_count": left,
+                "left_amount": left_amount,
+                "refused_count": groups.get("refused", (0, 0.0))[0],
+                "skipped_count": groups.get("skipped", (0, 0.0))[0],
             })
 
     def _finish(self):
         """Count the outcomes, mark the runs done and tell the rule's
         followers (the run engine tells the user)."""
-        self._count_outcomes()
+        self._run_count_progress()
         for run in self:
             run.write({"state": "done", "processed_count": run.total_count})
         # one note per run on its rule, in one call per round: a call writes
         # at most one note per rule, so a rule's second run waits a round
-        rounds = []
+        by_rule = {}
         for run in self:
-            bodies = next((bodies for bodies in rounds if run.rule_id.id not in bodies), None)
-            if bodies is None:
-                bodies = {}
-                rounds.append(bodies)
-            bodies[run.rule_id.id] = run.summary
-        for bodies in rounds:
+            by_rule.setdefault(run.rule_id.id, []).append(run.summary)
+        for depth in range(max(map(len, by_rule.values()), default=0)):
+            bodies = {rule_id: notes[depth] for rule_id, notes in by_rule.items() if depth < len(notes)}
             self.rule_id.browse(list(bodies))._message_log_batch(bodies)
 
-    def _get_done_notification(self):
-        self.ensure_one()
-        return {
-            "type": "warning" if self.refused_count else "success",
-            "title": self.env._("Below-threshold run done: %(run)s", run=self.display_name),
-            "message": self.summary,
-            "sticky": bool(self.refused_count),
-        }
+    def _run_done_title(self):
+        return self.env._("Below-threshold run done: %(run)s", run=self.display_name)
 
     def _action_open(self):
+        action = {"type": "ir.actions.act_window", "res_model": self._name}
         if len(self) == 1:
-            return {
-                "type": "ir.actions.act_window",
-                "name": self.env._("Run Summary"),
-                "res_model": self._name,
-                "res_id": self.id,
-                "view_mode": "form",
-                "target": "new",
-            }
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Run Summaries"),
-            "res_model": self._name,
-            "view_mode": "list,form",
-            "domain": [("id", "in", self.ids)],
-        }
+            return dict(action, name=self.env._("Run Summary"), res_id=self.id, view_mode="form", target="new")
+        return dict(action, name=self.env._("Run Summaries"), view_mode="list,form", domain=[("id", "in", self.ids)])
 
-    def _report(self, outcomes):
-        """Create the run lines: ``outcomes`` are dicts of run line values."""
-        self.ensure_one()
-        if outcomes:
-            self.env["recon.threshold.run.line"]._create_locked([dict(o, run_id=self.id) for o in outcomes])
+    def _outcome(self, result, reason, record):
+        """Values of the run line telling what became of ``record`` (a
+        transaction, one of its deductions or an invoice)."""
+        vals = {"run_id": self.id, "result": result, "reason": reason, "currency_id": record.currency_id.id}
+        if record._name == "account.move":
+            return dict(vals, invoice_id=record.id,
+                        amount=record.amount_residual * (-1 if record.move_type == "out_refund" else 1))
+        if record._name == "recon.deduction":
+            return dict(vals, transaction_id=record.transaction_id.id, deduction_id=record.id,
+                        amount=record.open_amount)
+        return dict(vals, transaction_id=record.id, amount=record.original_amount)
+
+    def _to_clear(self, records, outcomes, check):
+        """Of ``records`` (deductions or invoices), those the rule clears now
+        with their counterpart ``(account, promotion, fund type)``: passed by
+        ``check`` (which returns None or the ``(result, reason)`` outcome),
+        below the threshold, with a counterpart, held by this transaction.
+        The others are added to ``outcomes``."""
+        rule = self.rule_id
+        candidates = {}
+        for record in records:
+            outcome = check(record)
+            if outcome is None:
+                if record._name == "account.move":
+                    amount, currency = record.amount_residual_signed, record.company_currency_id
+                    day = record.invoice_date or record.date
+                else:
+                    amount, currency, day = record.amount, record.currency_id, record.date
+                if not rule._is_below(amount, currency, day):
+                    outcome = ("left", self.env._("Not below the threshold."))
+                elif (counterpart := rule._get_counterpart(day, record.partner_id)) is None:
+                    outcome = ("left", rule._get_no_counterpart_reason(day, record.partner_id))
+                else:
+                    candidates[record] = counterpart
+                    continue
+            outcomes.append(self._outcome(*outcome, record))
+        todo = records.browse([record.id for record in candidates])
+        held = todo._recon_lock_rows()
+        outcomes += [self._outcome("skipped", self.env._("Being cleared by another run."), record)
+                     for record in todo - held]
+        return {record: candidates[record] for record in held}
 
     # ------------------------------------------------------------------
     # Transactions
@@ -273,80 +255,42 @@ class ReconThresholdRun(models.Model):
         together or not at all.
         """
         self.ensure_one()
-        rule = self.rule_id
         outcomes = []
-
-        def report(result, reason, transaction, deduction=None):
-            record = deduction or transaction
-            amount = deduction.open_amount if deduction else transaction.original_amount
-            outcomes.append({
-                "result": result,
-                "reason": reason,
-                "transaction_id": transaction.id,
-                "deduction_id": deduction.id if deduction else False,
-                "currency_id": record.currency_id.id,
-                "amount": amount,
-            })
-
         refused = transactions.browse()
         for transaction in transactions.filtered(lambda t: t.state == "draft"):
             error = transaction._get_breakout_refusal()
             if error:
-                report("refused", error, transaction)
+                outcomes.append(self._outcome("refused", error, transaction))
                 refused |= transaction
         todo = transactions - refused
         locked = todo._recon_lock_rows()
-        for transaction in todo - locked:
-            report("skipped", self.env._("Being processed by another run."), transaction)
+        outcomes += [self._outcome("skipped", self.env._("Being processed by another run."), transaction)
+                     for transaction in todo - locked]
         for transaction, error in locked.filtered(lambda t: t.state == "draft")._breakout(isolate=True).items():
-            report("refused", error, transaction)
+            outcomes.append(self._outcome("refused", error, transaction))
             locked -= transaction
 
-        candidates = {}
-        for deduction in locked.deduction_ids:
-            if deduction.state == "in_progress":
-                report("left", self.env._("In progress: it has manual resolution lines."),
-                       deduction.transaction_id, deduction)
-            elif deduction.state != "new":
-                continue
-            elif not rule._is_below(deduction.amount, deduction.currency_id, deduction.date):
-                report("left", self.env._("Not below the threshold."), deduction.transaction_id, deduction)
-            else:
-                counterpart = rule._get_counterpart(deduction.date, deduction.partner_id)
-                if counterpart is None:
-                    report("left", rule._get_no_counterpart_reason(deduction.date, deduction.partner_id),
-                           deduction.transaction_id, deduction)
-                else:
-                    candidates[deduction] = counterpart
-        deductions = self.env["recon.deduction"].browse([d.id for d in candidates])
-        held = deductions._recon_lock_rows()
-        for deduction in deductions - held:
-            report("skipped", self.env._("Being cleared by another run."), deduction.transaction_id, deduction)
-
+        in_progress = ("left", self.env._("In progress: it has manual resolution lines."))
+        to_clear = self._to_clear(locked.deduction_ids.filtered(lambda d: d.state in ("new", "in_progress")),
+                                  outcomes, lambda d: in_progress if d.state == "in_progress" else None)
         by_transaction = {}
-        for deduction in held:
-            account, promotion, fund_type = candidates[deduction]
+        for deduction, (_account, promotion, fund_type) in to_clear.items():
             vals = deduction._prepare_resolution_vals(
                 "promotion" if promotion else "write_off", deduction.open_amount,
                 promotion_id=promotion.id, fund_type_id=fund_type.id,
-                automated=True, rule=rule, run=self,
+                automated=True, rule=self.rule_id, run=self,
             )
             by_transaction.setdefault(deduction.transaction_id.id, []).append(vals)
-        groups = list(by_transaction.items())
-        for start in range(0, len(groups), TRANSACTION_CHUNK):
-            chunk = groups[start:start + TRANSACTION_CHUNK]
-            if self._clear_chunk([vals for _tid, vals_list in chunk for vals in vals_list]):
-                # find the culprits: one savepoint per transaction, only on failure
-                for transaction_id, vals_list in chunk:
-                    error = self._clear_chunk(vals_list)
-                    if error:
-                        transaction = self.env["recon.deduction.transaction"].browse(transaction_id)
-                        for vals in vals_list:
-                            report("refused", error, transaction,
-                                   self.env["recon.deduction"].browse(vals["deduction_id"]))
-            # keep memory flat on long runs: what is posted need not stay in the cache
-            self.env.invalidate_all(flush=True)
-        self._report(outcomes)
+        if by_transaction and self._clear_chunk([vals for group in by_transaction.values() for vals in group]):
+            # find the culprits: one savepoint per transaction, only on failure
+            for vals_list in by_transaction.values():
+                error = self._clear_chunk(vals_list)
+                if error:
+                    outcomes += [self._outcome("refused", error, self.env["recon.deduction"].browse(
+                        vals["deduction_id"])) for vals in vals_list]
+        # keep memory flat on long runs: what is posted need not stay in the cache
+        self.env.invalidate_all(flush=True)
+        self.env["recon.threshold.run.line"]._create_locked(outcomes)
 
     def _clear_chunk(self, vals_list):
         """Clear one batch in a savepoint.
@@ -373,72 +317,39 @@ class ReconThresholdRun(models.Model):
         entry reconciled with the invoice. An invoice nothing was ever
         matched with is skipped: its balance is not a short payment."""
         self.ensure_one()
-        rule = self.rule_id
-        if not invoices:
-            return
         active = self.env["account.move"]._recon_default_collection_status()
         busy_invoices = self.env["recon.deduction"].search([
             ("state", "=", "in_progress"), ("transaction_id.invoice_ids", "in", invoices.ids),
         ]).transaction_id.invoice_ids
         paid_in_part = invoices._recon_get_paid_in_part()
-        outcomes = []
-        candidates = {}
 
-        def report(result, reason, invoice, **extra):
-            outcomes.append(dict({
-                "result": result, "reason": reason, "invoice_id": invoice.id,
-                "currency_id": invoice.currency_id.id,
-                "amount": invoice.amount_residual * (-1 if invoice.move_type == "out_refund" else 1),
-            }, **extra))
-
-        for invoice in invoices:
-            day = invoice.invoice_date or invoice.date
+        def check(invoice):
             if invoice.state != "posted" or invoice.move_type not in ("out_invoice", "out_refund"):
-                report("refused", self.env._("%(name)s is not a posted customer invoice or credit note.",
-                                             name=invoice.display_name), invoice)
-            elif invoice.currency_id.is_zero(invoice.amount_residual):
-                report("skipped", self.env._("Nothing is open."), invoice)
-            elif invoice.collection_status_id and invoice.collection_status_id != active:
-                report("skipped", self.env._("Collection status is %(status)s.",
-                                             status=invoice.collection_status_id.name), invoice)
-            elif invoice in busy_invoices:
-                report("skipped", self.env._("A deduction on this invoice is in progress."), invoice)
-            elif invoice not in paid_in_part:
-                report("skipped", self.env._("Never paid: no payment or credit note is matched with it yet. The rule "
-                                             "clears only what a short payment leaves open."), invoice)
-            elif not rule._is_below(invoice.amount_residual_signed, invoice.company_currency_id, day):
-                report("left", self.env._("Not below the threshold."), invoice)
-            else:
-                counterpart = rule._get_counterpart(day, invoice.partner_id)
-                if counterpart is None:
-                    report("left", rule._get_no_counterpart_reason(day, invoice.partner_id), invoice)
-                else:
-                    candidates[invoice] = counterpart
-        todo = self.env["account.move"].browse([i.id for i in candidates])
-        if todo:
-            held = todo._recon_lock_rows()
-            for invoice in todo - held:
-                report("skipped", self.env._("Being cleared by another run."), invoice)
-            todo = held
-        self._report(outcomes)
-        if not todo:
-            return
+                return "refused", self.env._("%(name)s is not a posted customer invoice or credit note.",
+                                             name=invoice.display_name)
+            if invoice.currency_id.is_zero(invoice.amount_residual):
+                return "skipped", self.env._("Nothing is open.")
+            if invoice.collection_status_id and invoice.collection_status_id != active:
+                return "skipped", self.env._("Collection status is %(status)s.",
+                                             status=invoice.collection_status_id.name)
+            if invoice in busy_invoices:
+                return "skipped", self.env._("A deduction on this invoice is in progress.")
+            if invoice not in paid_in_part:
+                return "skipped", self.env._("Never paid: no payment or credit note is matched with it yet. The "
+                                             "rule clears only what a short payment leaves open.")
+            return None
+
+        outcomes = []
+        to_clear = self._to_clear(invoices, outcomes, check)
         RunLine = self.env["recon.threshold.run.line"]
-        run_lines = RunLine._create_locked([{
-            "run_id": self.id,
-            "result": "cleared",
-            "reason": self.env._("Below the threshold."),
-            "invoice_id": invoice.id,
-            "currency_id": invoice.currency_id.id,
-            "amount": invoice.amount_residual * (-1 if invoice.move_type == "out_refund" else 1),
-            "promotion_id": candidates[invoice][1].id,
-            "fund_type_id": candidates[invoice][2].id,
-            "account_id": candidates[invoice][0].id,
-        } for invoice in todo])
+        RunLine._create_locked(outcomes)
+        if not to_clear:
+            return
+        run_lines = RunLine._create_locked([dict(
+            self._outcome("cleared", self.env._("Below the threshold."), invoice),
+            account_id=account.id, promotion_id=promotion.id, fund_type_id=fund_type.id,
+        ) for invoice, (account, promotion, fund_type) in to_clear.items()])
         result = self.env["recon.ledger"]._book(
             [run_line._get_settlement() for run_line in run_lines], isolate=True)
         for run_line, move, error in zip(run_lines, result.moves, result.errors):
-            if error:
-                run_line._write_locked({"result": "refused", "reason": error})
-            else:
-                run_line._write_locked({"move_id": move.id})
+            run_line._write_locked({"result": "refused", "reason": error} if error else {"move_id": move.id})

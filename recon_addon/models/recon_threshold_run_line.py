@@ -4,13 +4,6 @@ from odoo.exceptions import UserError
 
 from odoo.addons.recon_addon.models.recon_ledger import Settlement
 
-RESULTS = [
-    ("cleared", "Cleared"),
-    ("left", "Left Open"),
-    ("refused", "Refused"),
-    ("skipped", "Skipped"),
-]
-
 
 class ReconThresholdRunLine(models.Model):
     _name = "recon.threshold.run.line"
@@ -22,7 +15,8 @@ class ReconThresholdRunLine(models.Model):
     run_id = fields.Many2one("recon.threshold.run", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="run_id.company_id", store=True, precompute=True)
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
-    result = fields.Selection(RESULTS, required=True)
+    result = fields.Selection([("cleared", "Cleared"), ("left", "Left Open"), ("refused", "Refused"),
+                               ("skipped", "Skipped")], required=True)
     reason = fields.Char()
     transaction_id = fields.Many2one("recon.deduction.transaction", ondelete="cascade", index="btree_not_null")
     deduction_id = fields.Many2one("recon.deduction", ondelete="cascade")

@@ -14,12 +14,9 @@ class ReconWriteOffBatch(models.Model):
     write-offs it posted and the accounts it could not write off.
 
     Confirming a preview creates the batch with one draft write-off per
-    eligible account (which reserves the invoice) and the run engine
-    (``recon.run.mixin``) posts the first chunk of them at once; the
-    scheduler posts the rest, a chunk per transaction, then the batch is
-    done and its user notified.
-    Its progress counts the listed accounts handled (written off, or not
-    with a reason) out of all the accounts of the file.
+    eligible account (which reserves the invoice); the run engine
+    (``recon.run.mixin``) posts them. Its progress counts the listed
+    accounts handled (written off, or not with a reason).
     """
 
     _name = "recon.write.off.batch"
@@ -31,6 +28,7 @@ class ReconWriteOffBatch(models.Model):
     #: the scheduler): tens of entries keep each transaction short
     _run_chunk_size = 100
     _run_open_states = ("queued",)
+    _run_failed_field = "count_failed"
 
     name = fields.Char(required=True, readonly=True, copy=False, default="/")
     company_id = fields.Many2one(
@@ -55,13 +53,13 @@ class ReconWriteOffBatch(models.Model):
     count_pending = fields.Integer(compute="_compute_totals", store=True, string="Still to Post")
     amount_total = fields.Monetary(compute="_compute_totals", store=True, currency_field="currency_id",
                                    string="Total Written Off")
-    total_count = fields.Integer(compute="_compute_progress_counts", store=True, string="To Process")
-    processed_count = fields.Integer(compute="_compute_progress_counts", store=True, string="Processed")
+    total_count = fields.Integer(compute="_compute_totals", store=True, string="To Process")
+    processed_count = fields.Integer(compute="_compute_totals", store=True, string="Processed")
     summary = fields.Text(compute="_compute_summary")
     failure_file = fields.Binary(string="Failure List", readonly=True, attachment=True)
     failure_filename = fields.Char(readonly=True)
 
-    @api.depends("write_off_ids.state", "write_off_ids.amount_company", "failure_ids")
+    @api.depends("count_listed", "write_off_ids.state", "write_off_ids.amount_company", "failure_ids")
     def _compute_totals(self):
         for batch in self:
             posted = batch.write_off_ids.filtered(lambda w: w.state == "posted")
@@ -69,10 +67,6 @@ class ReconWriteOffBatch(models.Model):
             batch.amount_total = sum(posted.mapped("amount_company"))
             batch.count_failed = len(batch.failure_ids)
             batch.count_pending = len(batch.write_off_ids.filtered(lambda w: w.state == "draft"))
-
-    @api.depends("count_listed", "count_pending")
-    def _compute_progress_counts(self):
-        for batch in self:
             batch.total_count = batch.count_listed
             batch.processed_count = max(0, batch.count_listed - batch.count_pending)
 
@@ -129,19 +123,19 @@ class ReconWriteOffBatch(models.Model):
         listed with their reason."""
         self.ensure_one()
         write_offs = write_offs.with_user(self.user_id).with_context(allowed_company_ids=self.company_id.ids)
-        failures = write_offs._post_pending(isolate=True)[1]
-        self._add_failures([{
-            "invoice_id": invoice.id, "account_ref": invoice.name, "stage": "posting", "reason": reason,
-        } for invoice, reason in failures])
-        self.flush_recordset(["count_pending"])
+        self._add_posting_failures(write_offs._post_pending(isolate=True)[1])
 
     def _run_record_failure(self, write_off, message):
         """The account is listed with the error; its draft write-off is
         removed (the invoice is free again)."""
-        self.ensure_one()
-        self._add_failures([{"invoice_id": write_off.invoice_id.id, "account_ref": write_off.invoice_id.name,
-                             "stage": "posting", "reason": message}])
+        invoice = write_off.invoice_id
         write_off.unlink()
+        self._add_posting_failures([(invoice, message)])
+
+    def _add_posting_failures(self, failures):
+        """List ``failures``, ``(invoice, reason)`` pairs, as refused at posting."""
+        self._add_failures([{"invoice_id": invoice.id, "account_ref": invoice.name, "stage": "posting",
+                             "reason": reason} for invoice, reason in failures])
         self.flush_recordset(["count_pending"])
 
     def _add_failures(self, vals_list):
@@ -171,8 +165,7 @@ class ReconWriteOffBatch(models.Model):
         self._post_summary()
 
     def _post_summary(self):
-        """Each batch's own record of what happened, on its chatter: one
-        note per batch, all written at once."""
+        """One note per batch on its chatter, all written at once."""
         self._message_log_batch({
             batch.id: Markup("<p>%s</p>") % self.env._(
                 "%(done)s of %(listed)s accounts of %(file)s written off, %(amount)s in total; "
@@ -184,41 +177,25 @@ class ReconWriteOffBatch(models.Model):
             for batch in self
         })
 
+    def _run_done_title(self):
+        return self.env._("Bulk write-off %(batch)s done", batch=self.name)
+
     def _get_done_notification(self):
-        self.ensure_one()
-        return {
-            "type": "success" if not self.count_failed else "warning",
-            "title": self.env._("Bulk write-off %(batch)s done", batch=self.name),
-            "message": self.env._("%(done)s accounts written off (%(amount)s); %(failed)s not written off.",
-                                  done=self.count_written_off,
-                                  amount=format_amount(self.env, self.amount_total, self.currency_id),
-                                  failed=self.count_failed),
-            "sticky": bool(self.count_failed),
-        }
+        return dict(super()._get_done_notification(), message=self.env._(
+            "%(done)s accounts written off (%(amount)s); %(failed)s not written off.", done=self.count_written_off,
+            amount=format_amount(self.env, self.amount_total, self.currency_id), failed=self.count_failed))
 
     def _action_notify(self):
         """What the confirming user sees: the batch is done, or posting
         continues in the background and a notification will follow."""
         self.ensure_one()
-        if self.state == "done":
-            params = self._get_done_notification()
-        else:
-            params = {
-                "type": "info",
-                "title": self.env._("Bulk write-off %(batch)s is posting", batch=self.name),
-                "message": self.env._("%(done)s accounts written off so far, %(pending)s to go. Posting continues "
-                                      "in the background; you will be notified when the batch is done.",
-                                      done=self.count_written_off, pending=self.count_pending),
-                "sticky": False,
-            }
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": dict(params, next={
-                "type": "ir.actions.act_window",
-                "res_model": self._name,
-                "res_id": self.id,
-                "views": [(False, "form")],
-                "target": "current",
-            }),
+        params = self._get_done_notification() if self.state == "done" else {
+            "type": "info",
+            "title": self.env._("Bulk write-off %(batch)s is posting", batch=self.name),
+            "message": self.env._("%(done)s accounts written off so far, %(pending)s to go. Posting continues "
+                                  "in the background; you will be notified when the batch is done.",
+                                  done=self.count_written_off, pending=self.count_pending),
+            "sticky": False,
         }
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": dict(params, next=self._get_records_action(context={}))}

@@ -73,11 +73,9 @@ class ResCompany(models.Model):
                 ))
 
     def _recon_setup_defaults(self):
-        """Create or pick the journal and accounts the addon needs.
-
-        Only fills what is empty, so it can run again at any time (install,
-        chart loading, upgrade) without overwriting a user's choice.
-        """
+        """Create or pick the journal and accounts the addon needs. Only fills
+        what is empty: it runs again at install, chart loading and upgrade
+        without overwriting a user's choice."""
         Journal = self.env["account.journal"]
         Account = self.env["account.account"]
         for company in self:
@@ -91,15 +89,13 @@ class ResCompany(models.Model):
                     *Journal._check_company_domain(company),
                     ("type", "=", "general"),
                     ("code", "=", "RECON"),
-                ], limit=1)
-                if not journal:
-                    journal = Journal.with_company(company).create({
-                        "name": self.env._("Reconciliation"),
-                        "code": "RECON",
-                        "type": "general",
-                        "company_id": company.id,
-                        "show_on_dashboard": False,
-                    })
+                ], limit=1) or Journal.with_company(company).create({
+                    "name": self.env._("Reconciliation"),
+                    "code": "RECON",
+                    "type": "general",
+                    "company_id": company.id,
+                    "show_on_dashboard": False,
+                })
                 vals["recon_journal_id"] = journal.id
             for field, name, account_type, reconcile, code in DEFAULT_ACCOUNTS:
                 if not company[field]:
@@ -113,8 +109,7 @@ class ResCompany(models.Model):
         self.ensure_one()
         Account = self.env["account.account"].with_company(self)
         domain = Account._check_company_domain(self)
-        account = Account.search([*domain, ("name", "=", name), ("account_type", "=", account_type)], limit=1)
-        if account:
+        if account := Account.search([*domain, ("name", "=", name), ("account_type", "=", account_type)], limit=1):
             return account
         while Account.search_count([*domain, ("code", "=", code)], limit=1):
             code = str(int(code) + 1)

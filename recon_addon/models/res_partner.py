@@ -46,12 +46,11 @@ class ResPartner(models.Model):
         company = self.env.company
         rounding = company.currency_id.rounding
         balances = self._recon_get_balances(company, all_payees=True)
+        matching = [pid for pid, balance in balances.items() if balance_matches(balance, operator, value, rounding)]
         if balance_matches(0.0, operator, value, rounding):
             # payees without any reward match too: exclude those that do not
-            return [("id", "not in", [pid for pid, balance in balances.items()
-                                      if not balance_matches(balance, operator, value, rounding)])]
-        return [("id", "in", [pid for pid, balance in balances.items()
-                              if balance_matches(balance, operator, value, rounding)])]
+            return [("id", "not in", list(set(balances) - set(matching)))]
+        return [("id", "in", matching)]
 
     def _recon_get_balances(self, company, all_payees=False):
         """Owed balances in ``company`` as ``{partner_id: amount}``, for

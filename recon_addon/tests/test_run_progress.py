@@ -108,7 +108,7 @@ class TestThresholdRunInTheBackground(ThresholdCommon, ProgressAssertions):
     def test_interrupted_chunk_resumes_without_clearing_twice(self):
         run, _action, _bus_send = self._start()
         Run = self.env.registry["recon.threshold.run"]
-        with patch.object(Run, "_count_outcomes", side_effect=RuntimeError("worker killed")), \
+        with patch.object(Run, "_run_count_progress", side_effect=RuntimeError("worker killed")), \
                 self.assertRaises(RuntimeError), self.env.cr.savepoint():
             self._continue()
         self.env.invalidate_all()

@@ -84,22 +84,20 @@ class ReconBulkWriteOffWizard(models.TransientModel):
 
     def _prepare_line_vals_list(self, rows):
         Move = self.env["account.move"]
-        refs = [row.ref for row in rows]
-        invoices = Move.search(self._get_invoice_domain(refs))
-        by_name = {}
-        for invoice in invoices:
-            by_name.setdefault(invoice.name, []).append(invoice.id)
-        found = Move.browse([ids[0] for ids in by_name.values() if len(ids) == 1])
+        # the user's record rules apply: what they may not see reads as not existing
+        invoices = Move.search([("name", "in", [row.ref for row in rows]), ("move_type", "=", "out_invoice"),
+                                ("state", "in", ("posted", "cancel")), ("company_id", "=", self.company_id.id)])
+        by_name = invoices.grouped("name")
+        found = Move.concat(*(matches for matches in by_name.values() if len(matches) == 1))
         eligibility = found._recon_write_off_eligibility()
         centres = found._recon_fulfilment_centre()
         vals_list = []
         for row in rows:
-            ids = by_name.get(row.ref, [])
+            invoice = by_name.get(row.ref, Move)
             vals = {"wizard_id": self.id, "account_ref": row.ref, "file_line": row.line}
-            if len(ids) != 1:
-                vals.update(eligible=False, reason="ambiguous" if ids else "not_found")
+            if len(invoice) != 1:
+                vals.update(eligible=False, reason="ambiguous" if invoice else "not_found")
             else:
-                invoice = Move.browse(ids[0])
                 reason, days = eligibility[invoice.id]
                 vals.update(
                     invoice_id=invoice.id,
@@ -121,17 +119,6 @@ class ReconBulkWriteOffWizard(models.TransientModel):
             vals["sequence"] = sequence
         return vals_list
 
-    def _get_invoice_domain(self, refs):
-        """Customer invoices of the wizard's company named like the file's
-        accounts; the user's record rules apply, so what they may not see
-        reads as not existing."""
-        return [
-            ("name", "in", refs),
-            ("move_type", "=", "out_invoice"),
-            ("state", "in", ("posted", "cancel")),
-            ("company_id", "=", self.company_id.id),
-        ]
-
     def action_upload_again(self):
         self.ensure_one()
         if self.state == "done":
@@ -145,16 +132,13 @@ class ReconBulkWriteOffWizard(models.TransientModel):
     # Confirm
     # ------------------------------------------------------------------
     def action_confirm(self):
-        """Write off every eligible account of the preview as one batch.
-
-        Each eligible account gets a draft write-off at once (reserving the
-        invoice); the first chunk is posted in this request, the scheduler
-        posts the rest. An account that became ineligible since the
-        preview, or whose entry cannot be posted, is listed with its reason
-        and posts nothing; the others are written off. Confirming the same
-        preview twice (double click, two tabs) writes nothing twice: the
-        wizard row is locked and its state checked, and the database refuses
-        a second open write-off of an invoice.
+        """Write off every eligible account of the preview as one batch: each
+        gets a draft write-off at once (reserving the invoice), which the run
+        engine posts. An account that became ineligible since the preview,
+        or whose entry cannot be posted, is listed with its reason. Confirming
+        the same preview twice (double click, two tabs) writes nothing twice:
+        the wizard row is locked and its state checked, and the database
+        refuses a second open write-off of an invoice.
         """
         self.ensure_one()
         self._check_confirmable()
@@ -169,28 +153,24 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         })
         eligibility = eligible.invoice_id._recon_write_off_eligibility()
         labels = dict(self.env["recon.bulk.write.off.wizard.line"]._fields["reason"]._description_selection(self.env))
-        failures = []
-        vals_list = []
+        failures, invoice_ids = [], []
         for line in self.line_ids:
-            reason = line.reason and labels[line.reason]
-            stage = "preview"
-            if line.eligible:
-                reason = eligibility[line.invoice_id.id][0] and labels[eligibility[line.invoice_id.id][0]]
-                stage = "posting"
+            # an eligible account may have become ineligible since the preview
+            reason = eligibility[line.invoice_id.id][0] if line.eligible else line.reason
             if reason:
-                failures.append({"sequence": line.sequence, "account_ref": line.account_ref,
-                                 "invoice_id": line.invoice_id.id, "stage": stage, "reason": reason})
-                continue
-            vals_list.append({
-                "invoice_id": line.invoice_id.id,
-                "company_id": self.company_id.id,
-                "account_id": self.account_id.id,
-                "origin": "bulk",
-                "batch_id": batch.id,
-                "date": self.date,
-            })
+                failures.append({"sequence": line.sequence, "account_ref": line.account_ref, "reason": labels[reason],
+                                 "invoice_id": line.invoice_id.id, "stage": "posting" if line.eligible else "preview"})
+            else:
+                invoice_ids.append(line.invoice_id.id)
         WriteOff = self.env["recon.write.off"]
-        WriteOff._create_locked(WriteOff._prepare_draft_vals_list(vals_list))
+        WriteOff._create_locked(WriteOff._prepare_draft_vals_list([{
+            "invoice_id": invoice_id,
+            "company_id": self.company_id.id,
+            "account_id": self.account_id.id,
+            "origin": "bulk",
+            "batch_id": batch.id,
+            "date": self.date,
+        } for invoice_id in invoice_ids]))
         batch._add_failures(failures)
         self.write({"state": "done", "batch_id": batch.id})
         batch._run_continue(limit=batch._run_chunk_size)

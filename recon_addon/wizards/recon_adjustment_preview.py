@@ -18,7 +18,6 @@ class ReconAdjustmentPreview(models.TransientModel):
 
     rule_id = fields.Many2one("recon.adjustment.rule", required=True, readonly=True, ondelete="cascade")
     date = fields.Date(readonly=True)
-    company_currency_id = fields.Many2one(related="rule_id.company_id.currency_id")
     examined_count = fields.Integer(string="Open Accounts", readonly=True)
     skipped_status_count = fields.Integer(string="Excluded Status", readonly=True)
     skipped_overdue_count = fields.Integer(string="Not Overdue Enough", readonly=True)
@@ -41,50 +40,38 @@ class ReconAdjustmentPreview(models.TransientModel):
         # as the run does: the amounts first, then the debtor limits among
         # the accounts that have something to adjust
         amounts, reasons = rule._get_adjustment_amounts(candidates, day) if candidates else ({}, {})
-        selected = set(self._simulate_limits([inv for inv in candidates if inv not in reasons]))
-        lines = []
-        for invoice in candidates:
-            if invoice in reasons:
-                amount, reason = 0.0, reasons[invoice]
-            elif invoice in selected:
-                amount, reason = amounts[invoice], False
-            else:
-                amount, reason = 0.0, self.env._("Debtor limit (maximum debtors or once per debtor)")
-            lines.append(self._prepare_line_vals(invoice, amount, reason))
-        open_domain = rule._get_open_domain()
-        steps = [
-            (rule._get_status_domain(), self.env._("Excluded account status")),
-            (rule._get_overdue_domain(day), self.env._("Not overdue enough")),
-            (rule._get_condition_domain(), self.env._("Conditions not met")),
-            (rule._get_fresh_domain(day), self.env._("Already adjusted by this rule")),
+        to_adjust = [invoice for invoice in candidates if invoice not in reasons]
+        selected = {to_adjust[i] for i in select_within_debtor_limits(
+            [invoice.commercial_partner_id.id for invoice in to_adjust],
+            rule.max_debtors, rule.apply_limit == "once_per_debtor")}
+        limit_reason = self.env._("Debtor limit (maximum debtors or once per debtor)")
+        lines = [
+            self._prepare_line_vals(invoice, amounts[invoice], False) if invoice in selected
+            else self._prepare_line_vals(invoice, 0.0, reasons.get(invoice, limit_reason))
+            for invoice in candidates
         ]
-        domain = open_domain
-        for step, reason in steps:
+        reasons_left_out = {
+            "status": self.env._("Excluded account status"),
+            "overdue": self.env._("Not overdue enough"),
+            "conditions": self.env._("Conditions not met"),
+            "already": self.env._("Already adjusted by this rule"),
+        }
+        domain = rule._get_open_domain()
+        for key, step in rule._get_exclusion_steps(day):
             if step:
                 excluded = Move.search(domain + ["!"] + expression.normalize_domain(step),
                                        order=order, limit=EXAMPLES_PER_REASON)
-                lines += [self._prepare_line_vals(invoice, 0.0, reason) for invoice in excluded]
+                lines += [self._prepare_line_vals(invoice, 0.0, reasons_left_out[key]) for invoice in excluded]
                 domain = domain + step
         self.write({
             "date": day,
             "examined_count": counts["examined"],
-            "skipped_status_count": counts["status"],
-            "skipped_overdue_count": counts["overdue"],
-            "skipped_conditions_count": counts["conditions"],
-            "skipped_already_count": counts["already"],
+            **{f"skipped_{key}_count": counts[key] for key in reasons_left_out},
             "qualifying_count": counts["qualifying"],
             "adjust_count": sum(1 for vals in lines if vals["will_adjust"]),
             "truncated": counts["qualifying"] > len(candidates),
             "line_ids": [(5, 0, 0)] + [(0, 0, vals) for vals in lines],
         })
-
-    def _simulate_limits(self, invoices):
-        """The debtor limits of a run, applied in memory to ``invoices``."""
-        rule = self.rule_id
-        positions = select_within_debtor_limits(
-            [invoice.commercial_partner_id.id for invoice in invoices],
-            rule.max_debtors, rule.apply_limit == "once_per_debtor")
-        return [invoices[i] for i in positions]
 
     @api.model
     def _prepare_line_vals(self, invoice, amount, reason):

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
@@ -18,11 +20,9 @@ class ReconRewardClearWizard(models.TransientModel):
     @api.depends("line_ids")
     def _compute_summary(self):
         for wizard in self:
-            totals = []
-            for currency in wizard.line_ids.currency_id:
-                amount = sum(wizard.line_ids.filtered(lambda l: l.currency_id == currency).mapped("balance"))
-                totals.append(formatLang(self.env, amount, currency_obj=currency))
-            total = " + ".join(totals)
+            total = " + ".join(
+                formatLang(self.env, sum(lines.mapped("balance")), currency_obj=currency)
+                for currency, lines in wizard.line_ids.grouped("currency_id").items())
             if len(wizard.line_ids) == 1:
                 wizard.summary = self.env._(
                     "The owed balance of %(payee)s, %(total)s, will be forgiven.",
@@ -36,16 +36,12 @@ class ReconRewardClearWizard(models.TransientModel):
 
     @api.model
     def _action_open(self, pairs):
-        """The confirmation for ``pairs`` of (payee, company), or a
-        notification when none of them owes anything.
-
-        :param pairs: list of ``(res.partner, res.company)``
-        """
+        """The confirmation for ``pairs`` of ``(res.partner, res.company)``,
+        or a notification when none of them owes anything."""
         self.env["recon.reward.clearing"]._check_clear_access()
         lines, skipped = [], self.env["res.partner"]
-        by_company = {}
+        by_company = defaultdict(lambda: self.env["res.partner"])
         for partner, company in pairs:
-            by_company.setdefault(company, self.env["res.partner"])
             by_company[company] |= partner
         for company, partners in by_company.items():
             balances = partners._recon_get_balances(company)
@@ -56,17 +52,8 @@ class ReconRewardClearWizard(models.TransientModel):
                 else:
                     lines.append({"partner_id": partner.id, "company_id": company.id, "balance": balance})
         if not lines:
-            return {
-                "type": "ir.actions.client",
-                "tag": "display_notification",
-                "params": {
-                    "type": "info",
-                    "title": self.env._("Nothing to clear"),
-                    "message": self.env._("%(payees)s: no owed balance, nothing was changed.",
-                                          payees=", ".join(skipped.mapped("display_name"))),
-                    "sticky": False,
-                },
-            }
+            return self._notification("info", self.env._("Nothing to clear"), self.env._(
+                "%(payees)s: no owed balance, nothing was changed.", payees=", ".join(skipped.mapped("display_name"))))
         wizard = self.create({
             "line_ids": [fields.Command.create(vals) for vals in lines],
             "skipped_partner_ids": [fields.Command.set(skipped.ids)],
@@ -83,8 +70,8 @@ class ReconRewardClearWizard(models.TransientModel):
     def action_confirm(self):
         """Clear the balances, each payee in its company."""
         self.ensure_one()
-        for company in self.line_ids.company_id:
-            lines = self.line_ids.filtered(lambda l: l.company_id == company)
+        by_company = self.line_ids.grouped("company_id")
+        for company, lines in by_company.items():
             balances = lines.partner_id._recon_get_balances(company)
             changed = lines.filtered(
                 lambda l: company.currency_id.compare_amounts(balances.get(l.partner_id.id, 0.0), l.balance)
@@ -96,24 +83,22 @@ class ReconRewardClearWizard(models.TransientModel):
                     payee=changed[0].partner_id.display_name,
                 ))
         clearings = self.env["recon.reward.clearing"]
-        for company in self.line_ids.company_id:
-            partners = self.line_ids.filtered(lambda l: l.company_id == company).partner_id
-            clearings |= self.env["recon.reward.clearing"].with_company(company)._clear_balances(partners)
+        for company, lines in by_company.items():
+            clearings |= self.env["recon.reward.clearing"].with_company(company)._clear_balances(lines.partner_id)
+        message = (
+            self.env._("The owed balance of %(payee)s was forgiven.", payee=clearings.partner_id.display_name)
+            if len(clearings) == 1
+            else self.env._("%(count)s owed balances forgiven.", count=len(clearings))
+        )
+        return self._notification("success", self.env._("Owed balances cleared"), message,
+                                  next={"type": "ir.actions.act_window_close"})
+
+    @api.model
+    def _notification(self, kind, title, message, **params):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "title": self.env._("Owed balances cleared"),
-                "message": (
-                    self.env._("The owed balance of %(payee)s was forgiven.",
-                               payee=clearings.partner_id.display_name)
-                    if len(clearings) == 1
-                    else self.env._("%(count)s owed balances forgiven.", count=len(clearings))
-                ),
-                "sticky": False,
-                "next": {"type": "ir.actions.act_window_close"},
-            },
+            "params": {"type": kind, "title": title, "message": message, "sticky": False, **params},
         }
 
 
