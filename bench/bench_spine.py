@@ -1,7 +1,7 @@
 """Settle open invoice residuals through the ledger spine, against Odoo's
 own path for the same work, in the same run on the same database.
 
-- The addon's path: ``recon.ledger._settle`` on batches of ``BATCH``
+- The addon's path: ``recon.ledger._book`` on batches of ``BATCH``
   requests, one transaction per batch (as a cron run would commit them).
 - Odoo's path, what a user does in the web client for each invoice: fill a
   new miscellaneous entry in its form (receivable credit / bad-debt debit,
@@ -52,7 +52,7 @@ def _settle_batch(registry, company_id, invoice_ids):
     with environment(registry, {"allowed_company_ids": [company_id]}) as env:
         invoices = env["account.move"].browse(invoice_ids)
         bad_debt = env["res.company"].browse(company_id).recon_bad_debt_account_id
-        result = env["recon.ledger"]._settle([
+        result = env["recon.ledger"]._book([
             Settlement(items=receivable_line(inv), amount=inv.amount_residual,
                        account=bad_debt, source=inv, label="Write-off",
                        date=SETTLE_DATE)

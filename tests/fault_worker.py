@@ -206,11 +206,11 @@ def hold_mid_chunk(registry, kind, at):
     to be killed."""
     from odoo.addons.recon_addon.models.recon_ledger import ReconLedger
 
-    original = ReconLedger._post_entries
+    original = ReconLedger._book
 
-    def _post_entries(self, entries, isolate=False):
-        result = original(self, entries, isolate=isolate)
-        if not entries or entries[0].source._name != SETTLING_SOURCE[kind]:
+    def _book(self, requests, isolate=False):
+        result = original(self, requests, isolate=isolate)
+        if not requests or requests[0].source._name != SETTLING_SOURCE[kind]:
             return result
         with registry.cursor() as other:  # another connection sees only what is committed
             committed = settled_count(other, kind)
@@ -229,7 +229,7 @@ def hold_mid_chunk(registry, kind, at):
                 time.sleep(60)
         return result
 
-    ReconLedger._post_entries = _post_entries
+    ReconLedger._book = _book
 
 
 def schedule(registry, kind, hold_at=None, max_rounds=200):

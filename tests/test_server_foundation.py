@@ -28,5 +28,5 @@ def test_collection_statuses_are_there_in_order(admin):
 
 def test_the_ledger_spine_is_not_callable_from_outside(admin):
     with pytest.raises(RpcError) as error:
-        admin.call_kw("recon.ledger", "_settle", [[]])
+        admin.call_kw("recon.ledger", "_book", [[]])
     assert "Private methods" in error.value.message

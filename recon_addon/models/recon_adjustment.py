@@ -199,8 +199,8 @@ class ReconAdjustment(models.Model):
             except UserError as exc:
                 failed |= adjustment
                 errors.append(f"{adjustment.display_name}: {exc.args[0]}")
-        result = self.env["recon.ledger"]._book(requests, isolate=True) if requests else None
-        for adjustment, move, error in zip(prepared, result.moves if result else [], result.errors if result else []):
+        result = self.env["recon.ledger"]._book(requests, isolate=True)
+        for adjustment, move, error in zip(prepared, result.moves, result.errors):
             if error:
                 failed |= adjustment
                 errors.append(error)
@@ -220,9 +220,8 @@ class ReconAdjustment(models.Model):
         item code against the income account, its open adjustments first.
 
         :param adjustment_items: the open receivable items of the account's
-            adjustments, when already read (decreases settle them)
-        :raise UserError: when less of the line item code is open than the
-            decrease
+            adjustments, when already read
+        :raise UserError: when less of the code is open than the decrease
         """
         self.ensure_one()
         rule, invoice = self.rule_id, self.invoice_id
@@ -234,7 +233,9 @@ class ReconAdjustment(models.Model):
             lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
             and l.amount_residual_currency > 0
         ).sorted(lambda l: (l.date_maturity or day, l.id))
-        income = self._get_income_account()
+        income = rule.product_id.product_tmpl_id.with_company(rule.company_id)._get_product_accounts()["income"]
+        if income and invoice.fiscal_position_id:
+            income = invoice.fiscal_position_id.map_account(income)
         if amount > 0:
             receivable = (open_items or invoice.line_ids.filtered(
                 lambda l: l.account_id.account_type == "asset_receivable"))[:1].account_id
@@ -254,7 +255,9 @@ class ReconAdjustment(models.Model):
         if adjustment_items is None:
             adjustment_items = invoice._recon_open_adjustment_items()
         same_code = adjustment_items.filtered(lambda l: l.product_id == rule.product_id)
-        invoice_part = self._get_invoice_part(same_code)
+        # the open balance of the code on the invoice itself, not on its adjustments
+        invoice_part = currency.round(invoice._recon_line_item_balances()[invoice].get(rule.product_id.id, 0.0)
+                                      - sum(same_code.mapped("amount_residual_currency")))
         limits = {}
         for item in open_items:
             limits[item] = min(item.amount_residual_currency, invoice_part)
@@ -274,35 +277,15 @@ class ReconAdjustment(models.Model):
             partner=partner, label=label, date=day, product=rule.product_id,
         )
 
-    def _get_income_account(self):
-        self.ensure_one()
-        rule = self.rule_id
-        account = rule.product_id.product_tmpl_id.with_company(rule.company_id)._get_product_accounts()["income"]
-        if account and self.invoice_id.fiscal_position_id:
-            account = self.invoice_id.fiscal_position_id.map_account(account)
-        return account
-
-    def _get_invoice_part(self, same_code_items):
-        """The open balance of the rule's line item code on the invoice
-        itself (not on its adjustments)."""
-        self.ensure_one()
-        invoice = self.invoice_id
-        balance = invoice._recon_line_item_balances()[invoice].get(self.rule_id.product_id.id, 0.0)
-        return invoice.currency_id.round(balance - sum(same_code_items.mapped("amount_residual_currency")))
-
     def _set_zero_balance_status(self):
         """Give accounts a decrease brought to zero their rule's status."""
         decreases = self.filtered(lambda a: a.amount < 0 and a.rule_id.zero_balance_status_id)
         if not decreases:
             return
         balances = decreases.invoice_id._recon_account_balance()
-        by_status = defaultdict(lambda: self.env["account.move"])
-        for adjustment in decreases:
-            invoice = adjustment.invoice_id
-            if invoice.currency_id.is_zero(balances[invoice]):
-                by_status[adjustment.rule_id.zero_balance_status_id] |= invoice
-        for status, invoices in by_status.items():
-            invoices.write({"collection_status_id": status.id})
+        zeroed = decreases.filtered(lambda a: a.invoice_id.currency_id.is_zero(balances[a.invoice_id]))
+        for status, adjustments in zeroed.grouped(lambda a: a.rule_id.zero_balance_status_id).items():
+            adjustments.invoice_id.write({"collection_status_id": status.id})
 
     def _log_on_chatter(self):
         """A note on each account and each debtor naming the rule and the amount."""
@@ -311,15 +294,10 @@ class ReconAdjustment(models.Model):
         invoice_bodies = defaultdict(list)
         partner_bodies = defaultdict(list)
         for adjustment in self:
-            body = Markup(
-                "%(label)s <b>%(rule)s</b>: %(amount)s %(code)s (%(move)s)"
-            ) % {
-                "label": self.env._("Adjustment rule"),
-                "rule": adjustment.rule_id.name,
-                "amount": formatLang(self.env, adjustment.amount, currency_obj=adjustment.currency_id),
-                "code": adjustment.product_id.display_name,
-                "move": adjustment.move_id.name,
-            }
+            body = Markup("%s <b>%s</b>: %s %s (%s)") % (
+                self.env._("Adjustment rule"), adjustment.rule_id.name,
+                formatLang(self.env, adjustment.amount, currency_obj=adjustment.currency_id),
+                adjustment.product_id.display_name, adjustment.move_id.name)
             invoice_bodies[adjustment.invoice_id.id].append(body)
             partner_bodies[adjustment.partner_id.id].append(
                 Markup("%s: %s") % (adjustment.invoice_id.name, body))

@@ -180,7 +180,7 @@ class ReconDeduction(models.Model):
             raise UserError(error)
         # close the deduction's item and reopen the amount as a plain
         # receivable of the customer
-        result = self.env["recon.ledger"]._settle([
+        result = self.env["recon.ledger"]._book([
             Settlement(
                 source=deduction,
                 items=deduction.receivable_line_id,

@@ -84,24 +84,15 @@ class ReconDeductionLine(models.Model):
         """
         lines = self._create_locked(vals_list)
         date = date or fields.Date.context_today(self)
-        ledger = self.env["recon.ledger"]
         if source is None:
-            result = ledger._settle([
-                Settlement(
-                    items=line.deduction_id.receivable_line_id,
-                    amount=abs(line.amount),
-                    account=line.account_id,
-                    source=line,
-                    label=line._get_label(),
-                    date=date,
-                )
-                for line in lines
-            ], isolate=False)
-            for line, move in zip(lines, result.moves):
-                line._write_locked({"move_id": move.id, "date": date})
-            return lines
-        groups = list(lines.grouped("transaction_id").values())
-        result = ledger._settle([group._get_clearing_settlement(source, date) for group in groups])
+            groups = list(lines)
+            requests = [Settlement(items=line.deduction_id.receivable_line_id, amount=abs(line.amount),
+                                   account=line.account_id, source=line, label=line._get_label(), date=date)
+                        for line in lines]
+        else:
+            groups = list(lines.grouped("transaction_id").values())
+            requests = [group._get_clearing_settlement(source, date) for group in groups]
+        result = self.env["recon.ledger"]._book(requests)
         for group, move in zip(groups, result.moves):
             group._write_locked({"move_id": move.id, "date": date})
         return lines

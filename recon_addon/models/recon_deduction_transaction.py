@@ -197,7 +197,7 @@ class ReconDeductionTransaction(models.Model):
         valid = self.filtered(lambda t: t not in errors)
         if not valid:
             return errors
-        result = self.env["recon.ledger"]._transfer(
+        result = self.env["recon.ledger"]._book(
             [transaction._get_breakout_transfer() for transaction in valid], isolate=isolate)
         for transaction, move, items, error in zip(valid, result.moves, result.lines, result.errors):
             if error:

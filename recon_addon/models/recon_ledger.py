@@ -16,20 +16,11 @@ residuals or from the direction asked for.
 one ``create()``, posts them together with one ``_post()`` and reconciles
 every settling journal item with its items through one ``_reconcile_plan``.
 The result tells, per request, its move, its error, and which journal item
-answers which key the caller gave. Signs, currencies, lock dates, journals,
-the audit trail and reconciliation rules live in this one file.
-
-Example::
-
-    ledger = env["recon.ledger"]
-    result = ledger._settle([
-        Settlement(items=invoice_receivable_items, amount=12.5,
-                   account=company.recon_bad_debt_account_id,
-                   label="Write-off", source=write_off_record),
-    ])
-    move = result.moves[0]
-    first_item_settled_by = result.lines[0][invoice_receivable_items[0]]
+answers which key the caller gave (example: docs/development.md, "Posting an
+entry"). Signs, currencies, lock dates, journals, the audit trail and
+reconciliation rules live in this one file.
 """
+from contextlib import nullcontext
 from dataclasses import dataclass, field as dc_field
 from datetime import date as date_type
 from typing import Any, NamedTuple
@@ -83,10 +74,6 @@ class LedgerEntry:
     ref: str | None = None
 
 
-# ----------------------------------------------------------------------
-# Recipes: what callers ask for. They never give a signed debit or credit:
-# the spine reads the direction from the open items or the transfer.
-# ----------------------------------------------------------------------
 @dataclass
 class Settlement:
     """Settle open journal items against ``account``: one entry, one journal
@@ -97,10 +84,11 @@ class Settlement:
     or its ``limits`` entry; ``None`` settles everything open. Asking for
     more than is open is refused, naming the item.
 
-    ``groups`` (``[(items, label)]``, instead of ``items``) settles the
-    whole open amount of each group with one journal item reconciled with
-    all of it. ``counterparts`` (``[(account, items, label)]``) splits the
-    counterpart: each account takes the open amount of its items.
+    ``groups`` (``[(items, label)]``, instead of ``items`` and ``amount``)
+    settles the whole open amount of each group with one journal item
+    reconciled with all of it. ``counterparts`` (``[(account, items,
+    label)]``) splits the counterpart: each account takes the open amount
+    of its items.
 
     Result keys: each settled item is the key of the journal item that
     settles it (the first item of a group for a group), ``key`` (default
@@ -118,7 +106,6 @@ class Settlement:
     label: str | None = None
     counterpart_label: str | None = None
     date: date_type | None = None
-    journal: Any = None
     ref: str | None = None
     product: Any = None
     key: Any = "counterpart"
@@ -162,7 +149,6 @@ class Transfer:
     label: str | None = None
     from_label: str | None = None
     date: date_type | None = None
-    journal: Any = None
     ref: str | None = None
     product: Any = None
     key: Any = "to"
@@ -186,10 +172,6 @@ class Reversal:
     def company(self):
         return self.move.company_id
 
-    @property
-    def currency(self):
-        return self.move.currency_id
-
 
 @dataclass
 class LedgerResult:
@@ -201,24 +183,13 @@ class LedgerResult:
     errors: list
     lines: list = dc_field(default_factory=list)
 
-    @property
-    def posted(self):
-        return [m for m in self.moves if m]
-
-    @property
-    def failed(self):
-        return [i for i, e in enumerate(self.errors) if e]
-
 
 class ReconLedger(models.AbstractModel):
     _name = "recon.ledger"
     _description = "Reconciliation Ledger Spine"
 
-    # ------------------------------------------------------------------
-    # Public entry points
-    # ------------------------------------------------------------------
     def _book(self, requests, isolate=False):
-        """Post the entries of recipes, one per request, in one batch.
+        """Create, post and reconcile one entry per request, in one batch.
 
         :param requests: list of :class:`Settlement`, :class:`Transfer`,
             :class:`Reversal` (or prepared :class:`LedgerEntry`)
@@ -227,29 +198,8 @@ class ReconLedger(models.AbstractModel):
             valid requests are posted and the others reported in the result.
         :return: :class:`LedgerResult`
         """
-        return self._post_entries([self._entry(request) for request in requests], isolate=isolate)
-
-    def _settle(self, settlements, isolate=False):
-        """Settle open journal items (list of :class:`Settlement`), see :meth:`_book`."""
-        return self._book(settlements, isolate=isolate)
-
-    def _transfer(self, transfers, isolate=False):
-        """Move amounts between accounts (list of :class:`Transfer`), see :meth:`_book`."""
-        return self._book(transfers, isolate=isolate)
-
-    def _reverse(self, reversals, isolate=False):
-        """Reverse posted moves (list of :class:`Reversal`), see :meth:`_book`."""
-        return self._book(reversals, isolate=isolate)
-
-    def _post_entries(self, entries, isolate=False):
-        """Create, post and reconcile many journal entries at once.
-
-        :param entries: list of :class:`LedgerEntry` or :class:`Reversal`
-        :param isolate: see :meth:`_book`
-        :return: :class:`LedgerResult`
-        """
-        Move = self.env["account.move"]
-        moves = [Move] * len(entries)
+        entries = [self._entry(request) for request in requests]
+        moves = [self.env["account.move"]] * len(entries)
         errors = [None] * len(entries)
         keyed = [{} for _entry in entries]
         for index, entry in enumerate(entries):
@@ -258,26 +208,23 @@ class ReconLedger(models.AbstractModel):
                 raise UserError(error)
             errors[index] = error
         valid = [i for i, e in enumerate(errors) if not e]
-        for start in range(0, len(valid), CHUNK_SIZE):
-            chunk = valid[start:start + CHUNK_SIZE]
-            if not isolate:
-                created = self._create_post_reconcile([entries[i] for i in chunk])
-                for i, (move, lines) in zip(chunk, created):
-                    moves[i], keyed[i] = move, lines
-                continue
+        chunks = [valid[start:start + CHUNK_SIZE] for start in range(0, len(valid), CHUNK_SIZE)]
+        while chunks:
+            chunk = chunks.pop(0)
             try:
-                with self.env.cr.savepoint():
+                with self.env.cr.savepoint() if isolate else nullcontext():
                     created = self._create_post_reconcile([entries[i] for i in chunk])
-                for i, (move, lines) in zip(chunk, created):
-                    moves[i], keyed[i] = move, lines
-            except (UserError, ValidationError):
-                # find the culprits: one savepoint per entry, only on failure
-                for i in chunk:
-                    try:
-                        with self.env.cr.savepoint():
-                            moves[i], keyed[i] = self._create_post_reconcile([entries[i]])[0]
-                    except (UserError, ValidationError) as exc:
-                        errors[i] = self._describe_failure(entries[i], exc)
+            except (UserError, ValidationError) as exc:
+                if not isolate:
+                    raise
+                if len(chunk) > 1:
+                    # find the culprits: one savepoint per entry, only on failure
+                    chunks[:0] = [[i] for i in chunk]
+                else:
+                    errors[chunk[0]] = self._describe_failure(entries[chunk[0]], exc)
+                continue
+            for i, (move, lines) in zip(chunk, created):
+                moves[i], keyed[i] = move, lines
         return LedgerResult(moves=moves, errors=errors, lines=keyed)
 
     # ------------------------------------------------------------------
@@ -291,10 +238,6 @@ class ReconLedger(models.AbstractModel):
             return self._entry_for_transfer(request)
         return request
 
-    @staticmethod
-    def _direction(amount):
-        return 1 if amount > 0 else -1
-
     def _entry_for_settlement(self, request):
         groups = request.groups
         items = request.items
@@ -302,7 +245,6 @@ class ReconLedger(models.AbstractModel):
             items = self.env["account.move.line"].union(*[group for group, _label in groups])
         first = items[:1]
         currency = first.currency_id
-        rounding = currency.rounding or 0.01
         label = request.label
         lines = []
 
@@ -311,24 +253,17 @@ class ReconLedger(models.AbstractModel):
                               partner=request.partner or targets[:1].partner_id, name=name or label,
                               reconcile_with=targets, product=request.product, key=key)
 
-        if groups:
-            for group, group_label in groups:
+        if groups or request.amount is None:
+            for group, group_label in groups or [(item, None) for item in items]:
                 open_amount = currency.round(sum(group.mapped("amount_residual_currency")))
                 lines.append(item_line(group, -open_amount, group_label, group[:1]))
-        elif request.amount is None:
-            for item in items:
-                lines.append(item_line(item, -item.amount_residual_currency, None, item))
         else:
             net = sum(items.mapped("amount_residual_currency"))
-            sign = self._direction(net if len(items) > 1 else first.amount_residual_currency)
+            sign = 1 if (net if len(items) > 1 else first.amount_residual_currency) > 0 else -1
             limits = request.limits or {}
-            pool = {}
-            for item in items:
-                available = sign * item.amount_residual_currency
-                if item in limits:
-                    available = min(available, limits[item])
-                pool[item] = available
-            taken = allocate_fifo(request.amount, pool, rounding)
+            pool = {item: min(sign * item.amount_residual_currency, limits.get(item, float("inf")))
+                    for item in items}
+            taken = allocate_fifo(request.amount, pool, currency.rounding or 0.01)
             left = currency.round(request.amount - sum(taken.values()))
             if not currency.is_zero(left):
                 # more than is open: ask for it on the last item, refused
@@ -337,40 +272,32 @@ class ReconLedger(models.AbstractModel):
                 taken[last] = currency.round(taken.get(last, 0.0) + left)
             for item, amount in taken.items():
                 lines.append(item_line(item, -sign * amount, None, item))
-        settled = currency.round(-sum(line.amount for line in lines))
-        partner = request.partner or first.partner_id
+        counterparts = [(request.account, -sum(line.amount for line in lines), None, request.key)]
         if request.counterparts:
-            for account, counter_items, counter_label in request.counterparts:
-                lines.append(LedgerLine(
-                    account=account, amount=currency.round(sum(counter_items.mapped("amount_residual_currency"))),
-                    partner=partner, name=counter_label or request.counterpart_label or label,
-                    product=request.product, key=(request.key, account)))
-        else:
-            lines.append(LedgerLine(account=request.account, amount=settled, partner=partner,
-                                    name=request.counterpart_label or label, product=request.product,
-                                    key=request.key))
+            counterparts = [(account, sum(group.mapped("amount_residual_currency")), name, (request.key, account))
+                            for account, group, name in request.counterparts]
+        partner = request.partner or first.partner_id
+        lines += [LedgerLine(account=account, amount=currency.round(amount), partner=partner,
+                             name=name or request.counterpart_label or label, product=request.product, key=key)
+                  for account, amount, name, key in counterparts]
         return LedgerEntry(source=request.source, label=label, date=request.date, currency=currency,
-                           company=first.company_id, journal=request.journal, ref=request.ref, lines=lines)
+                           company=first.company_id, ref=request.ref, lines=lines)
 
     def _entry_for_transfer(self, request):
-        company = request.company or (request.source.company_id if "company_id" in request.source
-                                      else self.env.company)
+        company = self._entry_company(request)
         currency = request.currency or company.currency_id
-        partner = request.partner
         label = request.label
-        lines = []
-        if request.parts:
-            for part in request.parts:
-                lines.append(LedgerLine(account=request.to_account, amount=currency.round(part.amount),
-                                        partner=partner, name=part.label or label,
-                                        date_maturity=part.date_maturity, product=request.product,
-                                        key=part.key))
-        else:
-            lines.append(LedgerLine(account=request.to_account, amount=currency.round(request.amount),
-                                    partner=partner, name=label, product=request.product, key=request.key))
-        total = currency.round(sum(line.amount for line in lines))
-        sign = self._direction(total)
         from_label = request.from_label or label
+
+        def line(account, amount, name, key, **kwargs):
+            return LedgerLine(account=account, amount=amount, partner=request.partner, name=name,
+                              product=request.product, key=key, **kwargs)
+
+        lines = [line(request.to_account, currency.round(part.amount), part.label or label, part.key,
+                      date_maturity=part.date_maturity)
+                 for part in request.parts or [Part(request.amount, key=request.key)]]
+        total = currency.round(sum(line.amount for line in lines))
+        sign = 1 if total > 0 else -1
         settle = request.settle
         reached = 0.0
         if settle and not currency.is_zero(total):
@@ -379,9 +306,7 @@ class ReconLedger(models.AbstractModel):
                 # the sending line reduces the items open the transfer's way
                 pool = {item: sign * item.amount_residual_currency for item in settle}
                 for item, amount in allocate_fifo(most, pool, currency.rounding).items():
-                    lines.append(LedgerLine(account=request.from_account, amount=-sign * amount, partner=partner,
-                                            name=from_label, reconcile_with=item, product=request.product,
-                                            key=item))
+                    lines.append(line(request.from_account, -sign * amount, from_label, item, reconcile_with=item))
                     reached += sign * amount
             else:
                 same_currency = all(item.currency_id == currency for item in settle)
@@ -389,16 +314,13 @@ class ReconLedger(models.AbstractModel):
                                                 else "amount_residual"))
                 reconciled, _rest = split_forgiveness(sign * most, open_amount, currency.rounding)
                 if not currency.is_zero(reconciled):
-                    lines.append(LedgerLine(account=request.from_account, amount=-reconciled, partner=partner,
-                                            name=from_label, reconcile_with=settle, product=request.product,
-                                            key="settled"))
+                    lines.append(line(request.from_account, -reconciled, from_label, "settled", reconcile_with=settle))
                     reached = reconciled
         rest = currency.round(total - reached)
         if not currency.is_zero(rest) or len(lines) < 2:
-            lines.append(LedgerLine(account=request.from_account, amount=-rest, partner=partner,
-                                    name=from_label, product=request.product, key="rest"))
+            lines.append(line(request.from_account, -rest, from_label, "rest"))
         return LedgerEntry(source=request.source, label=label, date=request.date, currency=currency,
-                           company=company, journal=request.journal, ref=request.ref, lines=lines)
+                           company=company, ref=request.ref, lines=lines)
 
     # ------------------------------------------------------------------
     # Validation
@@ -408,55 +330,24 @@ class ReconLedger(models.AbstractModel):
 
     def _check_entry(self, entry):
         """Return why ``entry`` cannot be posted, naming the record, or None."""
-        if isinstance(entry, Reversal):
-            return self._check_reversal(entry)
         source = entry.source.display_name or entry.source._description
         company = self._entry_company(entry)
-        currency = entry.currency or company.currency_id
         journal = entry.journal or company.recon_journal_id
-        if not journal:
-            return self.env._(
-                "%(record)s: company %(company)s has no Reconciliation journal. Set one in "
-                "Accounting > Configuration > Settings > Reconciliation.",
-                record=source, company=company.name,
-            )
-        if len(entry.lines) < 2:
-            return self.env._("%(record)s: a journal entry needs at least two lines.", record=source)
-        total = sum(line.amount for line in entry.lines)
-        if not currency.is_zero(total):
-            return self.env._(
-                "%(record)s: the entry is not balanced (%(total)s).",
-                record=source, total=currency.round(total),
-            )
         accounting_date = entry.date or fields.Date.context_today(self)
-        for line in entry.lines:
-            if not line.account:
-                return self.env._("%(record)s: a line of the entry has no account. Configure the missing "
-                                  "account and try again.", record=source)
-            if float_compare(line.amount, 0.0, precision_rounding=currency.rounding) == 0 and not line.reconcile_with:
-                continue
-            if line.reconcile_with:
-                error = self._check_reconcile_target(source, line, currency, accounting_date)
-                if error:
-                    return error
-        return self._check_lock_dates(source, company, accounting_date, journal)
-
-    def _check_reversal(self, reversal):
-        source = reversal.source.display_name or reversal.source._description
-        company = reversal.company
-        journal = reversal.journal or company.recon_journal_id
         if not journal:
             return self.env._(
                 "%(record)s: company %(company)s has no Reconciliation journal. Set one in "
                 "Accounting > Configuration > Settings > Reconciliation.",
                 record=source, company=company.name,
             )
-        if reversal.move.state != "posted":
-            return self.env._("%(record)s: the entry %(move)s to reverse is not posted.",
-                              record=source, move=reversal.move.display_name)
-        return self._check_lock_dates(source, company, reversal.date or fields.Date.context_today(self), journal)
-
-    def _check_lock_dates(self, source, company, accounting_date, journal):
+        if isinstance(entry, Reversal):
+            if entry.move.state != "posted":
+                return self.env._("%(record)s: the entry %(move)s to reverse is not posted.",
+                                  record=source, move=entry.move.display_name)
+        else:
+            error = self._check_lines(entry, source, entry.currency or company.currency_id, accounting_date)
+            if error:
+                return error
         locks = company._get_violated_lock_dates(accounting_date, False, journal)
         if locks:
             return self.env._(
@@ -466,6 +357,25 @@ class ReconLedger(models.AbstractModel):
                 date=accounting_date,
                 locks=self.env["res.company"]._format_lock_dates(locks),
             )
+        return None
+
+    def _check_lines(self, entry, source, currency, accounting_date):
+        if len(entry.lines) < 2:
+            return self.env._("%(record)s: a journal entry needs at least two lines.", record=source)
+        total = sum(line.amount for line in entry.lines)
+        if not currency.is_zero(total):
+            return self.env._(
+                "%(record)s: the entry is not balanced (%(total)s).",
+                record=source, total=currency.round(total),
+            )
+        for line in entry.lines:
+            if not line.account:
+                return self.env._("%(record)s: a line of the entry has no account. Configure the missing "
+                                  "account and try again.", record=source)
+            if line.reconcile_with:
+                error = self._check_reconcile_target(source, line, currency, accounting_date)
+                if error:
+                    return error
         return None
 
     def _check_reconcile_target(self, source, line, currency, accounting_date):
@@ -483,10 +393,8 @@ class ReconLedger(models.AbstractModel):
         same_currency = all(t.currency_id == currency for t in targets)
         open_amount = sum(targets.mapped("amount_residual_currency" if same_currency else "amount_residual"))
         rounding = currency.rounding if same_currency else targets.company_currency_id[:1].rounding
-        amount = line.amount
-        if not same_currency:
-            amount = currency._convert(line.amount, targets.company_currency_id[:1],
-                                       targets.company_id[:1], accounting_date)
+        amount = line.amount if same_currency else currency._convert(
+            line.amount, targets.company_currency_id[:1], targets.company_id[:1], accounting_date)
         if float_is_zero(open_amount, precision_rounding=rounding):
             return self.env._("%(record)s: nothing is left open on %(item)s.",
                               record=source, item=targets[0].move_id.display_name)
@@ -555,22 +463,18 @@ class ReconLedger(models.AbstractModel):
 
     def _create_post_reconcile(self, entries):
         """Create, post and reconcile ``entries``; return, in order, each
-        one's move and ``{key: journal item}``.
-
-        The entries of companies that keep the audit trail
-        (``check_account_audit_trail``) get the trail an entry posted by hand
-        gets (see :meth:`_create_and_post`); the others are made without
-        chatter, the fast path.
+        one's move and ``{key: journal item}``. The entries of companies with
+        the audit trail (``check_account_audit_trail``) get the trail an entry
+        posted by hand gets (see :meth:`_create_and_post`); the others are
+        made without chatter, the fast path.
         """
         audited = [bool(self._entry_company(entry).check_account_audit_trail) for entry in entries]
-        moves = [None] * len(entries)
+        moves = {}
         for audit_trail in (False, True):
             indexes = [i for i, flag in enumerate(audited) if flag is audit_trail]
-            if not indexes:
-                continue
-            created = self._create_and_post([entries[i] for i in indexes], audit_trail)
-            for i, move in zip(indexes, created):
-                moves[i] = move
+            if indexes:
+                moves.update(zip(indexes, self._create_and_post([entries[i] for i in indexes], audit_trail)))
+        moves = [moves[i] for i in range(len(entries))]
         plan = []
         keyed = []
         for entry, move in zip(entries, moves):
@@ -630,48 +534,36 @@ class ReconLedger(models.AbstractModel):
         """Create and post the moves of ``entries`` in one ``create()`` (one
         ``_reverse_moves()`` for reversals) and one ``_post()``.
 
-        With ``audit_trail``, tracking stays on, as for an entry made by hand
-        or by core's payment wizard: core logs each move's creation ("Journal
-        Entry created", one insert for all), and the posting's tracked changes
-        (Draft to Posted, Checked …) are logged here, one message per move,
-        all in one insert. Core drops the tracking of a move in the
-        transaction that created it, so it would not log the posting at all
-        (and logs tracked changes one move at a time when a transaction ends).
+        With ``audit_trail``, tracking stays on, as for an entry made by hand:
+        core logs each move's creation (one insert for all); the posting's
+        tracked changes (Draft to Posted …) are logged here, all in one
+        insert, since core drops the tracking of a move in the transaction
+        that created it (and logs one move at a time when a transaction ends).
         """
         context = AUDIT_TRAIL_CONTEXT if audit_trail else FAST_CONTEXT
         Move = self.env["account.move"].with_context(skip_invoice_sync=True, **context)
-        created = [None] * len(entries)
-        reversals = [i for i, entry in enumerate(entries) if isinstance(entry, Reversal)]
+        created = {}
         new = [i for i, entry in enumerate(entries) if not isinstance(entry, Reversal)]
+        reversals = [i for i, entry in enumerate(entries) if isinstance(entry, Reversal)]
         if new:
-            for i, move in zip(new, Move.create([self._prepare_move_vals(entries[i]) for i in new])):
-                created[i] = move
+            created.update(zip(new, Move.create([self._prepare_move_vals(entries[i]) for i in new])))
         if reversals:
             originals = Move.browse([entries[i].move.id for i in reversals])
-            reversed_moves = originals._reverse_moves([self._reversal_vals(entries[i]) for i in reversals])
-            for i, move in zip(reversals, reversed_moves):
-                created[i] = move
-        moves = Move.browse([move.id for move in created])
-        if not audit_trail:
-            moves._post(soft=False)
-            return moves
-        tracked = Move._track_get_fields()
+            # _reverse_moves sets the type and reversed_entry_id
+            created.update(zip(reversals, originals._reverse_moves([{
+                "date": entries[i].date or fields.Date.context_today(self),
+                "journal_id": (entries[i].journal or entries[i].company.recon_journal_id).id,
+                "ref": entries[i].ref or entries[i].label,
+                "recon_source_model": entries[i].source._name,
+                "recon_source_id": entries[i].source.id,
+            } for i in reversals])))
+        moves = Move.browse([created[i].id for i in range(len(entries))])
+        tracked = Move._track_get_fields() if audit_trail else ()
         before = {move.id: {fname: move[fname] for fname in tracked} for move in moves}
         moves._post(soft=False)
-        self._log_tracked_changes(moves, before)
+        if audit_trail:
+            self._log_tracked_changes(moves, before)
         return moves
-
-    def _reversal_vals(self, reversal):
-        """Default values of the reversal move (``_reverse_moves`` sets its
-        type and ``reversed_entry_id``)."""
-        company = reversal.company
-        return {
-            "date": reversal.date or fields.Date.context_today(self),
-            "journal_id": (reversal.journal or company.recon_journal_id).id,
-            "ref": reversal.ref or reversal.label,
-            "recon_source_model": reversal.source._name,
-            "recon_source_id": reversal.source.id,
-        }
 
     def _log_tracked_changes(self, moves, before):
         """Log, on each of ``moves``, the changes of its tracked fields since

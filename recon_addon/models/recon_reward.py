@@ -208,7 +208,7 @@ class ReconReward(models.Model):
         if to_post := drafts.filtered(lambda r: r.company_id.recon_post_rewards):
             to_post._check_reward_accounts()
             settled = to_post._allocate_repayments()
-            result = self.env["recon.ledger"]._transfer(
+            result = self.env["recon.ledger"]._book(
                 [reward._get_transfer(settled.get(reward)) for reward in to_post]
             )
             for reward, move in zip(to_post, result.moves):
@@ -232,7 +232,7 @@ class ReconReward(models.Model):
                                        reward=reward.display_name))
         self._recon_lock_rows(nowait=True)  # a second reversal fails at once, is retried
         if posted := self.filtered(lambda r: r.move_id):
-            result = self.env["recon.ledger"]._reverse([
+            result = self.env["recon.ledger"]._book([
                 Reversal(source=reward, move=reward.move_id,
                          label=self.env._("Reversal: %s", reward.name), ref=reward.move_id.name)
                 for reward in posted

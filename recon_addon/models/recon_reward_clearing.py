@@ -90,7 +90,7 @@ class ReconRewardClearing(models.Model):
         if company.recon_post_rewards:
             rewards._check_reward_accounts()
             open_items = self._get_open_advance_items(partners, company)
-            result = self.env["recon.ledger"]._transfer([
+            result = self.env["recon.ledger"]._book([
                 clearing._get_forgiveness_transfer(open_items.get(clearing.partner_id.id))
                 for clearing in clearings
             ])
@@ -103,8 +103,7 @@ class ReconRewardClearing(models.Model):
 
     @api.model
     def _get_open_advance_items(self, partners, company):
-        """Open journal items of ``partners`` on the company's advances
-        account, as ``{partner_id: account.move.line}``."""
+        """``{partner_id: open items}`` of ``partners`` on the advances account."""
         lines = self.env["account.move.line"].search([
             ("account_id", "=", company.recon_advance_account_id.id),
             ("partner_id", "in", partners.ids),

@@ -349,7 +349,7 @@ class ReconThresholdRun(models.Model):
             self._outcome("cleared", self.env._("Below the threshold."), invoice),
             account_id=account.id, promotion_id=promotion.id, fund_type_id=fund_type.id,
         ) for invoice, (account, promotion, fund_type) in to_clear.items()])
-        result = self.env["recon.ledger"]._settle(
+        result = self.env["recon.ledger"]._book(
             [run_line._get_settlement() for run_line in run_lines], isolate=True)
         for run_line, move, error in zip(run_lines, result.moves, result.errors):
             run_line._write_locked({"result": "refused", "reason": error} if error else {"move_id": move.id})

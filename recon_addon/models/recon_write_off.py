@@ -155,34 +155,29 @@ class ReconWriteOff(models.Model):
         :return: ``(posted write-offs, [(invoice, reason)] of the failed ones)``
         """
         open_lines = self.invoice_id._recon_open_receivable_lines()
-        failures = []
-        failed_ids = []
-        to_post = []
+        failures = {}
         for write_off in self:
             invoice = write_off.invoice_id
-            reason = False
             if invoice.state != "posted":
-                reason = self.env._("Account has already been terminated")
+                failures[write_off] = self.env._("Account has already been terminated")
             elif not open_lines.get(invoice.id):
-                reason = self.env._("Nothing left open")
-            if reason and not isolate:
+                failures[write_off] = self.env._("Nothing left open")
+            if write_off in failures and not isolate:
                 raise UserError(self.env._("%(invoice)s cannot be written off: %(reason)s.",
-                                           invoice=invoice.display_name, reason=reason))
-            if reason:
-                failed_ids.append(write_off.id)
-                failures.append((invoice, reason))
-            else:
-                to_post.append(write_off)
+                                           invoice=invoice.display_name, reason=failures[write_off]))
+        to_post = [write_off for write_off in self if write_off not in failures]
         amounts = [sum(open_lines[w.invoice_id.id].mapped("amount_residual_currency")) for w in to_post]
-        result = self.env["recon.ledger"]._settle(
+        result = self.env["recon.ledger"]._book(
             [w._get_settlement(open_lines[w.invoice_id.id]) for w in to_post], isolate=isolate)
         for write_off, amount, move, error in zip(to_post, amounts, result.moves, result.errors):
             if move:
                 write_off._write_locked({"move_id": move.id, "amount": amount})
             else:
-                failed_ids.append(write_off.id)
-                failures.append((write_off.invoice_id, self._failure_reason(write_off, error)))
-        failed = self.browse(failed_ids)
+                # the failure list shows the account in its own column: drop
+                # the record name the spine's message starts with
+                failures[write_off] = (error or "").removeprefix(f"{write_off.display_name}: ")
+        failed = self.browse([write_off.id for write_off in failures])
+        failures = [(write_off.invoice_id, reason) for write_off, reason in failures.items()]
         failed.unlink()
         return self - failed, failures
 
@@ -194,13 +189,6 @@ class ReconWriteOff(models.Model):
         label = self.env._("Write-off of %(invoice)s", invoice=invoice.name)
         return Settlement(source=self, items=open_lines, account=self.account_id,
                           partner=invoice.commercial_partner_id, label=label, date=self.date, ref=label)
-
-    @api.model
-    def _failure_reason(self, write_off, error):
-        """The spine's message without the leading record name (the failure
-        list shows the account in its own column)."""
-        prefix = f"{write_off.display_name}: "
-        return error[len(prefix):] if error and error.startswith(prefix) else (error or "")
 
     # ------------------------------------------------------------------
     # Actions

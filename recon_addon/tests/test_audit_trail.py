@@ -99,7 +99,7 @@ class TestSpineAuditTrail(AuditTrailCase, ReconCommon):
 
     def _settle(self, invoices, amounts=None):
         amounts = amounts or invoices.mapped("amount_residual")
-        return self.env["recon.ledger"]._settle([
+        return self.env["recon.ledger"]._book([
             Settlement(items=self._receivable_line(invoice), amount=amount, account=self.bad_debt,
                        source=invoice, label=f"Write-off {invoice.name}",
                        date=fields.Date.from_string("2024-03-01"))
@@ -138,7 +138,7 @@ class TestSpineAuditTrail(AuditTrailCase, ReconCommon):
         )) for invoice in (open_a, open_b)]
         entries[0].journal = inactive
         moves_before = self.env["account.move"].search([]).ids
-        result = ledger._post_entries(entries, isolate=True)
+        result = ledger._book(entries, isolate=True)
         self.assertTrue(result.errors[0])
         self.assertFalse(result.moves[0])
         self.assertInAuditTrail(result.moves[1])
