@@ -30,6 +30,8 @@
         "views/recon_write_off_views.xml",
         "wizards/bulk_write_off_views.xml",
         "data/ir_cron_data.xml",
+        "data/recon_write_off_reason_data.xml",
+        "views/recon_undo_views.xml",
         "views/recon_adjustment_rule_views.xml",
         "views/recon_adjustment_views.xml",
         "wizards/recon_adjustment_preview_views.xml",

@@ -6,12 +6,17 @@ from . import account_chart_template
 from . import account_move
 from . import recon_ledger
 from . import recon_posted_mixin
+from . import recon_write_off_reason
+from . import recon_approval_level
+from . import recon_approval_mixin
 from . import recon_reward
 from . import recon_reward_clearing
 from . import recon_reward_balance
 from . import res_partner
 from . import res_users
 from . import recon_run_mixin
+from . import recon_undo
+from . import recon_undoable_mixin
 from . import recon_write_off
 from . import recon_write_off_batch
 from . import recon_write_off_failure

@@ -23,6 +23,10 @@ class AccountMove(models.Model):
     recon_source_id = fields.Many2oneReference(
         string="Requested By (ID)", model_field="recon_source_model", readonly=True, copy=False,
     )
+    recon_undo_id = fields.Many2one(
+        "recon.undo", string="Undo", readonly=True, copy=False, index="btree_not_null",
+        help="The undo this reversal was posted for.",
+    )
     recon_source_ref = fields.Reference(
         selection="_selection_recon_source_ref",
         string="Requested By",

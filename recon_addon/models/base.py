@@ -39,3 +39,9 @@ class Base(models.AbstractModel):
             # find the row(s) changed meanwhile: the others are locked one by one
             return self.browse().concat(*(record._recon_lock_rows() for record in self))
         return self.filtered(lambda record: record.id in locked_ids)
+
+    def _recon_write(self, vals):
+        """Write what the addon's own actions decide: past the locks of a
+        record that stands for a posted entry (``recon.posted.mixin``), a
+        plain write on any other record."""
+        return self._write_locked(vals) if hasattr(self, "_write_locked") else self.write(vals)

@@ -15,7 +15,7 @@ class ReconWriteOff(models.Model):
 
     _name = "recon.write.off"
     _description = "Write-off"
-    _inherit = ["recon.posted.mixin"]
+    _inherit = ["recon.posted.mixin", "recon.undoable.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
     _rec_name = "invoice_id"
@@ -189,6 +189,38 @@ class ReconWriteOff(models.Model):
         label = self.env._("Write-off of %(invoice)s", invoice=invoice.name)
         return Settlement(source=self, items=open_lines, account=self.account_id,
                           partner=invoice.commercial_partner_id, label=label, date=self.date, ref=label)
+
+    # ------------------------------------------------------------------
+    # Undo
+    # ------------------------------------------------------------------
+    def _undo_check(self):
+        if self.state != "posted":
+            raise UserError(self.env._("The write-off of %(invoice)s is not posted: there is nothing to undo.",
+                                       invoice=self.invoice_id.display_name))
+
+    def _undo_item_domain(self):
+        return self._name, [("id", "=", self.id), ("state", "=", "posted")]
+
+    def _undo_moves(self, items):
+        return {write_off: write_off.move_id for write_off in items}
+
+    def _undo_skip_reasons(self, items):
+        """A write-off unreconciled from its invoice since (to let a payment
+        in, say) is left as it is: reversing it would not reopen the invoice."""
+        skips = {}
+        for write_off in items:
+            lines = write_off.move_id.line_ids.filtered(lambda line: line.account_id.reconcile)
+            if any(not line.company_currency_id.is_zero(line.amount_residual) for line in lines):
+                paid_by = (write_off.invoice_id.line_ids.matched_debit_ids.debit_move_id
+                           | write_off.invoice_id.line_ids.matched_credit_ids.credit_move_id).move_id
+                skips[write_off] = self.env._(
+                    "The invoice was reconciled by hand since its write-off (%(entries)s): reverse the write-off "
+                    "in Accounting if it is still wrong.", entries=", ".join(paid_by.mapped("name")) or "-")
+        return skips
+
+    def _undo_restore(self, items, undo):
+        """The reversal reopens the invoice; the write-off shows as Undone."""
+        items.filtered(lambda write_off: not write_off.undo_id)._recon_write({"undo_id": undo.id})
 
     # ------------------------------------------------------------------
     # Actions

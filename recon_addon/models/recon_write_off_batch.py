@@ -21,7 +21,7 @@ class ReconWriteOffBatch(models.Model):
 
     _name = "recon.write.off.batch"
     _description = "Write-off Batch"
-    _inherit = ["mail.thread", "recon.run.mixin"]
+    _inherit = ["mail.thread", "recon.run.mixin", "recon.undoable.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
     #: write-offs posted per transaction (in the confirming request, then by
@@ -176,6 +176,23 @@ class ReconWriteOffBatch(models.Model):
             )
             for batch in self
         })
+
+    # ------------------------------------------------------------------
+    # Undo
+    # ------------------------------------------------------------------
+    def _undo_check(self):
+        if self.state != "done":
+            raise UserError(self.env._("Batch %(batch)s is still posting: undo it once it is done.",
+                                       batch=self.name))
+
+    def _undo_item_domain(self):
+        return "recon.write.off", [("batch_id", "=", self.id), ("state", "=", "posted")]
+
+    def _undo_moves(self, items):
+        return items._undo_moves(items)
+
+    def _undo_restore(self, items, undo):
+        items._undo_restore(items, undo)
 
     def _run_done_title(self):
         return self.env._("Bulk write-off %(batch)s done", batch=self.name)

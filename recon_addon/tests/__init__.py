@@ -25,3 +25,4 @@ from . import test_access
 from . import test_audit_trail
 from . import test_services_doctests
 from . import test_translations
+from . import test_undo
