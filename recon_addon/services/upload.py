@@ -41,6 +41,9 @@ HEADER_NAMES = (
     "invoice", "invoice number", "invoice no", "invoice id", "invoice ref",
     "number", "no", "ref", "reference",
 )
+#: header names (normalised) of the optional column giving each account's
+#: write-off reason (its code or name)
+REASON_HEADER_NAMES = ("reason", "reason code", "write off reason", "write off reason code")
 DELIMITERS = (";", ",", "\t")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: C0 and C1 control characters (tab, line feed, form feed and carriage
@@ -58,11 +61,13 @@ _WHOLE_LINE = "\x1f"
 @dataclass(frozen=True)
 class UploadRow:
     """One account of the file: its reference, the line where it first
-    appears, and how many times the file lists it."""
+    appears, how many times the file lists it, and the write-off reason its
+    first line gives (empty when the file has no reason column)."""
 
     ref: str
     line: int
     occurrences: int = 1
+    reason: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +110,9 @@ def parse_upload(data, filename, max_rows=MAX_ROWS, max_bytes=MAX_BYTES):
     if not lines:
         return [], [_empty(filename)]
     header_delimiter, column = _find_header(lines[0][1])
+    reason_column = None
     if column is not None:
+        reason_column = _find_reason_column(lines[0][1], header_delimiter)
         delimiter, lines = header_delimiter, lines[1:]
     else:
         delimiter = _sniff_delimiter(lines[:50])
@@ -126,8 +133,11 @@ def parse_upload(data, filename, max_rows=MAX_ROWS, max_bytes=MAX_BYTES):
             ref = filled[0] if filled else ""
         else:
             ref = _clean(cells[column]) if column < len(cells) else ""
+        reason = ""
+        if reason_column is not None and reason_column < len(cells):
+            reason = _clean(cells[reason_column])[:MAX_REF_LENGTH]
         if ref:
-            entries.append((number, ref))
+            entries.append((number, ref, reason))
     if len(entries) > max_rows:
         return [], [UploadError("too_many", _lt(
             "%(file)s lists %(count)s accounts; one file may list at most %(limit)s. "
@@ -267,6 +277,18 @@ def _find_header(line):
     return (best[1], best[2]) if best else (None, None)
 
 
+def _find_reason_column(line, delimiter):
+    """The column of the header ``line`` naming the write-off reason, or None.
+
+    >>> _find_reason_column("Account;Reason", ";")
+    1
+    >>> _find_reason_column("Account;Note", ";") is None
+    True
+    """
+    names = [_normalise_header(cell) for cell in _split(line, delimiter)]
+    return next((column for column, name in enumerate(names) if name in REASON_HEADER_NAMES), None)
+
+
 def _sniff_delimiter(lines):
     """The separator of a file without header: the one found most often
     outside quotes, or None (one account per line)."""
@@ -288,8 +310,9 @@ def _no_column(filename, line, header, delimiter):
 def _distinct_rows(entries):
     first_line = {}
     lines = {}
+    reasons = {}
     errors = []
-    for number, ref in entries:
+    for number, ref, reason in entries:
         if len(ref) > MAX_REF_LENGTH:
             errors.append(UploadError("too_long", _lt(
                 "Line %(line)s: \"%(ref)s…\" is too long to be an account ID (at most "
@@ -297,8 +320,10 @@ def _distinct_rows(entries):
                 line=number, ref=ref[:MAX_REF_LENGTH]))
             continue
         first_line.setdefault(ref, number)
+        reasons.setdefault(ref, reason)
         lines.setdefault(ref, []).append(number)
-    rows = [UploadRow(ref=ref, line=first_line[ref], occurrences=len(lines[ref])) for ref in first_line]
+    rows = [UploadRow(ref=ref, line=first_line[ref], occurrences=len(lines[ref]), reason=reasons[ref])
+            for ref in first_line]
     for row in rows:
         if row.occurrences > 1:
             errors.append(UploadError("duplicate", _lt(
