@@ -91,7 +91,7 @@ class AccountMove(models.Model):
         today = today or fields.Date.context_today(self)
         open_lines = self._recon_open_receivable_lines()
         written_off = set(self.env["recon.write.off"].search([
-            ("invoice_id", "in", self.ids), ("state", "!=", "cancelled"),
+            ("invoice_id", "in", self.ids), ("state", "not in", ("cancelled", "rejected")),
         ]).invoice_id.ids)
         result = {}
         for invoice in self:
@@ -130,16 +130,33 @@ class AccountMove(models.Model):
             result[invoice.id] = name or invoice.company_id.name
         return result
 
-    def action_write_off(self, account=None):
+    def action_write_off(self, account=None, reason=None):
         """Write off the whole open balance of these defaulted (or repossessed)
         customer invoices, each with its own posted entry reconciled with it.
+        A write-off above the user's write-off limit is not posted: it waits
+        for a manager's approval (state To Approve).
 
         :param account: account (record or id) debited; by default the
-            company's bad-debt account
+            reason's account, else the company's bad-debt account
+        :param reason: the write-off reason (``recon.write.off.reason``
+            record, id, or code): required
+        :return: True
         """
         if not self.env.su and not self.env.user.has_group("recon_addon.recon_addon_group_manager"):
             raise AccessError(self.env._("Only Reconciliation managers may write off invoices."))
         account = self.env["account.account"].browse(account) if isinstance(account, int) else account
+        Reason = self.env["recon.write.off.reason"]
+        reason_code = None
+        if isinstance(reason, str):
+            reason_code, reason = reason, Reason
+        elif isinstance(reason, int):
+            reason = Reason.browse(reason)
+        reason = reason or Reason
+        if not reason and not reason_code:
+            raise UserError(self.env._(
+                "Give the reason of the write-off of %(invoices)s: choose a write-off reason (for example "
+                "UNCOLL - Uncollectible) in Accounting > Configuration > Write-off Reasons and pass it as "
+                "reason.", invoices=", ".join(self.mapped("display_name"))))
         eligibility = self._recon_write_off_eligibility()
         labels = dict(self.env["recon.bulk.write.off.wizard.line"]._fields["reason"]._description_selection(self.env))
         vals_list = []
@@ -147,11 +164,17 @@ class AccountMove(models.Model):
             if invoice.move_type != "out_invoice" or invoice.state == "draft":
                 raise UserError(self.env._("%(invoice)s is not a posted customer invoice; only those can be "
                                            "written off.", invoice=invoice.display_name))
-            reason, days = eligibility[invoice.id]
-            if reason:
+            refusal, days = eligibility[invoice.id]
+            if refusal:
                 raise UserError(self.env._("%(invoice)s cannot be written off: %(reason)s.",
-                                           invoice=invoice.display_name, reason=labels[reason]))
-            write_off_account = account or invoice.company_id.recon_bad_debt_account_id
+                                           invoice=invoice.display_name, reason=labels[refusal]))
+            invoice_reason = Reason._find_by_code(reason_code, invoice.company_id) if reason_code else reason
+            if not invoice_reason:
+                raise UserError(self.env._("No active write-off reason has the code or name %(code)s in %(company)s: "
+                                           "give the code of an existing reason.", code=reason_code,
+                                           company=invoice.company_id.name))
+            invoice_reason.ensure_one()
+            write_off_account = account or invoice_reason._get_write_off_account(invoice.company_id)
             if not write_off_account:
                 raise UserError(self.env._("Company %(company)s has no Bad Debt account. Set one in "
                                            "Accounting > Configuration > Settings > Reconciliation.",
@@ -160,9 +183,10 @@ class AccountMove(models.Model):
                 "invoice_id": invoice.id,
                 "company_id": invoice.company_id.id,
                 "account_id": write_off_account.id,
+                "reason_id": invoice_reason.id,
                 "origin": "single",
             })
-        self.env["recon.write.off"]._create_and_post(vals_list)
+        self.env["recon.write.off"]._create_and_post_or_request(vals_list)
         return True
 
     def action_open_recon_write_offs(self):

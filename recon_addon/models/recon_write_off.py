@@ -11,11 +11,17 @@ class ReconWriteOff(models.Model):
     entry back to it. A database constraint allows one write-off per invoice
     that is not undone, so the same invoice is never written off twice, even
     by two requests running at the same time.
+
+    A write-off above its requester's limit (``recon_write_off_limit``) is
+    not posted: it waits in To Approve, still reserving its invoice, until a
+    manager approves it (posted then) or rejects it (the invoice is free
+    again).
     """
 
     _name = "recon.write.off"
     _description = "Write-off"
-    _inherit = ["recon.posted.mixin", "recon.undoable.mixin"]
+    _inherit = ["recon.posted.mixin", "recon.undoable.mixin", "recon.approval.mixin"]
+    _approval_kind = "write_off"
     _order = "date desc, id desc"
     _check_company_auto = True
     _rec_name = "invoice_id"
@@ -59,6 +65,11 @@ class ReconWriteOff(models.Model):
         "account.move", string="Journal Entry", readonly=True, copy=False, check_company=True,
         index="btree_not_null",
     )
+    reason_id = fields.Many2one(
+        "recon.write.off.reason", string="Reason", required=True, readonly=True, index=True,
+        check_company=True, ondelete="restrict",
+        help="Why the invoice was written off; shown on the entry's label and reference.",
+    )
     origin = fields.Selection(
         [("bulk", "Bulk"), ("single", "Single")],
         required=True, readonly=True, default="single",
@@ -70,16 +81,19 @@ class ReconWriteOff(models.Model):
     user_id = fields.Many2one("res.users", string="Written Off By", readonly=True,
                               default=lambda self: self.env.user)
     state = fields.Selection(
-        [("draft", "Posting"), ("posted", "Written Off"), ("cancelled", "Undone")],
+        [("draft", "Posting"), ("to_approve", "To Approve"), ("posted", "Written Off"),
+         ("rejected", "Rejected"), ("cancelled", "Undone")],
         compute="_compute_state", store=True, index=True,
-        help="Undone: the journal entry was reset to draft, cancelled or reversed; the invoice "
+        help="To Approve: above its requester's limit, nothing posted yet; the invoice stays reserved. "
+        "Rejected: refused by a manager, nothing posted; the invoice may be written off again. "
+        "Undone: the journal entry was reset to draft, cancelled or reversed; the invoice "
         "may be written off again.",
     )
 
     _sql_constraints = [
         (
             "invoice_open_unique",
-            "EXCLUDE (invoice_id WITH =) WHERE (state IS DISTINCT FROM 'cancelled')",
+            "EXCLUDE (invoice_id WITH =) WHERE (state IS NULL OR state NOT IN ('cancelled', 'rejected'))",
             "This invoice is already written off (or being written off by another user).",
         ),
     ]
@@ -94,12 +108,13 @@ class ReconWriteOff(models.Model):
         for write_off in self:
             write_off.amount_company = write_off.move_id.amount_total_signed
 
-    @api.depends("move_id.state", "move_id.reversal_move_ids.state")
+    @api.depends("move_id.state", "move_id.reversal_move_ids.state", "requested_by_id", "rejected_by_id")
     def _compute_state(self):
         for write_off in self:
             move = write_off.move_id
             if not move:
-                write_off.state = "draft"
+                write_off.state = ("rejected" if write_off.rejected_by_id
+                                   else "to_approve" if write_off.requested_by_id else "draft")
             elif move.state != "posted" or "posted" in move.reversal_move_ids.mapped("state"):
                 write_off.state = "cancelled"
             else:
@@ -141,9 +156,30 @@ class ReconWriteOff(models.Model):
         :return: the posted write-offs
         """
         with self.env.cr.savepoint():
-            write_offs = self._create_locked(self._prepare_draft_vals_list(vals_list))
+            write_offs = self._create_draft(vals_list)
             write_offs._post_pending(isolate=False)
         return write_offs
+
+    @api.model
+    def _create_and_post_or_request(self, vals_list):
+        """Like :meth:`_create_and_post`, but a write-off above the current
+        user's limit is not posted: it waits for approval (To Approve).
+
+        :return: ``(posted write-offs, write-offs waiting for approval)``
+        """
+        with self.env.cr.savepoint():
+            write_offs = self._create_draft(vals_list)
+            waiting = write_offs.filtered(lambda write_off: write_off._approval_needed())
+            posted = (write_offs - waiting)._post_pending(isolate=False)[0]
+            waiting._approval_request()
+        return posted, waiting
+
+    @api.model
+    def _create_draft(self, vals_list):
+        """Create draft write-offs (each reserves its invoice), without the
+        creation note and followers of the chatter."""
+        return self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)._create_locked(
+            self._prepare_draft_vals_list(vals_list)).with_env(self.env)
 
     def _post_pending(self, isolate=True):
         """Post the entries of these draft write-offs through the ledger
@@ -186,9 +222,33 @@ class ReconWriteOff(models.Model):
         against the write-off account."""
         self.ensure_one()
         invoice = self.invoice_id
-        label = self.env._("Write-off of %(invoice)s", invoice=invoice.name)
+        label = self.reason_id._label(self.env._("Write-off of %(invoice)s", invoice=invoice.name))
         return Settlement(source=self, items=open_lines, account=self.account_id,
                           partner=invoice.commercial_partner_id, label=label, date=self.date, ref=label)
+
+    # ------------------------------------------------------------------
+    # Approval
+    # ------------------------------------------------------------------
+    def _approval_amount(self):
+        """The invoice's open balance in company currency (the amount posted
+        once it is)."""
+        self.ensure_one()
+        if self.move_id:
+            return abs(self.amount_company)
+        lines = self.invoice_id._recon_open_receivable_lines().get(self.invoice_id.id)
+        return abs(sum(lines.mapped("amount_residual"))) if lines else 0.0
+
+    def _approval_description(self):
+        self.ensure_one()
+        return self.env._("Write-off of %(invoice)s", invoice=self.invoice_id.display_name)
+
+    def _approval_post(self):
+        self._post_pending(isolate=False)
+
+    def _approval_cancel(self):
+        """Nothing was posted: the write-off is kept as Rejected and its
+        invoice may be written off again."""
+        self._recon_write({"state": "rejected"})
 
     # ------------------------------------------------------------------
     # Undo

@@ -17,11 +17,17 @@ class ReconWriteOffBatch(models.Model):
     eligible account (which reserves the invoice); the run engine
     (``recon.run.mixin``) posts them. Its progress counts the listed
     accounts handled (written off, or not with a reason).
+
+    A batch whose total is above its requester's batch limit waits in To
+    Approve: its draft write-offs reserve the invoices, nothing is posted.
+    Approving it hands it to the run engine; rejecting it marks its
+    write-offs Rejected (the invoices are free again).
     """
 
     _name = "recon.write.off.batch"
     _description = "Write-off Batch"
-    _inherit = ["mail.thread", "recon.run.mixin", "recon.undoable.mixin"]
+    _inherit = ["recon.approval.mixin", "recon.run.mixin", "recon.undoable.mixin"]
+    _approval_kind = "batch"
     _order = "date desc, id desc"
     _check_company_auto = True
     #: write-offs posted per transaction (in the confirming request, then by
@@ -40,8 +46,14 @@ class ReconWriteOffBatch(models.Model):
     user_id = fields.Many2one("res.users", string="Confirmed By", readonly=True,
                               default=lambda self: self.env.user)
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
-    state = fields.Selection([("queued", "Posting"), ("done", "Done")], required=True, readonly=True,
+    state = fields.Selection([("to_approve", "To Approve"), ("queued", "Posting"), ("done", "Done"),
+                              ("rejected", "Rejected")], required=True, readonly=True,
                              default="queued", index=True)
+    reason_id = fields.Many2one(
+        "recon.write.off.reason", string="Reason", required=True, readonly=True, index=True,
+        check_company=True, ondelete="restrict",
+        help="Reason of the batch's write-offs, unless a row of the file gave its own.",
+    )
     date_done = fields.Datetime(string="Done On", readonly=True)
     write_off_ids = fields.One2many("recon.write.off", "batch_id", string="Write-offs", readonly=True)
     failure_ids = fields.One2many("recon.write.off.failure", "batch_id", string="Accounts Not Written Off",
@@ -74,7 +86,14 @@ class ReconWriteOffBatch(models.Model):
     def _compute_summary(self):
         for batch in self:
             amount = format_amount(self.env, batch.amount_total, batch.currency_id)
-            if batch.state == "queued":
+            if batch.state == "to_approve":
+                batch.summary = self.env._("Waiting for approval: %(pending)s accounts to write off (%(amount)s); "
+                                           "nothing is posted yet.", pending=batch.count_pending,
+                                           amount=format_amount(self.env, batch._approval_amount(),
+                                                                batch.currency_id))
+            elif batch.state == "rejected":
+                batch.summary = self.env._("Rejected: nothing was written off.")
+            elif batch.state == "queued":
                 batch.summary = self.env._("Posting: %(done)s accounts written off so far (%(amount)s), "
                                            "%(pending)s to go; %(failed)s not written off.",
                                            done=batch.count_written_off, amount=amount,
@@ -178,9 +197,46 @@ class ReconWriteOffBatch(models.Model):
         })
 
     # ------------------------------------------------------------------
+    # Approval
+    # ------------------------------------------------------------------
+    def _approval_amount(self):
+        """Total open balance, in company currency, of the accounts this
+        batch writes off (what is posted already, and what is still to post)."""
+        self.ensure_one()
+        write_offs = self.write_off_ids.filtered(lambda write_off: write_off.state != "rejected")
+        posted = write_offs.filtered("move_id")
+        pending = write_offs - posted
+        open_lines = pending.invoice_id._recon_open_receivable_lines()
+        return (sum(abs(amount) for amount in posted.mapped("amount_company"))
+                + sum(abs(sum(open_lines[w.invoice_id.id].mapped("amount_residual")))
+                      for w in pending if w.invoice_id.id in open_lines))
+
+    def _approval_description(self):
+        self.ensure_one()
+        return self.env._("Bulk write-off %(batch)s (%(count)s accounts)", batch=self.name,
+                          count=len(self.write_off_ids))
+
+    def _approval_post(self):
+        """Approved: the run engine posts the write-offs, as on confirmation."""
+        for batch in self:
+            batch.write({"state": "queued"})
+            batch._run_continue(limit=batch._run_chunk_size)
+
+    def _approval_cancel(self):
+        """Rejected: its write-offs are kept as Rejected, nothing posted, and
+        their invoices may be written off again."""
+        for batch in self:
+            batch.write_off_ids.filtered(lambda write_off: write_off.state == "draft")._recon_write({
+                "rejected_by_id": self.env.user.id, "reject_reason": batch.reject_reason, "state": "rejected"})
+            batch.write({"state": "rejected", "date_done": fields.Datetime.now()})
+
+    # ------------------------------------------------------------------
     # Undo
     # ------------------------------------------------------------------
     def _undo_check(self):
+        if self.state in ("to_approve", "rejected"):
+            raise UserError(self.env._("Batch %(batch)s was never posted: there is nothing to undo.",
+                                       batch=self.name))
         if self.state != "done":
             raise UserError(self.env._("Batch %(batch)s is still posting: undo it once it is done.",
                                        batch=self.name))
@@ -206,6 +262,16 @@ class ReconWriteOffBatch(models.Model):
         """What the confirming user sees: the batch is done, or posting
         continues in the background and a notification will follow."""
         self.ensure_one()
+        if self.state == "to_approve":
+            return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+                "type": "warning",
+                "title": self.env._("Bulk write-off %(batch)s waits for approval", batch=self.name),
+                "message": self.env._("Its total (%(amount)s) is above your batch limit: nothing is posted until a "
+                                      "manager approves it.", amount=format_amount(
+                                          self.env, self._approval_amount(), self.currency_id)),
+                "sticky": False,
+                "next": self._get_records_action(context={}),
+            }}
         params = self._get_done_notification() if self.state == "done" else {
             "type": "info",
             "title": self.env._("Bulk write-off %(batch)s is posting", batch=self.name),

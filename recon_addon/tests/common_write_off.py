@@ -17,6 +17,7 @@ class WriteOffCommon(ReconCommon):
         super().setUpClass()
         cls.today = fields.Date.context_today(cls.env.user)
         cls.company.recon_days_to_default = 90
+        cls.reason = cls.env.ref("recon_addon.recon_reason_uncollectible")
         cls.manager = cls.env["res.users"].create({
             "name": "Collections Manager",
             "login": "recon_wo_manager",

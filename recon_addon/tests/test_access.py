@@ -69,7 +69,8 @@ class TestAccess(AccessCommon):
         cls.invoice = cls._invoice(50.0, date=cls.today - relativedelta(days=200), post=False)
         cls.invoice.invoice_payment_term_id = cls.pay_terms_a
         cls.invoice.action_post()
-        cls.invoice.with_user(cls.manager).action_write_off()
+        cls.invoice.with_user(cls.manager).action_write_off(
+            reason=cls.env.ref("recon_addon.recon_reason_uncollectible"))
         cls.write_off = cls.invoice.recon_write_off_ids
 
     # ------------------------------------------------------------------
@@ -279,7 +280,8 @@ class TestAccess(AccessCommon):
         for user in (self.manager, both):
             wizard = self.env["recon.bulk.write.off.wizard"].with_user(user).with_context(
                 allowed_company_ids=self.company.ids).create({
-                    "file": self._b64(f"Account ID\n{theirs.name}\n"), "filename": "accounts.csv"})
+                    "file": self._b64(f"Account ID\n{theirs.name}\n"), "filename": "accounts.csv",
+                    "reason_id": self.env.ref("recon_addon.recon_reason_uncollectible").id})
             wizard.action_preview()
             with self.subTest(user=user.login):
                 self.assertRecordValues(wizard.line_ids, [{"account_ref": theirs.name, "eligible": False,

@@ -224,12 +224,13 @@ class TestWriteOffAuditTrail(AuditTrailCase, WriteOffCommon):
         single = self._overdue_invoice(120.0, days_overdue=200)
         bulk = self._overdue_invoice(300.0, days_overdue=400, partner=self.customer_b)
         self._end_transaction()
-        single.action_write_off()
+        single.action_write_off(reason=self.reason)
         self.assertInAuditTrail(single.recon_write_off_ids.move_id)
         self.assertPaymentStateTracked(single, "Not Paid", "Paid")
 
         wizard = self.env["recon.bulk.write.off.wizard"].create({
-            "file": self._file(f"Account ID\n{bulk.name}\n"), "filename": "accounts.csv"})
+            "file": self._file(f"Account ID\n{bulk.name}\n"), "filename": "accounts.csv",
+            "reason_id": self.reason.id})
         wizard.action_preview()
         wizard.action_confirm()
         self.assertRecordValues(wizard.batch_id, [{"count_written_off": 1}])
@@ -238,7 +239,7 @@ class TestWriteOffAuditTrail(AuditTrailCase, WriteOffCommon):
 
     def test_without_the_audit_trail_write_offs_post_without_chatter(self):
         invoice = self._overdue_invoice(120.0, days_overdue=200)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         self.assertNotInAuditTrail(invoice.recon_write_off_ids.move_id)
 
 

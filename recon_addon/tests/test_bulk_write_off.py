@@ -35,13 +35,13 @@ class TestBulkWriteOff(WriteOffCommon):
             active_model="account.move", active_ids=cls.paid.ids,
         ).create({"payment_date": cls.today})._create_payments()
         cls.written_off = cls._overdue_invoice(70.0, days_overdue=200)
-        cls.written_off.action_write_off()
+        cls.written_off.action_write_off(reason=cls.reason)
 
     def _wizard(self, text, filename="accounts.csv", user=None, encoding="utf-8"):
         Wizard = self.env["recon.bulk.write.off.wizard"]
         if user:
             Wizard = Wizard.with_user(user)
-        return Wizard.create({"file": self._file(text, encoding), "filename": filename})
+        return Wizard.create({"file": self._file(text, encoding), "filename": filename, "reason_id": self.reason.id})
 
     def _preview(self, text, **kwargs):
         wizard = self._wizard(text, **kwargs)
@@ -98,7 +98,7 @@ class TestBulkWriteOff(WriteOffCommon):
             wizard.action_preview()
 
     def test_missing_file_is_refused(self):
-        wizard = self.env["recon.bulk.write.off.wizard"].create({})
+        wizard = self.env["recon.bulk.write.off.wizard"].create({"reason_id": self.reason.id})
         with self.assertRaisesRegex(UserError, "Choose the file"):
             wizard.action_preview()
 
@@ -495,7 +495,7 @@ class TestBulkWriteOffInTheBackground(WriteOffCommon):
     def _confirm(self, user=None):
         Wizard = self.env["recon.bulk.write.off.wizard"].with_user(user or self.env.user)
         wizard = Wizard.create({"file": self._file("\n".join(self.invoices.mapped("name"))),
-                                "filename": "big.txt"})
+                                "filename": "big.txt", "reason_id": self.reason.id})
         wizard.action_preview()
         with patch.object(self.env.registry["recon.write.off.batch"], "_run_chunk_size", 2):
             action = wizard.action_confirm()
@@ -547,7 +547,7 @@ class TestBulkWriteOffInTheBackground(WriteOffCommon):
         batch, _action = self._confirm()
         waiting = batch.write_off_ids.filtered(lambda w: w.state == "draft").invoice_id
         with self.assertRaisesRegex(UserError, "Account has already been terminated"):
-            waiting.action_write_off()
+            waiting.action_write_off(reason=self.reason)
 
     def test_invoice_paid_while_waiting_is_reported_by_the_scheduler(self):
         batch, _action = self._confirm()

@@ -215,7 +215,8 @@ class TestWriteOffBatchProgress(WriteOffCommon, ProgressAssertions):
         for days in (400, 300, 200, 100):
             invoices |= self._overdue_invoice(100.0, days_overdue=days)
         wizard = self.env["recon.bulk.write.off.wizard"].with_user(self.manager).create({
-            "file": self._file("\n".join(invoices.mapped("name") + ["INV/NONE"])), "filename": "four.txt"})
+            "file": self._file("\n".join(invoices.mapped("name") + ["INV/NONE"])), "filename": "four.txt",
+            "reason_id": self.reason.id})
         wizard.action_preview()
         with chunk_size(self, "recon.write.off.batch", 2), self._bus() as bus_send:
             wizard.action_confirm()

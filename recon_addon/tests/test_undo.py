@@ -25,7 +25,7 @@ class TestUndoWriteOff(WriteOffCommon):
 
     def test_undo_reverses_the_write_off_and_reopens_the_invoice(self):
         invoice = self._overdue_invoice(120.0, days_overdue=200)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         write_off = invoice.recon_write_off_ids
         move = write_off.move_id
 
@@ -50,13 +50,13 @@ class TestUndoWriteOff(WriteOffCommon):
         self.assertTrue(write_off.exists())
         self.assertIn("Wrong account", move.message_ids[0].body)
         # the invoice can be written off again
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         self.assertEqual(len(invoice.recon_write_off_ids), 2)
         self.assertEqual(invoice.amount_residual, 0.0)
 
     def test_undo_is_refused_twice_and_to_a_clerk(self):
         invoice = self._overdue_invoice(50.0, days_overdue=200)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         write_off = invoice.recon_write_off_ids
         with self.assertRaises(AccessError):
             write_off.with_user(self.clerk).action_undo()
@@ -69,7 +69,7 @@ class TestUndoWriteOff(WriteOffCommon):
         """Two requests at once: the second one's insert is refused by the
         unique key, whatever the checks before it saw."""
         invoice = self._overdue_invoice(50.0, days_overdue=200)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         write_off = invoice.recon_write_off_ids
         Undo = self.env["recon.undo"]
         Undo._create_locked([{"res_model": write_off._name, "res_id": write_off.id, "reason": "first",
@@ -80,7 +80,7 @@ class TestUndoWriteOff(WriteOffCommon):
 
     def test_invoice_paid_since_its_write_off_is_skipped_and_listed(self):
         invoice = self._overdue_invoice(100.0, days_overdue=200)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         write_off = invoice.recon_write_off_ids
         # the customer paid after all: the write-off is unreconciled by hand
         # and the payment reconciled with the invoice
@@ -104,7 +104,8 @@ class TestUndoWriteOff(WriteOffCommon):
         for days in (300, 200, 100):
             invoices |= self._overdue_invoice(100.0, days_overdue=days)
         wizard = self.env["recon.bulk.write.off.wizard"].with_user(self.manager).create({
-            "file": self._file("\n".join(invoices.mapped("name"))), "filename": "accounts.txt"})
+            "file": self._file("\n".join(invoices.mapped("name"))), "filename": "accounts.txt",
+            "reason_id": self.reason.id})
         wizard.action_preview()
         wizard.action_confirm()
         batch = wizard.batch_id

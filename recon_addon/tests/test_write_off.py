@@ -15,7 +15,7 @@ class TestSingleWriteOff(WriteOffCommon):
 
     def test_write_off_posts_the_open_balance_to_bad_debt_reconciled(self):
         invoice = self._overdue_invoice(120.0, days_overdue=200)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
 
         write_off = invoice.recon_write_off_ids
         self.assertRecordValues(write_off, [{
@@ -38,7 +38,7 @@ class TestSingleWriteOff(WriteOffCommon):
 
     def test_invoice_opens_its_write_offs(self):
         invoice = self._overdue_invoice(20.0, days_overdue=100)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         action = invoice.action_open_recon_write_offs()
         self.assertEqual(self.env["recon.write.off"].search(action["domain"]), invoice.recon_write_off_ids)
 
@@ -52,7 +52,7 @@ class TestSingleWriteOff(WriteOffCommon):
     def test_write_off_to_a_chosen_account(self):
         fund_account = self.company_data["default_account_expense"]
         invoice = self._overdue_invoice(80.0, days_overdue=120)
-        invoice.action_write_off(account=fund_account)
+        invoice.action_write_off(account=fund_account, reason=self.reason)
         self.assertEqual(invoice.recon_write_off_ids.account_id, fund_account)
         self.assertAlmostEqual(self._account_balance(fund_account), 80.0)
         self.assertAlmostEqual(self._account_balance(self.bad_debt), 0.0)
@@ -60,7 +60,7 @@ class TestSingleWriteOff(WriteOffCommon):
     def test_partly_paid_invoice_writes_off_what_is_left(self):
         invoice = self._overdue_invoice(100.0, days_overdue=150)
         self._pay(invoice, 30.0)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         self.assertEqual(invoice.recon_write_off_ids.amount, 70.0)
         self.assertRecordValues(invoice, [{"amount_residual": 0.0, "payment_state": "paid"}])
         self.assertAlmostEqual(self._account_balance(self.bad_debt), 70.0)
@@ -74,7 +74,7 @@ class TestSingleWriteOff(WriteOffCommon):
         self.assertEqual(len(receivables), 2)
         reason, days = invoice._recon_write_off_eligibility()[invoice.id]
         self.assertEqual((reason, days), (False, 5), "30% was due 95 days ago: in default 5 days")
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         self.assertTrue(all(receivables.mapped("reconciled")))
         self.assertEqual(invoice.recon_write_off_ids.amount, 1000.0)
 
@@ -93,7 +93,7 @@ class TestSingleWriteOff(WriteOffCommon):
     def test_not_in_default_is_refused(self):
         invoice = self._overdue_invoice(50.0, days_overdue=10)
         with self.assertRaisesRegex(UserError, rf"{invoice.name} cannot be written off: Account is not in default"):
-            invoice.action_write_off()
+            invoice.action_write_off(reason=self.reason)
         self.assertEqual(invoice.amount_residual, 50.0)
 
     def test_repossessed_account_is_written_off_before_default(self):
@@ -104,7 +104,7 @@ class TestSingleWriteOff(WriteOffCommon):
         bad_debt_before = self._account_balance(self.bad_debt)
         receivable = self._receivable_line(repossessed)
 
-        repossessed.action_write_off()
+        repossessed.action_write_off(reason=self.reason)
 
         self.assertRecordValues(repossessed.recon_write_off_ids, [{
             "origin": "single", "state": "posted", "amount": 240.0, "account_id": self.bad_debt.id}])
@@ -121,7 +121,7 @@ class TestSingleWriteOff(WriteOffCommon):
         self.assertEqual(invoice.collection_status_id.code, "active")
         bad_debt_before = self._account_balance(self.bad_debt)
         with self.assertRaisesRegex(UserError, rf"{invoice.name} cannot be written off: Account is not in default"):
-            invoice.action_write_off()
+            invoice.action_write_off(reason=self.reason)
         self.assertEqual(invoice.amount_residual, 240.0)
         self.assertFalse(invoice.recon_write_off_ids)
         self.assertAlmostEqual(self._account_balance(self.bad_debt), bad_debt_before)
@@ -144,7 +144,7 @@ class TestSingleWriteOff(WriteOffCommon):
         self._pay(paid)
         written_off = self._overdue_invoice(50.0, days_overdue=10)
         written_off.collection_status_id = status
-        written_off.action_write_off()
+        written_off.action_write_off(reason=self.reason)
         paid.collection_status_id = status
         eligibility = (paid + written_off)._recon_write_off_eligibility()
         self.assertEqual(eligibility[paid.id][0], "settled")
@@ -161,9 +161,9 @@ class TestSingleWriteOff(WriteOffCommon):
 
     def test_already_written_off_is_refused_as_terminated(self):
         invoice = self._overdue_invoice(50.0, days_overdue=100)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         with self.assertRaisesRegex(UserError, "Account has already been terminated"):
-            invoice.action_write_off()
+            invoice.action_write_off(reason=self.reason)
         self.assertEqual(len(invoice.recon_write_off_ids), 1)
 
     def test_cancelled_invoice_is_terminated(self):
@@ -176,31 +176,31 @@ class TestSingleWriteOff(WriteOffCommon):
         invoice = self._overdue_invoice(50.0, days_overdue=100)
         self._pay(invoice)
         with self.assertRaisesRegex(UserError, "Nothing left open"):
-            invoice.action_write_off()
+            invoice.action_write_off(reason=self.reason)
 
     def test_draft_invoice_is_refused(self):
         invoice = self._invoice(50.0, post=False)
         with self.assertRaisesRegex(UserError, "not a posted customer invoice"):
-            invoice.action_write_off()
+            invoice.action_write_off(reason=self.reason)
 
     def test_missing_bad_debt_account_is_named(self):
         invoice = self._overdue_invoice(50.0, days_overdue=100)
         self.company.recon_bad_debt_account_id = False
         with self.assertRaisesRegex(UserError, "has no Bad Debt account"):
-            invoice.action_write_off()
+            invoice.action_write_off(reason=self.reason)
 
     def test_locked_period_is_refused_and_nothing_posts(self):
         invoice = self._overdue_invoice(50.0, days_overdue=100)
         self.company.fiscalyear_lock_date = self.today
         with self.assertRaisesRegex(UserError, rf"{invoice.name}: cannot post on .*locked"):
-            invoice.action_write_off()
+            invoice.action_write_off(reason=self.reason)
         self.assertFalse(self.env["recon.write.off"].search([("invoice_id", "=", invoice.id)]))
         self.assertEqual(invoice.amount_residual, 50.0)
 
     def test_foreign_currency_invoice_is_written_off_in_its_currency(self):
         eur = self.setup_other_currency("EUR", rates=[("2020-01-01", 2.0)])
         invoice = self._overdue_invoice(200.0, days_overdue=100, currency=eur)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         self.assertRecordValues(invoice.recon_write_off_ids, [{
             "currency_id": eur.id, "amount": 200.0, "amount_company": 100.0}])
         self.assertEqual(invoice.amount_residual, 0.0)
@@ -209,13 +209,13 @@ class TestSingleWriteOff(WriteOffCommon):
     def test_only_managers_write_off(self):
         invoice = self._overdue_invoice(50.0, days_overdue=100)
         with self.assertRaises(AccessError):
-            invoice.with_user(self.clerk).action_write_off()
-        invoice.with_user(self.manager).action_write_off()
+            invoice.with_user(self.clerk).action_write_off(reason=self.reason)
+        invoice.with_user(self.manager).action_write_off(reason=self.reason)
         self.assertEqual(invoice.recon_write_off_ids.user_id, self.manager)
 
     def test_clerk_reads_write_offs_but_cannot_create_them(self):
         invoice = self._overdue_invoice(50.0, days_overdue=100)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         self.assertEqual(invoice.recon_write_off_ids.with_user(self.clerk).amount, 50.0)
         with self.assertRaises(AccessError):
             self.env["recon.write.off"].with_user(self.clerk).create({
@@ -228,7 +228,7 @@ class TestWriteOffRecord(WriteOffCommon):
 
     def test_second_open_write_off_of_an_invoice_is_refused_by_the_database(self):
         invoice = self._overdue_invoice(50.0, days_overdue=100)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
             with self.env.cr.savepoint():
                 self.env["recon.write.off"]._create_locked({
@@ -239,19 +239,19 @@ class TestWriteOffRecord(WriteOffCommon):
 
     def test_reversed_write_off_is_undone_and_the_invoice_can_be_written_off_again(self):
         invoice = self._overdue_invoice(50.0, days_overdue=100)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         first = invoice.recon_write_off_ids
         first.move_id._reverse_moves(cancel=True)
         self.assertEqual(first.state, "cancelled")
         self.assertEqual(invoice.amount_residual, 50.0)
         self.assertEqual(invoice._recon_write_off_eligibility()[invoice.id][0], False)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         self.assertEqual(invoice.recon_write_off_ids.mapped("state"), ["posted", "cancelled"])
         self.assertAlmostEqual(self._account_balance(self.bad_debt), 50.0)
 
     def test_posted_write_off_cannot_be_deleted(self):
         invoice = self._overdue_invoice(50.0, days_overdue=100)
-        invoice.action_write_off()
+        invoice.action_write_off(reason=self.reason)
         with self.assertRaisesRegex(UserError, "Reverse the entry instead"):
             invoice.recon_write_off_ids.unlink()
 
@@ -261,7 +261,7 @@ class TestWriteOffRecord(WriteOffCommon):
                                     invoice_date=self.today - relativedelta(days=200), company=other)
         invoice.invoice_payment_term_id = self.pay_terms_a
         invoice.action_post()
-        invoice.with_company(other).action_write_off()
+        invoice.with_company(other).action_write_off(reason=self.reason)
         write_off = self.env["recon.write.off"].search([("invoice_id", "=", invoice.id)])
         self.assertEqual(write_off.company_id, other)
         self.manager.company_ids = [Command.link(other.id)]

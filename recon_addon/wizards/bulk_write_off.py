@@ -13,6 +13,7 @@ REASONS = [
     ("settled", "Nothing left open"),
     ("not_in_default", "Account is not in default"),
     ("ambiguous", "Account ID matches several invoices"),
+    ("unknown_reason", "Unknown write-off reason"),
 ]
 
 
@@ -37,6 +38,11 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         "account.account", string="Write-off Account", required=True, check_company=True,
         default=lambda self: self.env.company.recon_bad_debt_account_id,
         domain="[('account_type', 'in', ('expense', 'expense_direct_cost', 'expense_other'))]",
+    )
+    reason_id = fields.Many2one(
+        "recon.write.off.reason", string="Reason", required=True, check_company=True,
+        help="Reason of every write-off of the batch; a \"Reason\" column in the file (a reason's code or "
+        "name) gives a row its own.",
     )
     line_ids = fields.One2many("recon.bulk.write.off.wizard.line", "wizard_id", string="Preview",
                                readonly=True)
@@ -91,14 +97,24 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         found = Move.concat(*(matches for matches in by_name.values() if len(matches) == 1))
         eligibility = found._recon_write_off_eligibility()
         centres = found._recon_fulfilment_centre()
+        Reason = self.env["recon.write.off.reason"]
+        row_reasons = {code: Reason._find_by_code(code, self.company_id) for code in {row.reason for row in rows}
+                       if code}
         vals_list = []
         for row in rows:
             invoice = by_name.get(row.ref, Move)
-            vals = {"wizard_id": self.id, "account_ref": row.ref, "file_line": row.line}
+            write_off_reason = row_reasons[row.reason] if row.reason else self.reason_id
+            vals = {"wizard_id": self.id, "account_ref": row.ref, "file_line": row.line,
+                    "reason_code": row.reason or False, "write_off_reason_id": write_off_reason.id}
             if len(invoice) != 1:
                 vals.update(eligible=False, reason="ambiguous" if invoice else "not_found")
             else:
                 reason, days = eligibility[invoice.id]
+                if not reason and not write_off_reason:
+                    reason = "unknown_reason"
+                    vals["note"] = self.env._(
+                        "No active write-off reason has the code or name \"%(code)s\": use the code of an "
+                        "existing reason, or leave the cell empty for the batch's reason.", code=row.reason)
                 vals.update(
                     invoice_id=invoice.id,
                     partner_id=invoice.commercial_partner_id.id,
@@ -150,31 +166,53 @@ class ReconBulkWriteOffWizard(models.TransientModel):
             "company_id": self.company_id.id,
             "filename": self.filename,
             "count_listed": len(self.line_ids),
+            "reason_id": self.reason_id.id,
         })
         eligibility = eligible.invoice_id._recon_write_off_eligibility()
         labels = dict(self.env["recon.bulk.write.off.wizard.line"]._fields["reason"]._description_selection(self.env))
-        failures, invoice_ids = [], []
+        failures, to_write_off = [], []
         for line in self.line_ids:
             # an eligible account may have become ineligible since the preview
             reason = eligibility[line.invoice_id.id][0] if line.eligible else line.reason
             if reason:
-                failures.append({"sequence": line.sequence, "account_ref": line.account_ref, "reason": labels[reason],
-                                 "invoice_id": line.invoice_id.id, "stage": "posting" if line.eligible else "preview"})
+                failures.append({"sequence": line.sequence, "account_ref": line.account_ref,
+                                 "reason": line.note or labels[reason], "invoice_id": line.invoice_id.id,
+                                 "stage": "posting" if line.eligible else "preview"})
             else:
-                invoice_ids.append(line.invoice_id.id)
+                to_write_off.append(line)
         WriteOff = self.env["recon.write.off"]
-        WriteOff._create_locked(WriteOff._prepare_draft_vals_list([{
-            "invoice_id": invoice_id,
+        WriteOff._create_draft([{
+            "invoice_id": line.invoice_id.id,
             "company_id": self.company_id.id,
-            "account_id": self.account_id.id,
+            "account_id": self._get_line_account(line).id,
+            "reason_id": (line.write_off_reason_id or self.reason_id).id,
             "origin": "bulk",
             "batch_id": batch.id,
             "date": self.date,
-        } for invoice_id in invoice_ids]))
+        } for line in to_write_off])
         batch._add_failures(failures)
         self.write({"state": "done", "batch_id": batch.id})
-        batch._run_continue(limit=batch._run_chunk_size)
+        if batch._approval_needed():
+            batch._approval_request()
+        else:
+            batch._run_continue(limit=batch._run_chunk_size)
         return batch._action_notify()
+
+    def _get_line_account(self, line):
+        """The account a row's write-off debits: the account of the row's own
+        reason when it has one; else the batch reason's account, unless
+        another account than the company's bad-debt account was chosen;
+        else the chosen account."""
+        reason = line.write_off_reason_id or self.reason_id
+        if reason.account_id and (line.reason_code or not self.account_id
+                                  or self.account_id == self.company_id.recon_bad_debt_account_id):
+            return reason.account_id
+        return self.account_id
+
+    @api.onchange("reason_id")
+    def _onchange_reason_id(self):
+        if self.reason_id.account_id:
+            self.account_id = self.reason_id.account_id
 
     def _check_confirmable(self):
         """Hold the wizard for this confirmation: a second one (double click,
@@ -231,8 +269,12 @@ class ReconBulkWriteOffWizardLine(models.TransientModel):
                                           string="Open Amount (Company Currency)")
     eligible = fields.Boolean()
     reason = fields.Selection(REASONS, string="Why Not")
+    note = fields.Char(string="Detail", help="What to change in the file for this row to be written off.")
+    reason_code = fields.Char(string="Reason in File")
+    write_off_reason_id = fields.Many2one("recon.write.off.reason", string="Write-off Reason",
+                                          help="The row's reason in the file, else the batch's.")
 
     def _reason_label(self):
         self.ensure_one()
-        return dict(self._fields["reason"]._description_selection(self.env)).get(self.reason, "")
+        return self.note or dict(self._fields["reason"]._description_selection(self.env)).get(self.reason, "")
 
