@@ -26,3 +26,5 @@ from . import test_audit_trail
 from . import test_services_doctests
 from . import test_translations
 from . import test_undo
+from . import test_write_off_reasons
+from . import test_approval_write_off
