@@ -44,6 +44,16 @@ registry.category("web_tour.tours").add("recon_bulk_write_off_tour", {
             trigger: '.modal .o_field_widget[name="file"] input.o_input:value("defaulted_accounts.csv")',
         },
         {
+            content: "Choose the reason of the batch",
+            trigger: '.modal .o_field_widget[name="reason_id"] input',
+            run: "edit Uncollectible",
+        },
+        {
+            content: "Uncollectible",
+            trigger: '.o-autocomplete--dropdown-item:contains("Uncollectible")',
+            run: "click",
+        },
+        {
             content: "Preview it",
             trigger: '.modal button[name="action_preview"]',
             run: "click",
