@@ -79,7 +79,8 @@ def _preview(registry, context, names):
     content = ("Account ID;Customer\n" + "\n".join(f"{name};x" for name in names)).encode()
     with environment(registry, context) as env:
         wizard = env["recon.bulk.write.off.wizard"].create({
-            "file": base64.b64encode(content), "filename": "bench.csv"})
+            "file": base64.b64encode(content), "filename": "bench.csv",
+            "reason_id": env.ref("recon_addon.recon_reason_uncollectible").id})
         wizard.action_preview()
         return wizard.id, wizard.count_eligible
 

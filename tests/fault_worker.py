@@ -164,6 +164,7 @@ def prepare_write_off(env, count):
     data = "Account ID;Customer\n" + "".join(f"{inv.name};{defaulter.name}\n" for inv in invoices)
     wizard = env["recon.bulk.write.off.wizard"].create({
         "file": base64.b64encode(data.encode()), "filename": WRITE_OFF_FILE,
+        "reason_id": env.ref("recon_addon.recon_reason_uncollectible").id,
     })
     wizard.action_preview()
     env.cr.commit()

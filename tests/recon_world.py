@@ -38,6 +38,7 @@ class World:
             self.users[role] = admin.call("res.users", "create", {
                 "name": f"RPC {role} {self.tag}",
                 "login": f"rpc_{role}_{self.tag}",
+                "email": f"rpc_{role}_{self.tag}@example.com",
                 "password": PASSWORD,
                 "company_id": company,
                 "company_ids": [(6, 0, [company])],
@@ -45,6 +46,7 @@ class World:
             })
             self.clients[role] = login(f"rpc_{role}_{self.tag}", PASSWORD)
         self.customer_id = admin.call("res.partner", "create", {"name": f"RPC Customer {self.tag}"})
+        self.reason_id = self.ref("recon_addon.recon_reason_uncollectible")
         self.expense_account_id = admin.call("account.account", "search", [
             ("account_type", "=", "expense"), ("company_ids", "in", [self.company_id])], limit=1)[0]
         self.fund_type_id = admin.call("recon.fund.type", "create", {

@@ -122,7 +122,7 @@ def bulk_write_off(world, client, expected):
     invoice_id = world.invoice(50.0, days_ago=200)
     name = world.read("account.move", invoice_id, ["name"])["name"]
     create = lambda: client.call("recon.bulk.write.off.wizard", "create", {  # noqa: E731
-        "file": world.upload(name), "filename": "accounts.csv"})
+        "file": world.upload(name), "filename": "accounts.csv", "reason_id": world.reason_id})
     if expected == NO:
         _refused(create)
     else:
@@ -146,7 +146,7 @@ def bulk_write_off(world, client, expected):
 
 def single_write_off(world, client, expected):
     invoice_id = world.invoice(50.0, days_ago=200)
-    call = lambda: client.call("account.move", "action_write_off", [invoice_id])  # noqa: E731
+    call = lambda: client.call("account.move", "action_write_off", [invoice_id], reason="UNCOLL")  # noqa: E731
     if expected == YES:
         assert call() is True
         assert _residual(world, invoice_id) == 0.0

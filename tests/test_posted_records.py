@@ -31,7 +31,7 @@ def _transaction(world):
 
 def _write_off(world):
     invoice_id = world.invoice(50.0, days_ago=200)
-    world.admin.call("account.move", "action_write_off", [invoice_id])
+    world.admin.call("account.move", "action_write_off", [invoice_id], reason=world.reason_id)
     [write_off_id] = world.admin.call("recon.write.off", "search", [("invoice_id", "=", invoice_id)])
     return "recon.write.off", write_off_id, [
         {"amount": 1.0}, {"account_id": world.expense_account_id}, {"move_id": False}, {"state": "cancelled"}]

@@ -97,7 +97,7 @@ def answers(world):
     call("account.move", "action_record_deductions", [overdue])
     call("account.move", "action_open_recon_write_offs", [overdue])
     call("account.move", "action_open_recon_adjustments", [overdue])
-    call("account.move", "action_write_off", [overdue])
+    call("account.move", "action_write_off", [overdue], reason=w.reason_id)
     call("account.move", "action_run_below_threshold", [w.invoice(8.0)])
 
     # deduction transactions, deductions and their resolution wizard
@@ -143,7 +143,7 @@ def answers(world):
     # bulk write-off: one eligible account and one unknown
     name = w.read("account.move", w.invoice(70.0, days_ago=200), ["name"])["name"]
     bulk = call("recon.bulk.write.off.wizard", "create", {
-        "file": w.upload(name, f"NOPE-{w.tag}"), "filename": "accounts.csv"})
+        "file": w.upload(name, f"NOPE-{w.tag}"), "filename": "accounts.csv", "reason_id": w.reason_id})
     call("recon.bulk.write.off.wizard", "action_preview", [bulk])
     call("recon.bulk.write.off.wizard", "action_upload_again", [bulk])
     admin.call("recon.bulk.write.off.wizard", "write", [bulk], {
@@ -155,8 +155,36 @@ def answers(world):
     call("recon.write.off.batch", "action_download_failures", [batch])
     [write_off] = admin.call("recon.write.off", "search", [("invoice_id", "=", overdue)])
     call("recon.write.off", "action_open_move", [write_off])
-    empty_batch = call("recon.write.off.batch", "create", {"filename": f"empty-{w.tag}.csv"})
+    empty_batch = call("recon.write.off.batch", "create", {"filename": f"empty-{w.tag}.csv",
+                                                           "reason_id": w.reason_id})
     admin.call("recon.write.off.batch", "action_open_write_offs", [empty_batch])
+    # a write-off through the invoice's wizard, above the manager's limit: the
+    # administrator approves it, then the manager undoes it; a second one is rejected
+    admin.call("res.users", "write", [w.users["recon_manager"]], {"recon_write_off_limit": 1.0})
+    approver = Caller(w, admin)
+    for asked in (w.invoice(30.0, days_ago=200), w.invoice(20.0, days_ago=200)):
+        wizard = call("recon.write.off.wizard", "create", {"invoice_ids": [(6, 0, [asked])],
+                                                          "reason_id": w.reason_id})
+        call("recon.write.off.wizard", "action_confirm", [wizard])
+    [approved, rejected] = admin.call("recon.write.off", "search", [("state", "=", "to_approve"),
+                                                                   ("requested_by_id", "=", w.users["recon_manager"])],
+                                      order="amount desc", limit=2)
+    approver("recon.write.off", "action_approve", [approved])
+    reject = approver("recon.write.off", "action_reject", [rejected])
+    reject_wizard = approver("recon.reject.wizard", "create", {"reason": "Paid after all"}, context=reject["context"])
+    approver("recon.reject.wizard", "action_confirm", [reject_wizard])
+    undo = call("recon.write.off", "action_undo", [approved])
+    undo_wizard = call("recon.undo.wizard", "create", {"reason": "Wrong invoice"}, context=undo["context"])
+    call("recon.undo.wizard", "action_confirm", [undo_wizard])
+    [undo_id] = admin.call("recon.undo", "search", [("res_model", "=", "recon.write.off"), ("res_id", "=", approved)])
+    call("recon.undo", "action_open_record", [undo_id])
+    call("recon.undo", "action_open_reversals", [undo_id])
+    admin.call("res.users", "write", [w.users["recon_manager"]], {"recon_write_off_limit": 0.0})
+    call.answers.update({("recon.approval.mixin", method): answer
+                         for (_model, method), answer in approver.answers.items() if method.startswith("action_")
+                         and _model == "recon.write.off"})
+    call.answers.update({key: answer for key, answer in approver.answers.items() if key[0] == "recon.reject.wizard"})
+    call.answers[("recon.undoable.mixin", "action_undo")] = undo
 
     # rewards and owed balances
     payee, reward = w.payee(40.0)
