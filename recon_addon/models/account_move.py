@@ -158,6 +158,8 @@ class AccountMove(models.Model):
                 "UNCOLL - Uncollectible) in Accounting > Configuration > Write-off Reasons and pass it as "
                 "reason.", invoices=", ".join(self.mapped("display_name"))))
         eligibility = self._recon_write_off_eligibility()
+        waiting_ids = set(self.env["recon.write.off"].search([
+            ("invoice_id", "in", self.ids), ("state", "=", "to_approve")]).invoice_id.ids)
         labels = dict(self.env["recon.bulk.write.off.wizard.line"]._fields["reason"]._description_selection(self.env))
         vals_list = []
         for invoice in self:
@@ -165,6 +167,10 @@ class AccountMove(models.Model):
                 raise UserError(self.env._("%(invoice)s is not a posted customer invoice; only those can be "
                                            "written off.", invoice=invoice.display_name))
             refusal, days = eligibility[invoice.id]
+            if invoice.id in waiting_ids:
+                raise UserError(self.env._("%(invoice)s cannot be written off: its write-off waits for approval. "
+                                           "A manager approves or rejects it in Collections > Write-offs "
+                                           "(filter To Approve).", invoice=invoice.display_name))
             if refusal:
                 raise UserError(self.env._("%(invoice)s cannot be written off: %(reason)s.",
                                            invoice=invoice.display_name, reason=labels[refusal]))

@@ -66,7 +66,7 @@ class TestWriteOffApproval(ApprovalCommon):
         self.assertNotIn(self.low_approver, askees)
         self.assertIn("waits for approval", write_off.message_ids[0].body)
         # the invoice stays reserved: it cannot be written off a second time
-        with self.assertRaisesRegex(UserError, "cannot be written off"):
+        with self.assertRaisesRegex(UserError, "waits for approval"):
             invoice.with_user(self.approver).action_write_off(reason=self.reason)
         self.assertEqual(len(invoice.recon_write_off_ids), 1)
         self._assert_open(invoice, [150.0])
@@ -110,7 +110,7 @@ class TestWriteOffApproval(ApprovalCommon):
             write_off.with_user(self.approver).action_approve()
         # free again: written off by a manager whose limit covers it
         invoice.with_user(self.approver).action_write_off(reason=self.reason)
-        self.assertEqual(invoice.recon_write_off_ids.mapped("state"), ["posted", "rejected"])
+        self.assertEqual(sorted(invoice.recon_write_off_ids.mapped("state")), ["posted", "rejected"])
         self.assertEqual(invoice.amount_residual, 0.0)
         self.assertAlmostEqual(self._account_balance(self.bad_debt), 150.0)
 
