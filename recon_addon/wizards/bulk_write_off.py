@@ -185,7 +185,7 @@ class ReconBulkWriteOffWizard(models.TransientModel):
             "invoice_id": line.invoice_id.id,
             "company_id": self.company_id.id,
             "account_id": self._get_line_account(line).id,
-            "reason_id": (line.write_off_reason_id or self.reason_id).id,
+            "reason_id": self._get_line_reason(line).id,
             "origin": "bulk",
             "batch_id": batch.id,
             "date": self.date,
@@ -198,12 +198,16 @@ class ReconBulkWriteOffWizard(models.TransientModel):
             batch._run_continue(limit=batch._run_chunk_size)
         return batch._action_notify()
 
+    def _get_line_reason(self, line):
+        """The row's own reason (its Reason cell), else the batch's."""
+        return line.write_off_reason_id if line.reason_code else self.reason_id
+
     def _get_line_account(self, line):
         """The account a row's write-off debits: the account of the row's own
         reason when it has one; else the batch reason's account, unless
         another account than the company's bad-debt account was chosen;
         else the chosen account."""
-        reason = line.write_off_reason_id or self.reason_id
+        reason = self._get_line_reason(line)
         if reason.account_id and (line.reason_code or not self.account_id
                                   or self.account_id == self.company_id.recon_bad_debt_account_id):
             return reason.account_id
