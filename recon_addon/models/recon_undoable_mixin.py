@@ -63,7 +63,7 @@ class ReconUndoableMixin(models.AbstractModel):
     # Actions
     # ------------------------------------------------------------------
     def _undo_check_access(self):
-        if not self.env.user.has_group(MANAGER_GROUP):
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(self.env._("Only a Reconciliation Manager can undo %(record)s.",
                                          record=self[:1].display_name))
 
