@@ -162,10 +162,12 @@ class ReconUndo(models.Model):
     def _default_skip_reasons(self, items, moves_by_item):
         """Items whose entries are gone, reversed already, or whose settled
         items were reconciled with other entries since."""
+        requires_entry = self._target()._undo_requires_entry()
         for item in items:
             moves = moves_by_item.get(item, self.env["account.move"])
             if not moves:
-                yield item, self.env._("No posted entry to reverse.")
+                if requires_entry:
+                    yield item, self.env._("No posted entry to reverse.")
             elif moves.filtered(lambda move: move.state != "posted"):
                 yield item, self.env._("Its entry is no longer posted.")
             elif moves.reversal_move_ids.filtered(lambda move: move.state == "posted"):
