@@ -52,6 +52,13 @@ class ReconRewardClearing(models.Model):
         "forgiveness entry is reversed.",
     )
 
+    @api.depends("partner_id", "date")
+    def _compute_display_name(self):
+        for clearing in self:
+            clearing.display_name = self.env._(
+                "Clearing of %(payee)s (%(date)s)", payee=clearing.partner_id.display_name or "",
+                date=fields.Date.to_string(clearing.date) or "")
+
     def _recon_locked_hint(self):
         return self.env._("A clearing is the record of what was forgiven and stays as it is.")
 
