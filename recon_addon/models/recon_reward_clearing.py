@@ -297,10 +297,10 @@ class ReconRewardClearing(models.Model):
                     "reward instead.", reward=changed[0].display_name, state=changed[0]._state_label(),
                     recoverable=self.env._(", recoverable") if changed[0].recoverable else "")
                 continue
-            own_moves = clearing.move_id | rewards.move_id
             items_lines = rewards.move_id.line_ids.filtered(
                 lambda line: line.account_id == clearing.company_id.recon_advance_account_id)
             partials = items_lines.matched_debit_ids | items_lines.matched_credit_ids
+            own_moves = clearing.move_id | rewards.move_id | partials.exchange_move_id
             others = (partials.debit_move_id | partials.credit_move_id).move_id - own_moves
             if others:
                 skips[clearing] = self.env._(

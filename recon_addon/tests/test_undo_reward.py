@@ -153,6 +153,23 @@ class TestUndoRewardClearing(RewardClearingControlsCommon):
         with self.assertRaisesRegex(UserError, "undone already"):
             clearing.with_user(self.manager).action_undo()
 
+    def test_undo_of_a_foreign_currency_advance_restores_it_at_its_own_rate(self):
+        eur = self.setup_other_currency("EUR", rates=[("2024-01-01", 2.0), ("2024-06-01", 4.0)])
+        draw = self._reward(400.0, partner=self.rep_b, currency=eur, date="2024-02-01")
+        item = draw.move_id.line_ids.filtered(lambda line: line.account_id == self.advance)
+        clearing = self._clear(partner=self.rep_b)
+        self.assertRecordValues(item, [{"reconciled": True, "amount_residual": 0.0}])
+
+        undo = self._undo(clearing)
+
+        self.assertRecordValues(undo, [{"count_undone": 1, "count_skipped": 0}])
+        self.assertRecordValues(item, [{"reconciled": False, "amount_residual": 200.0,
+                                        "amount_residual_currency": 400.0}])
+        self.assertAlmostEqual(self._balance(self.rep_b), 200.0)
+        self.assertAlmostEqual(self._account_balance(self.advance, self.rep_b), 200.0)
+        self.assertAlmostEqual(self._account_balance(self.forgiven, self.rep_b), 0.0)
+        self.assertTrue(draw.recoverable)
+
     def test_balance_can_be_cleared_again_after_an_undo(self):
         first = self._clear()
         self._undo(first)
