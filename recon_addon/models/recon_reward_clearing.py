@@ -318,10 +318,10 @@ class ReconRewardClearing(models.Model):
             if not clearing.forgiven_reward_ids:
                 clearing._recon_write({"forgiven_reward_ids": [fields.Command.set(rewards.ids)]})
             rewards._mark_uncleared()
-            for reward in rewards:
-                reward._message_log(body=Markup("<p>%s</p>") % self.env._(
-                    "Recoverable again: the clearing of %(date)s was undone by %(user)s (%(reason)s).",
-                    date=fields.Date.to_string(clearing.date), user=undo.user_id.name, reason=undo.reason))
+            body = Markup("<p>%s</p>") % self.env._(
+                "Recoverable again: the clearing of %(date)s was undone by %(user)s (%(reason)s).",
+                date=fields.Date.to_string(clearing.date), user=undo.user_id.name, reason=undo.reason)
+            rewards._message_log_batch(bodies={reward.id: body for reward in rewards})
         items._recon_write({"state": "undone", "undo_id": undo.id})
 
     def _undo_done(self, undo):
