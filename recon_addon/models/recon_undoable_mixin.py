@@ -45,6 +45,13 @@ class ReconUndoableMixin(models.AbstractModel):
         reversed now)."""
         raise NotImplementedError
 
+    def _undo_requires_entry(self):
+        """Whether an item without a posted entry is skipped ("No posted
+        entry to reverse"). False: such an item is only put back
+        (:meth:`_undo_restore`), e.g. a clearing made while the company did
+        not post rewards."""
+        return True
+
     def _undo_check(self):
         """Raise a UserError naming the record when it cannot be undone now
         (still posting, waiting for approval …)."""
