@@ -98,6 +98,18 @@ PAGES = [
          steps=(("click", ".o_list_view .o_data_row .o_list_record_selector input"),
                 ("click", "button[name=action_clear_recoverable_balance]")),
          wait=f"{MODAL} .o_field_widget[name=line_ids] .o_data_row"),
+    # Controls: undo, reasons, approval limits
+    Page("undo_wizard", "recon_addon.recon_write_off_action",
+         steps=(("click", ".o_list_view .o_data_row:not(.text-muted) .o_data_cell"),
+                ("click", ".o_form_view button[name=action_undo]")),
+         wait=f"{MODAL} .o_field_widget[name=reason]"),
+    Page("undo", "recon_addon.recon_undo_action",
+         steps=(("click", ".o_list_view .o_data_row .o_data_cell"),),
+         wait=".o_form_view .o_field_widget[name=reason]"),
+    Page("write_off_reasons", "recon_addon.recon_write_off_reason_action", wait=".o_list_view .o_data_row"),
+    Page("approval_limits", "base.action_res_users", record="base.user_admin",
+         steps=(("click", ".o_form_view .o_notebook a[name=recon_approval]"),),
+         wait=".o_form_view .o_field_widget[name=recon_write_off_limit]"),
 ]
 
 # Nothing that moves or blinks: no caret, no transitions, no scrollbars.

@@ -161,6 +161,8 @@ def clear_balance(world, client, expected):
     if expected == YES:
         action = call()
         assert action["res_model"] == "recon.reward.clear.wizard"
+        client.call("recon.reward.clear.wizard", "write", [action["res_id"]],
+                    {"reason_id": world.ref("recon_addon.recon_reason_uncollectible")})
         done = client.call("recon.reward.clear.wizard", "action_confirm", [action["res_id"]])
         assert done["params"]["type"] == "success"
     elif expected == NOTHING_THERE:

@@ -60,6 +60,8 @@ def _adjustment(world):
 def _clearing(world):
     partner_id, reward_id = world.payee(25.0)
     action = world.admin.call("res.partner", "action_clear_recoverable_balance", [partner_id])
+    world.admin.call("recon.reward.clear.wizard", "write", [action["res_id"]],
+                     {"reason_id": world.ref("recon_addon.recon_reason_uncollectible")})
     world.admin.call("recon.reward.clear.wizard", "action_confirm", [action["res_id"]])
     clearing_id = world.read("recon.reward", reward_id, ["clearing_id"])["clearing_id"]
     return "recon.reward.clearing", clearing_id, [{"amount": 1.0}, {"move_id": False}, {"date": "2020-01-01"}]

@@ -201,6 +201,8 @@ def answers(world):
     call("recon.reward.balance", "action_view_rewards", [balance])
     call("recon.reward.balance", "action_clear_recoverable_balance", [balance])
     clear = call("res.partner", "action_clear_recoverable_balance", [payee])
+    call.client.call("recon.reward.clear.wizard", "write", [clear["res_id"]],
+                     {"reason_id": w.ref("recon_addon.recon_reason_uncollectible")})
     call("recon.reward.clear.wizard", "action_confirm", [clear["res_id"]])
     return call.answers
 

@@ -61,6 +61,25 @@ class AccountMove(models.Model):
             to_mark.write({"collection_status_id": status.id})
         return posted
 
+    def _reconcile_reversed_moves(self, reverse_moves, move_reverse_cancel):
+        """Core reconciles each reversal with its move when posting it, one
+        ``reconcile()`` (one reconciliation plan) per move and account. When
+        the ledger spine posts many reversals at once
+        (``recon_reconcile_reversals_in_one_plan`` in the context), the same
+        groups of items are reconciled in one plan: the same partials and
+        full reconciles, made in one pass. Any other posting is core's."""
+        if not self.env.context.get("recon_reconcile_reversals_in_one_plan"):
+            return super()._reconcile_reversed_moves(reverse_moves, move_reverse_cancel)
+        plan = []
+        for move, reverse_move in zip(self, reverse_moves):
+            groups = (move.line_ids + reverse_move.line_ids).filtered(lambda line: not line.reconciled) \
+                .grouped(lambda line: (line.account_id, line.currency_id))
+            plan += [lines for (account, _currency), lines in groups.items()
+                     if account.reconcile or account.account_type in ("asset_cash", "liability_credit_card")]
+        if plan:
+            self.env["account.move.line"].with_context(move_reverse_cancel=move_reverse_cancel)._reconcile_plan(plan)
+        return reverse_moves
+
     # ------------------------------------------------------------------
     # Write-off of defaulted accounts
     # ------------------------------------------------------------------

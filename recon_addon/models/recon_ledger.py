@@ -25,7 +25,7 @@ from dataclasses import dataclass, field as dc_field
 from datetime import date as date_type
 from typing import Any, NamedTuple
 
-from odoo import fields, models
+from odoo import Command, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 
@@ -549,8 +549,7 @@ class ReconLedger(models.AbstractModel):
             created.update(zip(new, Move.create([self._prepare_move_vals(entries[i]) for i in new])))
         if reversals:
             originals = Move.browse([entries[i].move.id for i in reversals])
-            # _reverse_moves sets the type and reversed_entry_id
-            created.update(zip(reversals, originals._reverse_moves([{
+            created.update(zip(reversals, self._reverse_moves(originals, [{
                 "date": entries[i].date or fields.Date.context_today(self),
                 "journal_id": (entries[i].journal or entries[i].company.recon_journal_id).id,
                 "ref": entries[i].ref or entries[i].label,
@@ -560,10 +559,43 @@ class ReconLedger(models.AbstractModel):
         moves = Move.browse([created[i].id for i in range(len(entries))])
         tracked = Move._track_get_fields() if audit_trail else ()
         before = {move.id: {fname: move[fname] for fname in tracked} for move in moves}
-        moves._post(soft=False)
+        # reversals are reconciled with their moves as core does, in one plan
+        moves.with_context(recon_reconcile_reversals_in_one_plan=True)._post(soft=False)
         if audit_trail:
             self._log_tracked_changes(moves, before)
         return moves
+
+    def _reverse_moves(self, originals, default_values_list):
+        """The draft reversals of ``originals``, as Odoo's
+        ``account.move._reverse_moves`` (without ``cancel``) makes them: each
+        a copy of its move with ``default_values_list[i]``, the reverse type,
+        ``reversed_entry_id`` and the move's partner, its items' balances
+        negated, and the "reversed from" note in its chatter. Core copies one
+        move per ``create()``; the journal entries the spine posts (type
+        ``entry``) are copied here in one ``create()`` with the same values;
+        any other move goes through core's method. Posting reconciles each
+        reversal with its move (core's ``_post``), in one plan (see
+        ``account.move._reconcile_reversed_moves``)."""
+        entries = originals.filtered(lambda move: move.move_type == "entry")
+        if entries != originals:
+            return originals._reverse_moves(default_values_list)
+        Move = originals.with_context(include_business_fields=True)
+        vals_list = []
+        for move, default_values in zip(Move, default_values_list):
+            vals_list += move.copy_data(dict(default_values, move_type="entry", reversed_entry_id=move.id,
+                                             partner_id=move.partner_id.id))
+        for vals in vals_list:
+            # core writes these negated after the copy; they are created negated here
+            for command in vals["line_ids"]:
+                if command[0] == Command.CREATE:
+                    command[2].update(balance=-command[2]["balance"],
+                                      amount_currency=-command[2]["amount_currency"])
+        reversals = Move.browse().create(vals_list)
+        reversals._message_log_batch(bodies={
+            reversal.id: self.env._("This entry has been reversed from %s", move._get_html_link())
+            for move, reversal in zip(originals, reversals)
+        })
+        return reversals.with_env(originals.env)
 
     def _log_tracked_changes(self, moves, before):
         """Log, on each of ``moves``, the changes of its tracked fields since

@@ -163,6 +163,11 @@ class ReconReward(models.Model):
         only way a confirmed reward's recoverable flag changes (tracked)."""
         return self._write_status({"recoverable": False, "clearing_id": clearing.id})
 
+    def _mark_uncleared(self):
+        """Make these rewards recoverable again: their clearing was undone
+        (tracked; the clearing keeps them in its forgiven rewards)."""
+        return self._write_status({"recoverable": True, "clearing_id": False})
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
         if posted := self.filtered(lambda r: r.move_id):

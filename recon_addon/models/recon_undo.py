@@ -162,10 +162,18 @@ class ReconUndo(models.Model):
     def _default_skip_reasons(self, items, moves_by_item):
         """Items whose entries are gone, reversed already, or whose settled
         items were reconciled with other entries since."""
+        requires_entry = self._target()._undo_requires_entry()
+        moves = self.env["account.move"].union(*moves_by_item.values()) if moves_by_item else None
+        if moves:  # read what the checks below need for all items at once
+            partials = moves.line_ids.matched_debit_ids | moves.line_ids.matched_credit_ids
+            counterparts = partials.debit_move_id | partials.credit_move_id
+            (counterparts.matched_debit_ids | counterparts.matched_credit_ids).mapped("debit_move_id.move_id.name")
+            moves.reversal_move_ids.mapped("state")
         for item in items:
             moves = moves_by_item.get(item, self.env["account.move"])
             if not moves:
-                yield item, self.env._("No posted entry to reverse.")
+                if requires_entry:
+                    yield item, self.env._("No posted entry to reverse.")
             elif moves.filtered(lambda move: move.state != "posted"):
                 yield item, self.env._("Its entry is no longer posted.")
             elif moves.reversal_move_ids.filtered(lambda move: move.state == "posted"):

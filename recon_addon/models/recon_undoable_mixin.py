@@ -45,6 +45,13 @@ class ReconUndoableMixin(models.AbstractModel):
         reversed now)."""
         raise NotImplementedError
 
+    def _undo_requires_entry(self):
+        """Whether an item without a posted entry is skipped ("No posted
+        entry to reverse"). False: such an item is only put back
+        (:meth:`_undo_restore`), e.g. a clearing made while the company did
+        not post rewards."""
+        return True
+
     def _undo_check(self):
         """Raise a UserError naming the record when it cannot be undone now
         (still posting, waiting for approval …)."""
@@ -63,7 +70,7 @@ class ReconUndoableMixin(models.AbstractModel):
     # Actions
     # ------------------------------------------------------------------
     def _undo_check_access(self):
-        if not self.env.user.has_group(MANAGER_GROUP):
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(self.env._("Only a Reconciliation Manager can undo %(record)s.",
                                          record=self[:1].display_name))
 

@@ -26,6 +26,7 @@ from . import test_audit_trail
 from . import test_services_doctests
 from . import test_translations
 from . import test_undo
+from . import test_undo_reward
 from . import test_write_off_reasons
 from . import test_approval_write_off
 from . import test_tour_write_off_undo

@@ -23,6 +23,7 @@ class RewardCommon(ReconCommon):
             cls.env, login="recon_clerk", name="Reconciliation Clerk",
             groups="base.group_user,recon_addon.recon_addon_group_user", company_id=cls.company.id,
         )
+        cls.reason = cls.env.ref("recon_addon.recon_reason_uncollectible")
 
     @classmethod
     def _reward(cls, amount, partner=None, date="2024-02-01", recoverable=True, currency=None,
@@ -45,3 +46,9 @@ class RewardCommon(ReconCommon):
         partner = (partner or self.rep).with_company(company or self.company)
         partner.invalidate_recordset(["recoverable_balance"])
         return partner.recoverable_balance
+
+    def _clear_wizard(self, action, reason=None):
+        """The clear confirmation opened by ``action``, its reason chosen."""
+        wizard = self.env["recon.reward.clear.wizard"].browse(action["res_id"])
+        wizard.reason_id = reason or self.reason
+        return wizard

@@ -180,7 +180,8 @@ class TestAccess(AccessCommon):
         payee = self.env["res.partner"].create({"name": "Field Rep"})
         reward = self.env["recon.reward"].create({"name": "Draw", "partner_id": payee.id, "amount": 40.0})
         reward.action_confirm()
-        self.env["recon.reward.clearing"].with_user(self.manager)._clear_balances(payee)
+        self.env["recon.reward.clearing"].with_user(self.manager)._clear_balances(
+            payee, self.env.ref("recon_addon.recon_reason_uncollectible"))
         clearing = reward.clearing_id
         self.assertRecordValues(clearing, [{"amount": 40.0, "partner_id": payee.id}])
         for vals in ({"amount": 1.0}, {"move_id": False}, {"partner_id": self.customer.id}, {"date": "2024-01-01"}):

@@ -283,7 +283,7 @@ class TestRewardAuditTrail(AuditTrailCase, RewardCommon):
         self.assertInAuditTrail(draw.move_id + reversed_draw.move_id + reversed_draw.reversal_move_id)
 
         action = self.rep.action_clear_recoverable_balance()
-        self.env["recon.reward.clear.wizard"].browse(action["res_id"]).action_confirm()
+        self._clear_wizard(action).action_confirm()
         self.assertTrue(draw.clearing_id.move_id)
         self.assertInAuditTrail(draw.clearing_id.move_id)
 

@@ -18,14 +18,14 @@ class TestClearRecoverableBalance(RewardCommon):
         """Clear as a manager does: open the confirmation, confirm it."""
         action = (partners or self.rep).action_clear_recoverable_balance()
         self.assertEqual(action["res_model"], "recon.reward.clear.wizard")
-        wizard = self.env["recon.reward.clear.wizard"].browse(action["res_id"])
+        wizard = self._clear_wizard(action)
         done = wizard.action_confirm()
         self.assertEqual(done["params"]["type"], "success")
         return wizard
 
     def test_confirmation_shows_the_amount(self):
         action = self.rep.action_clear_recoverable_balance()
-        wizard = self.env["recon.reward.clear.wizard"].browse(action["res_id"])
+        wizard = self._clear_wizard(action)
         self.assertRecordValues(wizard.line_ids, [
             {"partner_id": self.rep.id, "company_id": self.company.id, "balance": 1200.0},
         ])
@@ -62,7 +62,7 @@ class TestClearRecoverableBalance(RewardCommon):
 
     def test_clear_notes_who_cleared_how_much_on_the_payee(self):
         action = self.rep.action_clear_recoverable_balance()
-        done = self.env["recon.reward.clear.wizard"].browse(action["res_id"]).action_confirm()
+        done = self._clear_wizard(action).action_confirm()
         self.assertEqual(done["params"]["message"], "The owed balance of Northern Rep was forgiven.")
         body = self.rep.message_ids[:1].body
         self.assertIn(f"cleared by {self.env.user.name}", body)
@@ -80,7 +80,7 @@ class TestClearRecoverableBalance(RewardCommon):
     def test_clearing_again_finds_nothing_to_clear(self):
         self._clear()
         self.assertEqual(self.rep.action_clear_recoverable_balance()["tag"], "display_notification")
-        self.assertFalse(self.rep.env["recon.reward.clearing"]._clear_balances(self.rep))
+        self.assertFalse(self.rep.env["recon.reward.clearing"]._clear_balances(self.rep, self.reason))
         self.assertEqual(len(self.env["recon.reward.clearing"].search([("partner_id", "=", self.rep.id)])), 1)
 
     def test_user_without_the_manager_group_cannot_clear(self):
@@ -88,7 +88,7 @@ class TestClearRecoverableBalance(RewardCommon):
         with self.assertRaisesRegex(AccessError, "Only a Reconciliation Manager"):
             rep.action_clear_recoverable_balance()
         with self.assertRaisesRegex(AccessError, "Only a Reconciliation Manager"):
-            rep.env["recon.reward.clearing"]._clear_balances(rep)
+            rep.env["recon.reward.clearing"]._clear_balances(rep, self.reason)
         with self.assertRaises(AccessError):
             self.env["recon.reward.clear.wizard"].with_user(self.recon_user).create({})
         self.assertEqual(self._balance(), 1200.0)
@@ -97,7 +97,7 @@ class TestClearRecoverableBalance(RewardCommon):
         self._reward(80.0, partner=self.rep_b)
         balances = self.env["recon.reward.balance"].search([("partner_id", "in", (self.rep | self.rep_b).ids)])
         action = balances.action_clear_recoverable_balance()
-        wizard = self.env["recon.reward.clear.wizard"].browse(action["res_id"])
+        wizard = self._clear_wizard(action)
         self.assertEqual(sorted(wizard.line_ids.mapped("balance")), [80.0, 1200.0])
         self.assertIn("2 owed balances, $\xa01,280.00 in total", wizard.summary)
         wizard.action_confirm()
@@ -110,14 +110,14 @@ class TestClearRecoverableBalance(RewardCommon):
 
     def test_payees_without_a_balance_are_listed_as_skipped(self):
         action = (self.rep | self.rep_b).action_clear_recoverable_balance()
-        wizard = self.env["recon.reward.clear.wizard"].browse(action["res_id"])
+        wizard = self._clear_wizard(action)
         self.assertEqual(wizard.line_ids.partner_id, self.rep)
         self.assertEqual(wizard.skipped_partner_ids, self.rep_b)
 
     def test_confirmation_is_refused_when_the_balance_changed_meanwhile(self):
         action = self.rep.action_clear_recoverable_balance()
         self._reward(-200.0)
-        wizard = self.env["recon.reward.clear.wizard"].browse(action["res_id"])
+        wizard = self._clear_wizard(action)
         with self.assertRaisesRegex(UserError, "Northern Rep changed since"):
             wizard.action_confirm()
         self.assertEqual(self._balance(), 1000.0)
@@ -128,13 +128,13 @@ class TestClearRecoverableBalance(RewardCommon):
             self.draws[0].action_reverse()
         self.company.recon_post_rewards = False
         unposted = self._reward(40.0)
-        self.rep.env["recon.reward.clearing"]._clear_balances(self.rep)
+        self.rep.env["recon.reward.clearing"]._clear_balances(self.rep, self.reason)
         with self.assertRaisesRegex(UserError, "cannot be deleted"):
             unposted.unlink()
 
     def test_clear_without_posting_flips_the_flags_without_an_entry(self):
         self.company.recon_post_rewards = False
-        clearing = self.rep.env["recon.reward.clearing"]._clear_balances(self.rep)
+        clearing = self.rep.env["recon.reward.clearing"]._clear_balances(self.rep, self.reason)
         self.assertRecordValues(clearing, [{"amount": 1200.0, "move_id": False}])
         self.assertEqual(self.rewards.mapped("recoverable"), [False, False, False])
         self.assertAlmostEqual(self._account_balance(self.advance, self.rep), 1200.0, msg="ledger untouched")
@@ -143,7 +143,7 @@ class TestClearRecoverableBalance(RewardCommon):
         self.company.recon_post_rewards = False
         self._reward(250.0)  # confirmed while posting was off: no advance item
         self.company.recon_post_rewards = True
-        clearing = self.rep.env["recon.reward.clearing"]._clear_balances(self.rep)
+        clearing = self.rep.env["recon.reward.clearing"]._clear_balances(self.rep, self.reason)
         self.assertEqual(clearing.amount, 1450.0)
         self.assertRecordValues(clearing.move_id.line_ids.sorted("balance"), [
             {"account_id": self.advance.id, "balance": -1200.0, "reconciled": True},
@@ -154,7 +154,7 @@ class TestClearRecoverableBalance(RewardCommon):
     def test_forgiveness_of_a_foreign_currency_advance(self):
         eur = self.setup_other_currency("EUR", rates=[("2024-01-01", 2.0), ("2024-06-01", 4.0)])
         draw = self._reward(400.0, partner=self.rep_b, currency=eur, date="2024-02-01")
-        clearing = self.rep_b.env["recon.reward.clearing"]._clear_balances(self.rep_b)
+        clearing = self.rep_b.env["recon.reward.clearing"]._clear_balances(self.rep_b, self.reason)
         self.assertEqual(clearing.amount, 200.0)
         self.assertRecordValues(clearing.move_id.line_ids.sorted("balance"), [
             {"account_id": self.advance.id, "currency_id": self.company.currency_id.id, "balance": -200.0,
@@ -169,7 +169,7 @@ class TestClearRecoverableBalance(RewardCommon):
     def test_clearing_happens_in_the_current_company_only(self):
         company_b = self.setup_other_company(name="Rewards B")["company"]
         self._reward(700.0, company=company_b)
-        self.rep.env["recon.reward.clearing"]._clear_balances(self.rep)
+        self.rep.env["recon.reward.clearing"]._clear_balances(self.rep, self.reason)
         self.assertEqual(self._balance(), 0.0)
         self.assertEqual(self._balance(company=company_b), 700.0)
 
@@ -182,7 +182,7 @@ class TestClearRecoverableBalance(RewardCommon):
         ).search([("partner_id", "=", self.rep.id)])
         self.assertEqual(len(balances), 2)
         action = balances.action_clear_recoverable_balance()
-        self.env["recon.reward.clear.wizard"].browse(action["res_id"]).action_confirm()
+        self._clear_wizard(action).action_confirm()
         clearings = self.env["recon.reward.clearing"].with_context(
             allowed_company_ids=(self.company | company_b).ids,
         ).search([("partner_id", "=", self.rep.id)])

@@ -7,6 +7,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.recon_addon.models.recon_ledger import Reversal
+
 from .common_write_off import WriteOffCommon
 
 
@@ -129,3 +131,33 @@ class TestUndoWriteOff(WriteOffCommon):
         for write_off in batch.write_off_ids:
             self.assertEqual(len(write_off.move_id.reversal_move_ids), 1)
         self.assertIn("Wrong file", batch.message_ids[0].body)
+
+    def test_batched_reversal_is_odoo_reversal(self):
+        """The spine reverses many entries in one create and one
+        reconciliation plan; each reversal is what Odoo's own reversal
+        (``_reverse_moves`` then posting) makes of the same entry."""
+        first, second = (self._overdue_invoice(75.0, days_overdue=200) for _i in range(2))
+        (first | second).action_write_off()
+        ours_move, core_move = first.recon_write_off_ids.move_id, second.recon_write_off_ids.move_id
+        for move in (ours_move, core_move):
+            move.line_ids.filtered(lambda l: l.account_id == self.receivable).remove_move_reconcile()
+        result = self.env["recon.ledger"]._book([Reversal(source=first.recon_write_off_ids, move=ours_move)])
+        ours = result.moves[0]
+        core = core_move._reverse_moves([{"journal_id": core_move.journal_id.id}])
+        core._post(soft=False)
+
+        def shape(move, original):
+            self.assertEqual(sorted(move.line_ids.mapped("name")), sorted(original.line_ids.mapped("name")))
+            self.assertEqual(move.line_ids.partner_id, original.line_ids.partner_id)
+            return [(line.account_id, line.balance, line.amount_currency, line.reconciled)
+                    for line in move.line_ids.sorted("balance")]
+
+        self.assertEqual(shape(ours, ours_move), shape(core, core_move))
+        for reversal, original in ((ours, ours_move), (core, core_move)):
+            self.assertRecordValues(reversal, [{"move_type": "entry", "state": "posted",
+                                                "reversed_entry_id": original.id,
+                                                "partner_id": original.partner_id.id}])
+            self.assertTrue(all(line.reconciled for line in (original | reversal).line_ids
+                                if line.account_id.reconcile))
+            self.assertIn("This entry has been reversed from", reversal.message_ids.mapped("body")[-1])
+        self.assertEqual(ours_move.payment_state, core_move.payment_state)

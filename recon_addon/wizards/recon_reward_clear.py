@@ -16,6 +16,11 @@ class ReconRewardClearWizard(models.TransientModel):
     skipped_partner_ids = fields.Many2many("res.partner", string="Nothing to Clear", readonly=True,
                                            help="Selected payees without an owed balance; they are left alone.")
     summary = fields.Char(compute="_compute_summary")
+    reason_id = fields.Many2one(
+        "recon.write.off.reason", string="Reason",
+        domain="['|', ('company_id', '=', False), ('company_id', 'in', company_ids)]",
+        help="Why the balances are forgiven: stored on each clearing and shown on its forgiveness entry.")
+    company_ids = fields.Many2many("res.company", compute="_compute_company_ids")
 
     @api.depends("line_ids")
     def _compute_summary(self):
@@ -33,6 +38,11 @@ class ReconRewardClearWizard(models.TransientModel):
                     "%(count)s owed balances, %(total)s in total, will be forgiven.",
                     count=len(wizard.line_ids), total=total,
                 )
+
+    @api.depends("line_ids")
+    def _compute_company_ids(self):
+        for wizard in self:
+            wizard.company_ids = wizard.line_ids.company_id
 
     @api.model
     def _action_open(self, pairs):
@@ -70,8 +80,15 @@ class ReconRewardClearWizard(models.TransientModel):
     def action_confirm(self):
         """Clear the balances, each payee in its company."""
         self.ensure_one()
+        self.env["recon.reward.clearing"]._check_clear_access()
+        self.env["recon.reward.clearing"]._check_reason(self.reason_id)
         by_company = self.line_ids.grouped("company_id")
         for company, lines in by_company.items():
+            if self.reason_id.company_id and self.reason_id.company_id != company:
+                raise UserError(self.env._(
+                    "Reason %(reason)s belongs to %(other)s and cannot clear balances in %(company)s: choose a "
+                    "reason of that company or one shared by all companies.", reason=self.reason_id.display_name,
+                    other=self.reason_id.company_id.name, company=company.name))
             balances = lines.partner_id._recon_get_balances(company)
             changed = lines.filtered(
                 lambda l: company.currency_id.compare_amounts(balances.get(l.partner_id.id, 0.0), l.balance)
@@ -84,7 +101,17 @@ class ReconRewardClearWizard(models.TransientModel):
                 ))
         clearings = self.env["recon.reward.clearing"]
         for company, lines in by_company.items():
-            clearings |= self.env["recon.reward.clearing"].with_company(company)._clear_balances(lines.partner_id)
+            clearings |= self.env["recon.reward.clearing"].with_company(company)._clear_balances(
+                lines.partner_id, self.reason_id)
+        waiting = clearings.filtered(lambda clearing: clearing.state == "to_approve")
+        cleared = clearings - waiting
+        if waiting:
+            message = self.env._(
+                "%(count)s owed balances (%(payees)s) are above your clearing limit and wait for a manager's "
+                "approval; %(cleared)s cleared.", count=len(waiting),
+                payees=", ".join(waiting.partner_id.mapped("display_name")), cleared=len(cleared))
+            return self._notification("warning", self.env._("Waiting for approval"), message,
+                                      next={"type": "ir.actions.act_window_close"})
         message = (
             self.env._("The owed balance of %(payee)s was forgiven.", payee=clearings.partner_id.display_name)
             if len(clearings) == 1

@@ -56,6 +56,16 @@ registry.category("web_tour.tours").add("recon_rewards_tour", {
             trigger: '.modal .o_data_row:has(td[name="partner_id"]:contains("Northern Rep")) td[name="balance"]:contains("1,200.00")',
         },
         {
+            content: "Choose the reason",
+            trigger: '.modal .o_field_widget[name="reason_id"] input',
+            run: "edit Uncollectible",
+        },
+        {
+            content: "Uncollectible",
+            trigger: '.o-autocomplete--dropdown-item:contains("Uncollectible")',
+            run: "click",
+        },
+        {
             content: "Confirm",
             trigger: '.modal button[name="action_confirm"]',
             run: "click",
