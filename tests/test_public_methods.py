@@ -173,12 +173,22 @@ def answers(world):
     reject = approver("recon.write.off", "action_reject", [rejected])
     reject_wizard = approver("recon.reject.wizard", "create", {"reason": "Paid after all"}, context=reject["context"])
     approver("recon.reject.wizard", "action_confirm", [reject_wizard])
+    # the customer paid after all: the write-off is unreconciled and the
+    # payment reconciled by hand, so the undo skips it and lists it
+    [written_off] = admin.call("recon.write.off", "read", [approved], ["invoice_id", "move_id"])
+    lines = admin.call("account.move.line", "search", [("move_id", "=", written_off["move_id"][0]),
+                                                       ("account_id.account_type", "=", "asset_receivable")])
+    w.json_admin.call_kw("account.move.line", "remove_move_reconcile", [lines])
+    pay_context = {"active_model": "account.move", "active_ids": [written_off["invoice_id"][0]]}
+    register = w.json_admin.call_kw("account.payment.register", "create", [{}], {"context": pay_context})
+    w.json_admin.call_kw("account.payment.register", "action_create_payments", [[register]], {"context": pay_context})
     undo = call("recon.write.off", "action_undo", [approved])
     undo_wizard = call("recon.undo.wizard", "create", {"reason": "Wrong invoice"}, context=undo["context"])
     call("recon.undo.wizard", "action_confirm", [undo_wizard])
     [undo_id] = admin.call("recon.undo", "search", [("res_model", "=", "recon.write.off"), ("res_id", "=", approved)])
     call("recon.undo", "action_open_record", [undo_id])
     call("recon.undo", "action_open_reversals", [undo_id])
+    call("recon.undo", "action_download_skipped", [undo_id])
     admin.call("res.users", "write", [w.users["recon_manager"]], {"recon_write_off_limit": 0.0})
     call.answers.update({("recon.approval.mixin", method): answer
                          for (_model, method), answer in approver.answers.items() if method.startswith("action_")
