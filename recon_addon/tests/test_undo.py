@@ -137,7 +137,7 @@ class TestUndoWriteOff(WriteOffCommon):
         reconciliation plan; each reversal is what Odoo's own reversal
         (``_reverse_moves`` then posting) makes of the same entry."""
         first, second = (self._overdue_invoice(75.0, days_overdue=200) for _i in range(2))
-        (first | second).action_write_off()
+        (first | second).action_write_off(reason=self.reason)
         ours_move, core_move = first.recon_write_off_ids.move_id, second.recon_write_off_ids.move_id
         for move in (ours_move, core_move):
             move.line_ids.filtered(lambda l: l.account_id == self.receivable).remove_move_reconcile()
