@@ -27,3 +27,4 @@ from . import test_services_doctests
 from . import test_translations
 from . import test_undo
 from . import test_undo_reward
+from . import test_undo_threshold
