@@ -144,6 +144,26 @@ class TestUndoThresholdRun(UndoThresholdCommon):
         self.assertAlmostEqual(self._account_balance(self.promo_account), 30.0)
         self.assertAlmostEqual(self._account_balance(self.write_off_account), 30.0)
 
+    def test_unique_index_ignores_only_undone_lines(self):
+        """The index is replaced on upgrade by a partial one on lines not undone."""
+        self.env.cr.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'recon_deduction_line'")
+        indexes = dict(self.env.cr.fetchall())
+        self.assertNotIn("recon_deduction_line_automated_unique", indexes)
+        self.assertIn("WHERE (automated AND (undone IS NOT TRUE))",
+                      indexes["recon_deduction_line_automated_open_unique"])
+
+    def test_deduction_open_again_can_be_voided(self):
+        transaction = self._transaction([40.0], breakout=True)
+        run = self._run(transaction)
+        self._undo(run)
+        deduction = transaction.deduction_ids
+        receivable_before = self._account_balance(self.receivable, self.customer)
+        deduction.action_void()
+        self.assertRecordValues(deduction, [{"state": "void", "open_amount": 0.0}])
+        self.assertTrue(deduction.receivable_line_id.reconciled)
+        self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), receivable_before)
+        self.assertEqual(len(deduction.line_ids), 1, "the undone resolution stays as history")
+
     def test_undo_is_refused_twice_and_to_a_clerk(self):
         transaction = self._transaction([40.0], breakout=True)
         run = self._run(transaction)
