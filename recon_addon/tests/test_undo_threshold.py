@@ -1,8 +1,9 @@
 import base64
+from unittest.mock import patch
 
 from psycopg2 import IntegrityError
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -143,6 +144,26 @@ class TestUndoThresholdRun(UndoThresholdCommon):
         self.assertEqual(len(kept.deduction_ids.line_ids.move_id.reversal_move_ids), 1)
         self.assertAlmostEqual(self._account_balance(self.promo_account), 30.0)
         self.assertAlmostEqual(self._account_balance(self.write_off_account), 30.0)
+
+    def test_undo_in_chunks_reverses_each_entry_once(self):
+        transactions = self.env["recon.deduction.transaction"]
+        for index in range(3):
+            transactions |= self._transaction([10.0 + index], ref=f"CHQ-{index}", breakout=True)
+        run = self._run(transactions)
+        moves = run.deduction_line_ids.move_id
+        self.assertEqual(len(moves), 3)
+        with patch.object(self.env.registry["recon.undo"], "_run_chunk_size", 1):
+            undo = self._undo(run)
+            self.assertRecordValues(undo, [{"state": "running", "count_undone": 1}])
+            for _round in range(3):
+                self.env["recon.undo"].with_user(SUPERUSER_ID)._cron_process_runs()
+        self.assertRecordValues(undo, [{"state": "done", "count_undone": 3, "total_count": 3}])
+        for move in moves:
+            self.assertEqual(len(move.reversal_move_ids), 1)
+        self.assertEqual(set(transactions.deduction_ids.mapped("state")), {"new"})
+        self.assertEqual(transactions.deduction_ids.mapped("open_amount"),
+                         transactions.deduction_ids.mapped("amount"))
+        self.assertAlmostEqual(self._account_balance(self.promo_account), 0.0)
 
     def test_unique_index_ignores_only_undone_lines(self):
         """The index is replaced on upgrade by a partial one on lines not undone."""
