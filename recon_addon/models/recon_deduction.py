@@ -104,14 +104,15 @@ class ReconDeduction(models.Model):
             deduction.amount_size = abs(amount)
             deduction.amount_bucket = thresholds.bucket_key(amount) if amount else False
 
-    @api.depends("voided", "open_amount", "receivable_line_id", "line_ids")
+    @api.depends("voided", "open_amount", "receivable_line_id", "line_ids", "line_ids.undone")
     def _compute_state(self):
+        """Lines of an undone run are history: they do not count."""
         for deduction in self:
             if deduction.voided:
                 deduction.state = "void"
             elif deduction.receivable_line_id and deduction.currency_id.is_zero(deduction.open_amount):
                 deduction.state = "resolved"
-            elif deduction.line_ids:
+            elif deduction.line_ids.filtered(lambda line: not line.undone):
                 deduction.state = "in_progress"
             else:
                 deduction.state = "new"
@@ -169,7 +170,7 @@ class ReconDeduction(models.Model):
         for deduction in self:
             if deduction.state == "void":
                 error = self.env._("Deduction %(name)s is already void.", name=deduction.display_name)
-            elif deduction.line_ids or deduction.state != "new":
+            elif deduction.line_ids.filtered(lambda line: not line.undone) or deduction.state != "new":
                 error = self.env._("Deduction %(name)s has resolution lines and cannot be voided.",
                                    name=deduction.display_name)
             elif not deduction.receivable_line_id:
@@ -197,17 +198,21 @@ class ReconDeduction(models.Model):
     # ------------------------------------------------------------------
     # Manual resolution
     # ------------------------------------------------------------------
-    def resolve(self, kind, amount, promotion_id=False, fund_type_id=False, account_id=False):
+    def resolve(self, kind, amount, promotion_id=False, fund_type_id=False, account_id=False, reason_id=False):
         """Resolve ``amount`` of this deduction (its size, in the deduction's
         currency; all of it when equal to its open amount): clear it to a
         promotion, write it off to a fund type, or (``manual``) book it to an
-        account. Returns the ids of the ``recon.deduction.line`` created, posted."""
+        account, for ``reason_id`` (a ``recon.write.off.reason``, required).
+        Returns the ids of the ``recon.deduction.line`` created, posted."""
         self.ensure_one()
-        vals = self._prepare_resolution_vals(kind, amount, promotion_id, fund_type_id, account_id)
+        vals = self._prepare_resolution_vals(kind, amount, promotion_id, fund_type_id, account_id,
+                                             reason_id=reason_id)
         return self.env["recon.deduction.line"]._create_and_post([vals]).ids
 
     def _prepare_resolution_vals(self, kind, amount, promotion_id=False, fund_type_id=False,
-                                 account_id=False, automated=False, rule=False, run=False):
+                                 account_id=False, automated=False, rule=False, run=False, reason_id=False):
+        """Values of a resolution line; a resolution by hand needs its reason,
+        the rule's carry the run's (``run.reason_id``)."""
         self.ensure_one()
         if self.state not in ("new", "in_progress"):
             state = dict(self._fields["state"]._description_selection(self.env))[self.state]
@@ -225,6 +230,14 @@ class ReconDeduction(models.Model):
                 name=self.display_name, open=self.currency_id.format(open_size),
                 asked=self.currency_id.format(size),
             ))
+        reason = self.env["recon.write.off.reason"].browse(reason_id) if reason_id else (run and run.reason_id)
+        if not automated and not reason:
+            raise UserError(self.env._("Deduction %(name)s: choose the reason of the resolution.",
+                                       name=self.display_name))
+        if reason and reason.company_id and reason.company_id != self.company_id:
+            raise UserError(self.env._("Deduction %(name)s: reason %(reason)s belongs to another company. "
+                                       "Choose a reason of %(company)s.", name=self.display_name,
+                                       reason=reason.name, company=self.company_id.name))
         promotion = self.env["recon.promotion"].browse(promotion_id)
         fund_type = self.env["recon.fund.type"].browse(fund_type_id)
         account = self.env["account.account"].browse(account_id)
@@ -256,6 +269,7 @@ class ReconDeduction(models.Model):
             "automated": automated,
             "rule_id": rule and rule.id,
             "run_id": run and run.id,
+            "reason_id": reason.id if reason else False,
         }
 
     def _check_manual_account(self, account):

@@ -37,6 +37,11 @@ class ReconDeductionLine(models.Model):
     rule_id = fields.Many2one("recon.threshold.rule", readonly=True, ondelete="restrict")
     run_id = fields.Many2one("recon.threshold.run", readonly=True, ondelete="set null", index="btree_not_null")
     date = fields.Date(default=fields.Date.context_today, required=True)
+    reason_id = fields.Many2one("recon.write.off.reason", string="Reason", ondelete="restrict", index="btree_not_null",
+                                help="Why it was resolved: shown on the entry's labels.")
+    undone = fields.Boolean(readonly=True, copy=False,
+                            help="The run that posted it was undone: its entry is reversed and the deduction "
+                                 "open again.")
 
     @api.depends("amount", "date")
     def _compute_amount_company(self):
@@ -48,11 +53,15 @@ class ReconDeductionLine(models.Model):
                     line.amount, line.company_currency_id, line.company_id, line.date)
 
     def init(self):
-        # Exactly once: one automated resolution per deduction, enforced by
-        # the database in the same transaction as its entry.
+        # Exactly once: one automated resolution per deduction that is not
+        # undone, enforced by the database in the same transaction as its
+        # entry. An undone run's lines stay as history and no longer count,
+        # so the rule can clear the same deductions again. The former index
+        # (on every automated line) is replaced on upgrade.
+        self.env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier("recon_deduction_line_automated_unique")))
         self.env.cr.execute(SQL(
-            "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (deduction_id) WHERE automated",
-            SQL.identifier("recon_deduction_line_automated_unique"), SQL.identifier(self._table),
+            "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (deduction_id) WHERE automated AND undone IS NOT TRUE",
+            SQL.identifier("recon_deduction_line_automated_open_unique"), SQL.identifier(self._table),
         ))
 
     @api.constrains("kind", "promotion_id", "fund_type_id")
@@ -110,6 +119,7 @@ class ReconDeductionLine(models.Model):
                 refs = ", ".join(d.ref or str(d.id) for d in group.deduction_id)
                 groups.append((group.deduction_id.receivable_line_id, self.env._(
                     "Below threshold: %(transaction)s (%(refs)s)", transaction=transaction.name, refs=refs)))
+        reason = self.reason_id[:1]
         counterparts = [
             (account, lines.deduction_id.receivable_line_id, self.env._(
                 "Below threshold: %(transaction)s to %(target)s",
@@ -119,10 +129,10 @@ class ReconDeductionLine(models.Model):
         ]
         return Settlement(
             source=source,
-            groups=groups,
-            counterparts=counterparts,
+            groups=[(items, reason._label(label)) for items, label in groups],
+            counterparts=[(account, items, reason._label(label)) for account, items, label in counterparts],
             partner=transaction.partner_id.commercial_partner_id,
-            label=self.env._("Below threshold: %(transaction)s", transaction=transaction.name),
+            label=reason._label(self.env._("Below threshold: %(transaction)s", transaction=transaction.name)),
             ref=transaction.ref or transaction.name,
             date=date,
         )
@@ -133,4 +143,4 @@ class ReconDeductionLine(models.Model):
         label = self.env._("%(deduction)s to %(target)s", deduction=self.deduction_id._get_label(), target=target)
         if self.automated:
             label = self.env._("Below threshold: %(label)s", label=label)
-        return label
+        return self.reason_id._label(label)

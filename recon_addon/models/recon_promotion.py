@@ -59,12 +59,14 @@ class ReconPromotion(models.Model):
         ("date_check", "CHECK(date_from <= date_to)", "A promotion must end on or after the day it starts."),
     ]
 
-    @api.depends("line_ids.amount_company")
+    @api.depends("line_ids.amount_company", "line_ids.undone")
     def _compute_spent(self):
         spent = defaultdict(float)
         for model, domain in [
-            ("recon.deduction.line", [("promotion_id", "in", self.ids)]),
-            ("recon.threshold.run.line", [("promotion_id", "in", self.ids), ("result", "=", "cleared")]),
+            # the lines of an undone run are history: their entries are reversed
+            ("recon.deduction.line", [("promotion_id", "in", self.ids), ("undone", "=", False)]),
+            ("recon.threshold.run.line", [("promotion_id", "in", self.ids), ("result", "=", "cleared"),
+                                          ("undone", "=", False)]),
         ]:
             for promotion, total in self.env[model]._read_group(domain, ["promotion_id"], ["amount_company:sum"]):
                 spent[promotion] += total

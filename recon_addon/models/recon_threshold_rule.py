@@ -81,12 +81,22 @@ class ReconThresholdRule(models.Model):
         [("disabled", "Disabled"), ("enabled", "Enabled")],
         default="disabled", required=True, readonly=True, copy=False, tracking=True,
     )
+    reason_id = fields.Many2one(
+        "recon.write.off.reason", string="Reason", check_company=True, tracking=True, ondelete="restrict",
+        default=lambda self: self._default_reason_id(),
+        help="Shown on the labels of the entries the rule posts and stored on its runs and their lines.")
     run_ids = fields.One2many("recon.threshold.run", "rule_id", string="Runs")
     run_count = fields.Integer(compute="_compute_run_count")
 
     _sql_constraints = [
         ("threshold_positive", "CHECK(threshold > 0)", "The threshold must be above zero."),
     ]
+
+    @api.model
+    def _default_reason_id(self):
+        """The small-balance reason of the data, when it is still there."""
+        reason = self.env.ref("recon_addon.recon_reason_small_balance", raise_if_not_found=False)
+        return reason.id if reason and reason.active else False
 
     def init(self):
         self.env.cr.execute(SQL(

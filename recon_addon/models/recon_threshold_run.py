@@ -18,7 +18,7 @@ class ReconThresholdRun(models.Model):
     """
 
     _name = "recon.threshold.run"
-    _inherit = ["recon.run.mixin"]
+    _inherit = ["recon.run.mixin", "recon.undoable.mixin"]
     _description = "Below-Threshold Run"
     _order = "id desc"
     _check_company_auto = True
@@ -37,6 +37,8 @@ class ReconThresholdRun(models.Model):
     origin = fields.Selection([("manual", "Manual"), ("cron", "Scheduled")], required=True, readonly=True,
                               default="manual")
     threshold = fields.Monetary(currency_field="currency_id", readonly=True)
+    reason_id = fields.Many2one("recon.write.off.reason", string="Reason", readonly=True, ondelete="restrict",
+                                help="The rule's reason when the run started: on its entries' labels and lines.")
     cleared_count = fields.Integer(readonly=True)
     cleared_amount = fields.Monetary(currency_field="currency_id", readonly=True)
     left_count = fields.Integer(readonly=True)
@@ -91,6 +93,7 @@ class ReconThresholdRun(models.Model):
             "company_id": rule.company_id.id,
             "origin": origin,
             "threshold": rule.threshold,
+            "reason_id": rule.reason_id.id,
         })
 
     @api.model
@@ -348,8 +351,68 @@ class ReconThresholdRun(models.Model):
         run_lines = RunLine._create_locked([dict(
             self._outcome("cleared", self.env._("Below the threshold."), invoice),
             account_id=account.id, promotion_id=promotion.id, fund_type_id=fund_type.id,
+            reason_id=self.reason_id.id,
         ) for invoice, (account, promotion, fund_type) in to_clear.items()])
         result = self.env["recon.ledger"]._book(
             [run_line._get_settlement() for run_line in run_lines], isolate=True)
         for run_line, move, error in zip(run_lines, result.moves, result.errors):
             run_line._write_locked({"result": "refused", "reason": error} if error else {"move_id": move.id})
+
+    # ------------------------------------------------------------------
+    # Undo
+    # ------------------------------------------------------------------
+    # The items of the undo are the entries the run posted: one per
+    # transaction (shared by its cleared deductions) and one per invoice. An
+    # entry is reversed whole or not at all, so a deduction something
+    # depends on leaves the entry of its transaction as it is (listed).
+    def _undo_check(self):
+        if self.state != "done":
+            raise UserError(self.env._("%(run)s is still running: undo it once it is done.", run=self.display_name))
+
+    def _undo_item_domain(self):
+        moves = self.deduction_line_ids.move_id | self.line_ids.move_id
+        return "account.move", [("id", "in", moves.ids)]
+
+    def _undo_moves(self, items):
+        return {move: move for move in items}
+
+    def _undo_skip_reasons(self, items):
+        """An entry whose deduction was resolved by hand or voided since the
+        run, or that was unreconciled by hand, is left as it is."""
+        skips = {}
+        lines_by_move = self.deduction_line_ids.grouped("move_id")
+        for move in items:
+            reasons = []
+            for line in lines_by_move.get(move, self.env["recon.deduction.line"]):
+                deduction = line.deduction_id
+                later = deduction.line_ids.filtered(lambda other: other.id > line.id and not other.undone)
+                if deduction.voided:
+                    reasons.append(self.env._("Deduction %(name)s was voided since the run.",
+                                              name=deduction.display_name))
+                elif later:
+                    reasons.append(self.env._(
+                        "Deduction %(name)s was resolved by hand since the run (%(entries)s): reverse that "
+                        "resolution first, or leave this entry as it is.",
+                        name=deduction.display_name, entries=", ".join(later.move_id.mapped("name")) or "-"))
+            if not reasons:
+                open_items = move.line_ids.filtered(
+                    lambda item: item.account_id.reconcile and not item.company_currency_id.is_zero(
+                        item.amount_residual))
+                if open_items:
+                    reasons.append(self.env._(
+                        "Its entry was unreconciled by hand since the run: reverse it in Accounting if it is "
+                        "still wrong."))
+            if reasons:
+                skips[move] = " ".join(reasons)
+        return skips
+
+    def _undo_restore(self, items, undo):
+        """The reversals reopen the deductions and invoices; the run's lines
+        of those entries stay, marked undone, and no longer count."""
+        self.deduction_line_ids.filtered(lambda line: line.move_id in items and not line.undone) \
+            ._recon_write({"undone": True})
+        self.line_ids.filtered(lambda line: line.move_id in items and not line.undone)._recon_write({"undone": True})
+
+    def _undo_done(self, undo):
+        super()._undo_done(undo)
+        self.rule_id._message_log(body=undo._get_chatter_note())

@@ -30,6 +30,10 @@ class ReconThresholdRunLine(models.Model):
     fund_type_id = fields.Many2one("recon.fund.type", ondelete="restrict")
     account_id = fields.Many2one("account.account", ondelete="restrict")
     move_id = fields.Many2one("account.move", string="Entry", readonly=True)
+    reason_id = fields.Many2one("recon.write.off.reason", string="Resolution Reason", readonly=True,
+                                ondelete="restrict")
+    undone = fields.Boolean(readonly=True, copy=False,
+                            help="The run was undone: this clearing's entry is reversed and the invoice open again.")
 
     @api.depends("run_id", "invoice_id", "deduction_id", "transaction_id")
     def _compute_display_name(self):
@@ -69,7 +73,7 @@ class ReconThresholdRunLine(models.Model):
         items = invoice.line_ids.filtered(
             lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
             and not l.currency_id.is_zero(l.amount_residual_currency))
-        label = self.env._("Below threshold: %(invoice)s to %(target)s", invoice=invoice.name,
-                           target=self.promotion_id.name or self.fund_type_id.name)
+        label = self.reason_id._label(self.env._("Below threshold: %(invoice)s to %(target)s", invoice=invoice.name,
+                                                 target=self.promotion_id.name or self.fund_type_id.name))
         return Settlement(source=self, items=items, account=self.account_id,
                           partner=invoice.commercial_partner_id, label=label, ref=invoice.name)

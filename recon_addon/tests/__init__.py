@@ -30,3 +30,4 @@ from . import test_undo_reward
 from . import test_write_off_reasons
 from . import test_approval_write_off
 from . import test_tour_write_off_undo
+from . import test_undo_threshold

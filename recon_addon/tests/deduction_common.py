@@ -22,6 +22,8 @@ class DeductionCommon(ReconCommon):
             "date_from": "2024-03-01", "date_to": "2024-03-31",
             "below_threshold": True, "account_id": cls.promo_account.id,
         })
+        # a resolution by hand needs its reason
+        cls.reason = cls.env.ref("recon_addon.recon_reason_goodwill")
         cls.fund_type = cls.env["recon.fund.type"].create({
             "name": "Small balances", "write_off_account_id": cls.write_off_account.id,
         })

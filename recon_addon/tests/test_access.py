@@ -79,7 +79,7 @@ class TestAccess(AccessCommon):
 
     def test_resolution_line_refuses_its_figures_accounts_and_links(self):
         line = self.env["recon.deduction.line"].browse(self.deduction.with_user(self.analyst).resolve(
-            "promotion", 30.0, promotion_id=self.promotion_march.id))
+            "promotion", 30.0, promotion_id=self.promotion_march.id, reason_id=self.reason.id))
         other_promotion = self.env["recon.promotion"].create({
             "name": "Spring", "date_from": "2024-03-01", "date_to": "2024-03-31",
             "account_id": self.write_off_account.id,
@@ -217,14 +217,15 @@ class TestAccess(AccessCommon):
             for deduction in (self.deduction, self.deduction.with_user(self.analyst)):
                 with self.subTest(account=account.name, user=deduction.env.user.login):
                     with self.assertRaises(UserError) as error:
-                        deduction.resolve("manual", 10.0, account_id=account.id)
+                        deduction.resolve("manual", 10.0, account_id=account.id, reason_id=self.reason.id)
                     self.assertIn(account.name, error.exception.args[0])
                     self.assertIn(why, error.exception.args[0])
         self.assertFalse(self.deduction.line_ids)
         self.assertEqual(self.deduction.open_amount, 80.0)
         # an expense account of the company is fine, and the wizard says the same
         wizard = self.env["recon.deduction.resolve.wizard"].with_user(self.analyst).create({
-            "deduction_id": self.deduction.id, "kind": "manual", "amount": 80.0, "account_id": self.receivable.id})
+            "deduction_id": self.deduction.id, "kind": "manual", "amount": 80.0, "account_id": self.receivable.id,
+            "reason_id": self.reason.id})
         with self.assertRaisesRegex(UserError, "receivable"):
             wizard.action_confirm()
         wizard.account_id = self.write_off_account
@@ -238,7 +239,7 @@ class TestAccess(AccessCommon):
     # ------------------------------------------------------------------
     def test_resolve_answers_with_the_ids_of_its_lines(self):
         deduction = self._transaction([40.0], breakout=True).deduction_ids
-        ids = deduction.resolve("write_off", 15.0, fund_type_id=self.fund_type.id)
+        ids = deduction.resolve("write_off", 15.0, fund_type_id=self.fund_type.id, reason_id=self.reason.id)
         self.assertIsInstance(ids, list)
         self.assertEqual(ids, deduction.line_ids.ids)
 

@@ -187,7 +187,7 @@ class TestDeductionAuditTrail(AuditTrailCase, ThresholdCommon):
         self.assertPaymentStateTracked(invoice, "Not Paid", "Paid")
 
         resolution = self.env["recon.deduction.line"].browse(self._by_amount(transaction, 60.0).resolve(
-            "write_off", 60.0, fund_type_id=self.fund_type.id))
+            "write_off", 60.0, fund_type_id=self.fund_type.id, reason_id=self.reason.id))
         self.assertInAuditTrail(resolution.move_id)
 
         run = self._run(transaction)

@@ -132,6 +132,7 @@ class TestDeductionResolution(DeductionCommon):
 
     def _resolve(self, deduction, *args, **kwargs):
         """``resolve()`` answers RPC with the ids of the lines it made."""
+        kwargs.setdefault("reason_id", self.reason.id)
         return self.env["recon.deduction.line"].browse(deduction.resolve(*args, **kwargs))
 
     def test_partial_clearing_to_a_promotion_leaves_it_in_progress(self):
@@ -147,7 +148,7 @@ class TestDeductionResolution(DeductionCommon):
         self.assertEqual(self.promotion_march.spent, 30.0)
 
     def test_full_write_off_to_a_fund_type_resolves_it(self):
-        self.deduction.resolve("write_off", 80.0, fund_type_id=self.fund_type.id)
+        self.deduction.resolve("write_off", 80.0, fund_type_id=self.fund_type.id, reason_id=self.reason.id)
         self.assertRecordValues(self.deduction, [{"open_amount": 0.0, "state": "resolved"}])
         self.assertTrue(self.deduction.receivable_line_id.reconciled)
         self.assertAlmostEqual(self._account_balance(self.write_off_account), 80.0)
@@ -163,25 +164,25 @@ class TestDeductionResolution(DeductionCommon):
 
     def test_resolving_more_than_open_is_refused(self):
         with self.assertRaisesRegex(UserError, "at most its open amount"):
-            self.deduction.resolve("promotion", 80.01, promotion_id=self.promotion_march.id)
+            self.deduction.resolve("promotion", 80.01, promotion_id=self.promotion_march.id, reason_id=self.reason.id)
 
     def test_resolution_needs_its_target(self):
         with self.assertRaisesRegex(UserError, "choose the promotion"):
-            self.deduction.resolve("promotion", 10.0)
+            self.deduction.resolve("promotion", 10.0, reason_id=self.reason.id)
         with self.assertRaisesRegex(UserError, "choose the fund type"):
-            self.deduction.resolve("write_off", 10.0)
+            self.deduction.resolve("write_off", 10.0, reason_id=self.reason.id)
         with self.assertRaisesRegex(UserError, "choose the account"):
-            self.deduction.resolve("manual", 10.0)
+            self.deduction.resolve("manual", 10.0, reason_id=self.reason.id)
 
     def test_resolution_of_a_deduction_not_broken_out_is_refused(self):
         draft = self._transaction([10.0])
         with self.assertRaisesRegex(UserError, "Break out its transaction first"):
-            draft.deduction_ids.resolve("manual", 10.0, account_id=self.revenue.id)
+            draft.deduction_ids.resolve("manual", 10.0, account_id=self.revenue.id, reason_id=self.reason.id)
 
     def test_wizard_resolves_the_open_amount_by_default(self):
         action = self.deduction.action_open_resolve_wizard()
         wizard = self.env[action["res_model"]].with_context(action["context"]).create({
-            "kind": "write_off", "fund_type_id": self.fund_type.id,
+            "kind": "write_off", "fund_type_id": self.fund_type.id, "reason_id": self.reason.id,
         })
         self.assertEqual(wizard.amount, 80.0)
         wizard.action_confirm()
@@ -203,7 +204,7 @@ class TestDeductionResolution(DeductionCommon):
         self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), 0.0)
 
     def test_void_refuses_a_deduction_with_resolution_lines(self):
-        self.deduction.resolve("promotion", 10.0, promotion_id=self.promotion_march.id)
+        self.deduction.resolve("promotion", 10.0, promotion_id=self.promotion_march.id, reason_id=self.reason.id)
         with self.assertRaisesRegex(UserError, "has resolution lines"):
             self.deduction.action_void()
 

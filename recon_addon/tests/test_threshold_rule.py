@@ -185,7 +185,7 @@ class TestThresholdRunTransactions(ThresholdCommon):
         transaction = self._transaction([40.0, 30.0, 10.0, 100.90, 100.0, -50.0, -1000.0, 20.0])
         transaction.action_breakout()
         manual = self._by_amount(transaction, 20.0)
-        manual.resolve("write_off", 5.0, fund_type_id=self.fund_type.id)
+        manual.resolve("write_off", 5.0, fund_type_id=self.fund_type.id, reason_id=self.reason.id)
         refused = self._transaction([4000.0, 870.0], original=5000.0)
         moves_before = self.env["account.move"].search_count([])
 
@@ -478,7 +478,7 @@ class TestThresholdRunInvoices(ThresholdCommon):
         invoice = self._invoice(50.0, date="2024-03-05")
         self._invoice(10.0, date="2024-03-05")
         transaction = self._transaction([30.0], invoices=invoice, breakout=True)
-        transaction.deduction_ids.resolve("write_off", 10.0, fund_type_id=self.fund_type.id)
+        transaction.deduction_ids.resolve("write_off", 10.0, fund_type_id=self.fund_type.id, reason_id=self.reason.id)
         self.assertEqual(invoice.amount_residual, 20.0)
         run = self._run_invoices(invoice)
         self.assertEqual(invoice.amount_residual, 20.0)

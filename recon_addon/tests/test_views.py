@@ -83,7 +83,7 @@ class TestDeductionAmounts(DeductionCommon):
         deduction = transaction.deduction_ids
         self.assertEqual(deduction.amount_company, deduction.receivable_line_id.balance)
         self.assertAlmostEqual(deduction.amount_company, 30.0)
-        deduction.resolve("write_off", 20.0, fund_type_id=self.fund_type.id)
+        deduction.resolve("write_off", 20.0, fund_type_id=self.fund_type.id, reason_id=self.reason.id)
         self.assertAlmostEqual(deduction.open_amount_company, deduction.receivable_line_id.amount_residual)
         self.assertAlmostEqual(deduction.open_amount_company, 20.0)
 

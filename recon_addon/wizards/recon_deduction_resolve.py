@@ -20,6 +20,9 @@ class ReconDeductionResolveWizard(models.TransientModel):
                              help="How much of the open amount to resolve (its size; the sign follows the deduction).")
     promotion_id = fields.Many2one("recon.promotion", check_company=True)
     fund_type_id = fields.Many2one("recon.fund.type", check_company=True)
+    reason_id = fields.Many2one("recon.write.off.reason", string="Reason", required=True,
+                                domain="[('company_id', 'in', (company_id, False))]",
+                                help="Why it is resolved: shown on the entry's labels and on the resolution.")
     account_id = fields.Many2one(
         "account.account", check_company=True,
         domain="[('deprecated', '=', False), ('account_type', 'not in', ('asset_receivable', "
@@ -39,5 +42,6 @@ class ReconDeductionResolveWizard(models.TransientModel):
         self.deduction_id.resolve(
             self.kind, self.amount,
             promotion_id=self.promotion_id.id, fund_type_id=self.fund_type_id.id, account_id=self.account_id.id,
+            reason_id=self.reason_id.id,
         )
         return {"type": "ir.actions.act_window_close"}
