@@ -26,3 +26,4 @@ from . import test_audit_trail
 from . import test_services_doctests
 from . import test_translations
 from . import test_undo
+from . import test_undo_adjustment
