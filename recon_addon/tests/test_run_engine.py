@@ -23,7 +23,7 @@ class TestRunEngine(ThresholdCommon):
 
     def test_one_scheduled_action_serves_every_kind_of_run(self):
         self.assertEqual(sorted(self.env["recon.run.mixin"]._run_kinds()),
-                         ["recon.adjustment.run", "recon.threshold.run", "recon.write.off.batch"])
+                         ["recon.adjustment.run", "recon.threshold.run", "recon.undo", "recon.write.off.batch"])
         self.assertEqual(self.env["recon.threshold.run"]._run_kinds(), ["recon.threshold.run"])
         cron = self.env.ref("recon_addon.ir_cron_recon_runs")
         self.assertEqual((cron.model_id.model, cron.code.strip()), ("recon.run.mixin", "model._cron_process_runs()"))
