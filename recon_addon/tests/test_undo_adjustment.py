@@ -1,11 +1,12 @@
 from collections import defaultdict
+from unittest.mock import patch
 
 from psycopg2 import IntegrityError
 
-from odoo import Command, fields
+from odoo import SUPERUSER_ID, Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from .test_adjustment_rule import AdjustmentCommon
 
@@ -312,3 +313,50 @@ class TestUndoAdjustmentRun(AdjustmentCommon):
         groups = self.env["recon.adjustment"]._read_group([("reason_id", "=", self.goodwill.id)], ["reason_id"],
                                                            ["__count"])
         self.assertEqual(groups, [(self.goodwill, 2)])
+
+    def test_undo_in_chunks_finished_by_the_scheduler(self):
+        rule = self._rule()
+        invoices = self._account(100.0) | self._account(200.0) | self._account(300.0, partner=self.customer_b)
+        income_before = self._account_balance(self.fee_income)
+        run = self._run(rule, "2024-03-01")
+        with patch.object(self.env.registry["recon.undo"], "_run_chunk_size", 1):
+            undo = self._undo(run)
+            self.assertRecordValues(undo, [{"state": "running", "count_undone": 1, "total_count": 3}])
+            while undo.state == "running":
+                self.env["recon.undo"].with_user(SUPERUSER_ID)._cron_process_runs()
+        self.env.invalidate_all()
+        self.assertRecordValues(undo, [{"state": "done", "count_undone": 3, "count_skipped": 0}])
+        self._assert_reversed_once(self._adjustments(rule), undo)
+        self.assertEqual(invoices.mapped("recon_account_balance"), [100.0, 200.0, 300.0])
+        self.assertAlmostEqual(self._account_balance(self.fee_income), income_before)
+
+    def test_a_status_changed_by_hand_since_stays(self):
+        rule = self._rule(name="Settlement credit", value=-500.0, product_id=self.principal.id,
+                          zero_balance_status_id=self.status_closed.id)
+        invoice = self._coded_invoice([(self.principal, 300.0)])
+        run = self._run(rule, "2024-03-01")
+        self.assertEqual(invoice.collection_status_id, self.status_closed)
+        invoice.collection_status_id = self.status_disputed
+        self._undo(run)
+        self.assertRecordValues(invoice, [{"amount_residual": 300.0, "collection_status_id": self.status_disputed.id}])
+
+    def test_the_keys_are_partial_indexes_that_ignore_undone_adjustments(self):
+        """The unique constraints of version 18.0.1.2.0 are replaced on
+        upgrade (init is idempotent) by indexes over what is not undone."""
+        for model in ("recon.adjustment", "recon.adjustment.run"):
+            self.env[model].init()
+            self.env[model].init()
+        self.env.cr.execute(SQL("""
+            SELECT indexname, indexdef FROM pg_indexes
+             WHERE tablename IN ('recon_adjustment', 'recon_adjustment_run') AND indexdef LIKE 'CREATE UNIQUE%%'
+        """))
+        indexes = dict(self.env.cr.fetchall())
+        self.assertIn("undone", indexes["recon_adjustment_rule_invoice_period_open_unique"])
+        self.assertIn("undone", indexes["recon_adjustment_rule_debtor_once_unique"])
+        self.assertIn("undo_id IS NULL", indexes["recon_adjustment_run_rule_date_open_unique"])
+        self.env.cr.execute(SQL("""
+            SELECT conname FROM pg_constraint
+             WHERE conname IN ('recon_adjustment_rule_invoice_period_unique', 'recon_adjustment_run_rule_date_unique')
+        """))
+        self.assertFalse(self.env.cr.fetchall())
+
