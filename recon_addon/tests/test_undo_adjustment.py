@@ -322,6 +322,8 @@ class TestUndoAdjustmentRun(AdjustmentCommon):
         with patch.object(self.env.registry["recon.undo"], "_run_chunk_size", 1):
             undo = self._undo(run)
             self.assertRecordValues(undo, [{"state": "running", "count_undone": 1, "total_count": 3}])
+            with self.assertRaisesRegex(UserError, "being undone"):
+                rule.with_user(self.manager).action_run_now()
             while undo.state == "running":
                 self.env["recon.undo"].with_user(SUPERUSER_ID)._cron_process_runs()
         self.env.invalidate_all()
