@@ -258,10 +258,14 @@ class AccountMove(models.Model):
                 formatLang(self.env, move.recon_account_balance, currency_obj=move.currency_id))
 
     def _recon_open_adjustment_items_by_invoice(self):
-        """``{invoice: open receivable items of its adjustments}``."""
+        """``{invoice: open receivable items of its adjustments}``: not of
+        those undone, nor of those whose entry was reversed (in Accounting)."""
         Line = self.env["account.move.line"]
         result = {invoice: Line for invoice in self}
-        adjustments = self.env["recon.adjustment"].search([("invoice_id", "in", self.ids), ("move_id", "!=", False)])
+        adjustments = self.env["recon.adjustment"].search([
+            ("invoice_id", "in", self.ids), ("state", "!=", "undone"),
+            ("move_id", "any", [("reversal_move_ids", "not any", [("state", "=", "posted")])]),
+        ])
         invoice_of_move = {adjustment.move_id: adjustment.invoice_id for adjustment in adjustments}
         for line in Line.search([
             ("move_id", "in", adjustments.move_id.ids),

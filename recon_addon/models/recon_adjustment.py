@@ -13,6 +13,15 @@ from odoo.addons.recon_addon.services.schedules import ONCE_KEY
 
 _logger = logging.getLogger(__name__)
 
+#: the unique keys of adjustments not undone: one per (rule, account,
+#: period), and one per (rule, debtor) for rules applied once per debtor
+UNIQUE_INDEXES = {
+    "recon_adjustment_rule_invoice_period_open_unique":
+        "(rule_id, invoice_id, period_key) WHERE state != 'undone'",
+    "recon_adjustment_rule_debtor_once_unique":
+        "(rule_id, partner_id) WHERE apply_limit = 'once_per_debtor' AND state != 'undone'",
+}
+
 
 class ReconAdjustment(models.Model):
     """One adjustment a rule applied to one account (invoice) for one period.
@@ -66,11 +75,25 @@ class ReconAdjustment(models.Model):
         help="The receivable the entry added (negative: removed), in the company currency.")
     move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False,
                               index="btree_not_null", check_company=True)
-
-    _sql_constraints = [
-        ("rule_invoice_period_unique", "UNIQUE(rule_id, invoice_id, period_key)",
-         "A rule adjusts an account at most once per period."),
-    ]
+    reason_id = fields.Many2one(
+        "recon.write.off.reason", string="Reason", readonly=True, ondelete="restrict", index="btree_not_null",
+        help="The rule's default reason when the adjustment was made; shown on the entry's label.")
+    state = fields.Selection(
+        [("posted", "Posted"), ("undone", "Undone")], default="posted", required=True, readonly=True,
+        index=True, help="Undone: the entry was reversed by the undo of its run; the rule may adjust the "
+        "account again in the same period.")
+    undo_id = fields.Many2one("recon.undo", string="Undo", readonly=True, copy=False, index="btree_not_null")
+    invoice_residual = fields.Monetary(
+        string="Account Open After", currency_field="currency_id", readonly=True,
+        help="What was open on the invoice right after the adjustment: an increase is undone only while "
+        "the invoice is still open by this amount (not paid or reconciled since).")
+    previous_status_id = fields.Many2one(
+        "recon.collection.status", string="Status Before", readonly=True, ondelete="set null",
+        help="The account's status before this adjustment set the rule's zero-balance status; an undo "
+        "puts it back.")
+    zero_status_id = fields.Many2one(
+        "recon.collection.status", string="Status Set", readonly=True, ondelete="set null",
+        help="The zero-balance status this adjustment gave the account, if any.")
 
     @api.depends("move_id")
     def _compute_amount_company(self):
@@ -79,11 +102,22 @@ class ReconAdjustment(models.Model):
                 lambda l: l.account_id.account_type == "asset_receivable").mapped("balance"))
 
     def init(self):
+        """The exactly-once keys, counting the adjustments not undone: after
+        an undo the rule may adjust the same account (or debtor) again. The
+        unique constraint of version 18.0.1.2.0 and the index without the
+        state are replaced (idempotent)."""
         super().init()
-        self.env.cr.execute(SQL(
-            "CREATE UNIQUE INDEX IF NOT EXISTS recon_adjustment_rule_debtor_once_unique "
-            "ON recon_adjustment (rule_id, partner_id) WHERE apply_limit = 'once_per_debtor'"
-        ))
+        cr = self.env.cr
+        cr.execute(SQL("ALTER TABLE recon_adjustment DROP CONSTRAINT IF EXISTS "
+                       "recon_adjustment_rule_invoice_period_unique"))
+        for name, definition in UNIQUE_INDEXES.items():
+            cr.execute(SQL("SELECT indexdef FROM pg_indexes WHERE tablename = 'recon_adjustment' "
+                           "AND indexname = %s", name))
+            row = cr.fetchone()
+            if row and "undone" not in row[0]:
+                cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
+            cr.execute(SQL("CREATE UNIQUE INDEX IF NOT EXISTS %s ON recon_adjustment %s",
+                           SQL.identifier(name), SQL(definition)))
 
     @api.model
     def _migrate_period_keys(self):
@@ -186,6 +220,7 @@ class ReconAdjustment(models.Model):
             "product_id": rule.product_id.id,
             "currency_id": invoice.currency_id.id,
             "amount": amounts[invoice],
+            "reason_id": rule.reason_id.id,
         } for invoice in invoices])
         decreased = self.env["account.move"].concat(*[inv for inv in invoices if amounts[inv] < 0])
         items = decreased._recon_open_adjustment_items_by_invoice() if decreased else {}
@@ -205,7 +240,8 @@ class ReconAdjustment(models.Model):
                 failed |= adjustment
                 errors.append(error)
             else:
-                adjustment._write_locked({"move_id": move.id})
+                adjustment._write_locked({"move_id": move.id,
+                                          "invoice_residual": adjustment.invoice_id.amount_residual})
         posted = adjustments - failed
         failed.unlink()
         posted._set_zero_balance_status()
@@ -228,7 +264,7 @@ class ReconAdjustment(models.Model):
         amount = self.amount
         currency = invoice.currency_id
         partner = invoice.commercial_partner_id
-        label = self.env._("%(rule)s on %(invoice)s", rule=rule.name, invoice=invoice.name)
+        label = self.reason_id._label(self.env._("%(rule)s on %(invoice)s", rule=rule.name, invoice=invoice.name))
         open_items = invoice.line_ids.filtered(
             lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
             and l.amount_residual_currency > 0
@@ -278,14 +314,26 @@ class ReconAdjustment(models.Model):
         )
 
     def _set_zero_balance_status(self):
-        """Give accounts a decrease brought to zero their rule's status."""
+        """Give accounts a decrease brought to zero their rule's status; the
+        adjustment keeps the status it replaced, for an undo."""
         decreases = self.filtered(lambda a: a.amount < 0 and a.rule_id.zero_balance_status_id)
         if not decreases:
             return
         balances = decreases.invoice_id._recon_account_balance()
         zeroed = decreases.filtered(lambda a: a.invoice_id.currency_id.is_zero(balances[a.invoice_id]))
         for status, adjustments in zeroed.grouped(lambda a: a.rule_id.zero_balance_status_id).items():
-            adjustments.invoice_id.write({"collection_status_id": status.id})
+            changed = adjustments.filtered(lambda a: a.invoice_id.collection_status_id != status)
+            for previous, same in changed.grouped(lambda a: a.invoice_id.collection_status_id).items():
+                same._write_locked({"previous_status_id": previous.id, "zero_status_id": status.id})
+            changed.invoice_id.write({"collection_status_id": status.id})
+
+    def _restore_status(self):
+        """Put back the status these adjustments replaced, on the accounts
+        that still have the status the adjustment set (one changed by hand
+        since stays as it is)."""
+        changed = self.filtered(lambda a: a.zero_status_id and a.invoice_id.collection_status_id == a.zero_status_id)
+        for previous, adjustments in changed.grouped("previous_status_id").items():
+            adjustments.invoice_id.write({"collection_status_id": previous.id})
 
     def _log_on_chatter(self):
         """A note on each account and each debtor naming the rule and the amount."""

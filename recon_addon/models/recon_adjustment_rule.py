@@ -110,6 +110,11 @@ class ReconAdjustmentRule(models.Model):
         "Negative values decrease the line item code's balance on the account, never more: "
         "other line item codes are not touched.",
     )
+    reason_id = fields.Many2one(
+        "recon.write.off.reason", string="Default Reason", check_company=True, tracking=True,
+        help="Why the rule adjusts accounts: shown on the label and reference of its entries and kept on "
+        "each adjustment.",
+    )
     zero_balance_status_id = fields.Many2one(
         "recon.collection.status", string="Status When Balance Reaches Zero",
         help="Account status set when a decrease brings the account's balance to zero.",
@@ -243,16 +248,18 @@ class ReconAdjustmentRule(models.Model):
         ]
 
     def _get_fresh_domain(self, day):
-        """Accounts (and debtors) the rule has not adjusted yet for this period."""
+        """Accounts (and debtors) the rule has not adjusted yet for this
+        period; undone adjustments do not count."""
         self.ensure_one()
         if self.apply_limit == "once_per_debtor":
             return [("commercial_partner_id", "not in", SQL(
-                "(SELECT partner_id FROM recon_adjustment WHERE rule_id = %s)", self.id))]
+                "(SELECT partner_id FROM recon_adjustment WHERE rule_id = %s AND state != 'undone')", self.id))]
         if self.apply_limit == "once_per_account":
             return [("id", "not in", SQL(
-                "(SELECT invoice_id FROM recon_adjustment WHERE rule_id = %s)", self.id))]
+                "(SELECT invoice_id FROM recon_adjustment WHERE rule_id = %s AND state != 'undone')", self.id))]
         return [("id", "not in", SQL(
-            "(SELECT invoice_id FROM recon_adjustment WHERE rule_id = %s AND period_key = %s)",
+            "(SELECT invoice_id FROM recon_adjustment WHERE rule_id = %s AND period_key = %s "
+            "AND state != 'undone')",
             self.id, self._get_period_key(day)))]
 
     def _get_exclusion_steps(self, day):
@@ -371,6 +378,12 @@ class ReconAdjustmentRule(models.Model):
         if self.state != "enabled":
             raise UserError(self.env._(
                 "Rule %(rule)s is disabled. Enable it before running it.", rule=self.name))
+        if self.env["recon.undo"].search_count([("res_model", "=", "recon.adjustment.run"),
+                                                ("res_id", "in", self.run_ids.ids), ("state", "=", "running")],
+                                               limit=1):
+            raise UserError(self.env._(
+                "A run of rule %(rule)s is being undone. Run the rule again once the undo is done.",
+                rule=self.name))
         run = self.env["recon.adjustment.run"]._get_or_create(self, self._local_today(), trigger="manual")
         run._run_continue(limit=RUN_NOW_LIMIT)
         return {

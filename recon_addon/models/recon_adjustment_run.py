@@ -1,8 +1,10 @@
 import logging
 
 import psycopg2
+from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger
 
 from odoo.addons.recon_addon.services.debtor_limits import select_within_debtor_limits
@@ -29,7 +31,7 @@ class ReconAdjustmentRun(models.Model):
     """
 
     _name = "recon.adjustment.run"
-    _inherit = ["recon.run.mixin"]
+    _inherit = ["recon.run.mixin", "recon.undoable.mixin"]
     _description = "Auto Adjustment Run"
     _check_company_auto = True
     _order = "date desc, id desc"
@@ -76,9 +78,15 @@ class ReconAdjustmentRun(models.Model):
     summary = fields.Text(compute="_compute_summary")
     cursor_id = fields.Integer(readonly=True, copy=False)
 
-    _sql_constraints = [
-        ("rule_date_unique", "UNIQUE(rule_id, date)", "A rule runs once per date."),
-    ]
+    def init(self):
+        """One run per rule and date, not counting the runs undone: after an
+        undo, Run now starts a new run the same day. Replaces the unique
+        constraint of version 18.0.1.2.0 (idempotent)."""
+        super().init()
+        self.env.cr.execute(SQL("ALTER TABLE recon_adjustment_run DROP CONSTRAINT IF EXISTS "
+                                "recon_adjustment_run_rule_date_unique"))
+        self.env.cr.execute(SQL("CREATE UNIQUE INDEX IF NOT EXISTS recon_adjustment_run_rule_date_open_unique "
+                                "ON recon_adjustment_run (rule_id, date) WHERE undo_id IS NULL"))
 
     @api.depends("rule_id", "date")
     def _compute_display_name(self):
@@ -110,8 +118,9 @@ class ReconAdjustmentRun(models.Model):
     def _get_or_create(self, rule, day, trigger="cron"):
         """The run of ``rule`` on ``day``; a finished run is reopened so that
         accounts that qualified since are adjusted (the others are not: their
-        adjustments exist)."""
-        run = self.search([("rule_id", "=", rule.id), ("date", "=", day)], limit=1)
+        adjustments exist). A run undone stays as it is: a new one is
+        created."""
+        run = self.search([("rule_id", "=", rule.id), ("date", "=", day), ("undo_id", "=", False)], limit=1)
         user = self.env.user if trigger == "manual" else self.env["res.users"]
         if not run:
             return self.create({"rule_id": rule.id, "company_id": rule.company_id.id,
@@ -306,3 +315,56 @@ class ReconAdjustmentRun(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("recon_addon.recon_adjustment_action")
         action["domain"] = [("run_id", "=", self.id)]
         return action
+
+    # ------------------------------------------------------------------
+    # Undo
+    # ------------------------------------------------------------------
+    def _undo_check(self):
+        if self.state not in ("done", "failed"):
+            raise UserError(self.env._("Run %(run)s is still running: undo it once it is done.",
+                                       run=self.display_name))
+
+    def _undo_item_domain(self):
+        return "recon.adjustment", [("run_id", "=", self.id), ("state", "=", "posted"), ("move_id", "!=", False)]
+
+    def _undo_moves(self, items):
+        return {adjustment: adjustment.move_id for adjustment in items}
+
+    def _undo_skip_reasons(self, items):
+        """Increases something depends on stay as they are: a fee item
+        reconciled since (paid, or taken off by a decrease), or an account
+        paid or reconciled since the adjustment. Decreases reconciled with
+        other entries since are skipped by the undo engine itself."""
+        skips = {}
+        for adjustment in items.filtered(lambda a: a.amount > 0):
+            fee_items = adjustment.move_id.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+            partials = fee_items.matched_debit_ids | fee_items.matched_credit_ids
+            invoice = adjustment.invoice_id
+            if partials:
+                entries = (partials.debit_move_id | partials.credit_move_id).move_id - adjustment.move_id
+                skips[adjustment] = self.env._(
+                    "Its item on account %(invoice)s was reconciled since (%(entries)s): unreconcile it first, "
+                    "or correct the account with a decrease.",
+                    invoice=invoice.name, entries=", ".join(entries.mapped("name")) or "-")
+            elif adjustment.invoice_residual and invoice.currency_id.compare_amounts(
+                    invoice.amount_residual, adjustment.invoice_residual):
+                lines = invoice.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+                entries = (lines.matched_debit_ids.debit_move_id | lines.matched_credit_ids.credit_move_id).move_id
+                skips[adjustment] = self.env._(
+                    "Account %(invoice)s was paid or reconciled since the adjustment (%(entries)s): correct it "
+                    "with a decrease if the fee should not stand.",
+                    invoice=invoice.name, entries=", ".join(entries.mapped("name")) or "-")
+        return skips
+
+    def _undo_restore(self, items, undo):
+        """The reversals reopen the invoices (a decrease) or settle the fee
+        items (an increase, also where they were spread over the payment
+        plan); the adjustments show as Undone, no longer count in the line
+        item code balances nor as already adjusted, and the accounts get
+        back the status a decrease to zero replaced."""
+        items._recon_write({"state": "undone", "undo_id": undo.id})
+        items._restore_status()
+
+    def _undo_done(self, undo):
+        """A note on the rule, which is where its runs are followed."""
+        self.rule_id._message_log(body=Markup("<p>%s</p>%s") % (self.display_name, undo._get_chatter_note()))

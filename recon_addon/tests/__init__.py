@@ -31,3 +31,4 @@ from . import test_write_off_reasons
 from . import test_approval_write_off
 from . import test_tour_write_off_undo
 from . import test_undo_threshold
+from . import test_undo_adjustment
