@@ -66,9 +66,10 @@ class ReconWriteOff(models.Model):
         index="btree_not_null",
     )
     reason_id = fields.Many2one(
-        "recon.write.off.reason", string="Reason", required=True, readonly=True, index=True,
+        "recon.write.off.reason", string="Reason", readonly=True, index=True,
         check_company=True, ondelete="restrict",
-        help="Why the invoice was written off; shown on the entry's label and reference.",
+        help="Why the invoice was written off; shown on the entry's label and reference. Required on every new "
+        "write-off; empty on those made before reasons existed.",
     )
     origin = fields.Selection(
         [("bulk", "Bulk"), ("single", "Single")],
@@ -119,6 +120,14 @@ class ReconWriteOff(models.Model):
                 write_off.state = "cancelled"
             else:
                 write_off.state = "posted"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # required on new write-offs, not in the database: those made before
+        # reasons existed have none, and no reason is invented for them
+        self.check_access("create")
+        self.env["recon.write.off.reason"]._check_given(vals_list, self._description)
+        return super().create(vals_list)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):

@@ -50,9 +50,10 @@ class ReconWriteOffBatch(models.Model):
                               ("rejected", "Rejected")], required=True, readonly=True,
                              default="queued", index=True)
     reason_id = fields.Many2one(
-        "recon.write.off.reason", string="Reason", required=True, readonly=True, index=True,
+        "recon.write.off.reason", string="Reason", readonly=True, index=True,
         check_company=True, ondelete="restrict",
-        help="Reason of the batch's write-offs, unless a row of the file gave its own.",
+        help="Reason of the batch's write-offs, unless a row of the file gave its own. Required on every new "
+        "batch; empty on those made before reasons existed.",
     )
     date_done = fields.Datetime(string="Done On", readonly=True)
     write_off_ids = fields.One2many("recon.write.off", "batch_id", string="Write-offs", readonly=True)
@@ -105,6 +106,7 @@ class ReconWriteOffBatch(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.env["recon.write.off.reason"]._check_given(vals_list, self._description)
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("recon.write.off.batch") or "/"

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class ReconWriteOffReason(models.Model):
@@ -59,6 +59,14 @@ class ReconWriteOffReason(models.Model):
         domain = [("company_id", "in", (company.id, False))]
         return (self.search(domain + [("code", "=ilike", code)], limit=1)
                 or self.search(domain + [("name", "=ilike", code)], limit=1))
+
+    @api.model
+    def _check_given(self, vals_list, what):
+        """Refuse new records (``what``: their kind) without a reason."""
+        if any(not vals.get("reason_id") for vals in vals_list):
+            raise UserError(self.env._(
+                "A %(what)s needs a reason: choose one of Accounting > Configuration > Reconciliation > "
+                "Write-off Reasons.", what=what))
 
     def _label(self, text):
         """``text`` followed by this reason, as entries show it."""

@@ -233,7 +233,7 @@ class TestWriteOffRecord(WriteOffCommon):
             with self.env.cr.savepoint():
                 self.env["recon.write.off"]._create_locked({
                     "invoice_id": invoice.id, "account_id": self.bad_debt.id,
-                    "currency_id": invoice.currency_id.id,
+                    "currency_id": invoice.currency_id.id, "reason_id": self.reason.id,
                 })
                 self.env.flush_all()
 

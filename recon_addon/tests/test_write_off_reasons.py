@@ -39,6 +39,18 @@ class TestWriteOffReasons(WriteOffCommon):
         self.assertRecordValues(invoice, [{"amount_residual": 120.0, "payment_state": "not_paid"}])
         self.assertAlmostEqual(self._account_balance(self.bad_debt), 0.0)
 
+    def test_new_records_need_a_reason_old_ones_keep_none(self):
+        """The database column allows no reason (write-offs and batches made
+        before reasons existed keep none); every new one needs one."""
+        invoice = self._overdue_invoice(60.0, days_overdue=200)
+        for model, vals in (("recon.write.off", {"invoice_id": invoice.id, "account_id": self.bad_debt.id,
+                                                 "currency_id": invoice.currency_id.id}),
+                            ("recon.write.off.batch", {"filename": "accounts.csv"})):
+            with self.assertRaisesRegex(UserError, "needs a reason"):
+                self.env[model].with_user(self.manager).create([vals])
+        self.assertFalse(self.env["recon.write.off"]._fields["reason_id"].required)
+        self.assertFalse(invoice.recon_write_off_ids)
+
     def test_reason_account_replaces_the_bad_debt_account(self):
         invoice = self._overdue_invoice(90.0, days_overdue=200)
         invoice.with_user(self.manager).action_write_off(reason=self.legal)
