@@ -4,7 +4,7 @@ from psycopg2 import IntegrityError
 
 from odoo import SUPERUSER_ID
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.recon_addon.models.recon_ledger import Reversal
@@ -161,3 +161,12 @@ class TestUndoWriteOff(WriteOffCommon):
                                 if line.account_id.reconcile))
             self.assertIn("This entry has been reversed from", reversal.message_ids.mapped("body")[-1])
         self.assertEqual(ours_move.payment_state, core_move.payment_state)
+
+    def test_wizard_names_what_it_undoes_before_it_is_saved(self):
+        invoice = self._overdue_invoice(40.0, days_overdue=200)
+        invoice.action_write_off(reason=self.reason)
+        write_off = invoice.recon_write_off_ids
+        action = write_off.with_user(self.manager).action_undo()
+        form = Form(self.env["recon.undo.wizard"].with_user(self.manager).with_context(action["context"]))
+        self.assertEqual(form.record_name, write_off.display_name)
+        self.assertEqual(form.item_count, 1)

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -20,6 +20,7 @@ class ReconUndoWizard(models.TransientModel):
             raise UserError(self.env._("%(model)s records cannot be undone.", model=self.res_model))
         return self.env[self.res_model].browse(self.res_id).exists()
 
+    @api.depends("res_model", "res_id")
     def _compute_preview(self):
         for wizard in self:
             target = wizard._target()
