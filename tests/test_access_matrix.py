@@ -107,7 +107,7 @@ def void(world, client, expected):
 def resolve(world, client, expected):
     deduction_id = world.deduction()
     call = lambda: client.call("recon.deduction", "resolve", [deduction_id], "write_off", 30.0,  # noqa: E731
-                               fund_type_id=world.fund_type_id)
+                               fund_type_id=world.fund_type_id, reason_id=world.reason_id)
     if expected == YES:
         line_ids = call()
         deduction = world.read("recon.deduction", deduction_id, ["state", "line_ids", "open_amount"])

@@ -11,7 +11,7 @@ from conftest import XmlRpc
 def _resolution_line(world):
     deduction_id = world.deduction()
     [line_id] = world.admin.call("recon.deduction", "resolve", [deduction_id], "write_off", 10.0,
-                                 fund_type_id=world.fund_type_id)
+                                 fund_type_id=world.fund_type_id, reason_id=world.reason_id)
     return "recon.deduction.line", line_id, [
         {"amount": 1.0}, {"account_id": world.expense_account_id}, {"move_id": False},
         {"kind": "manual"}, {"fund_type_id": False}]
