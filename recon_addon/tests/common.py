@@ -51,3 +51,17 @@ class ReconCommon(AccountTestInvoicingCommon):
         if partner:
             domain.append(("partner_id", "=", partner.id))
         return sum(self.env["account.move.line"].search(domain).mapped("balance"))
+
+    #: the reason an undo is given in the tests, unless they give one
+    undo_reason = "Undone by mistake"
+
+    def _undo(self, record, reason=None, user=None):
+        """Undo ``record`` as a manager (``self.manager`` unless ``user``)
+        does: its Undo button, the reason, Confirm; return its recon.undo."""
+        user = user or self.manager
+        action = record.with_user(user).action_undo()
+        self.assertEqual(action["res_model"], "recon.undo.wizard")
+        wizard = self.env["recon.undo.wizard"].with_user(user).with_context(action["context"]).create(
+            {"reason": reason or self.undo_reason})
+        self.assertEqual(wizard.action_confirm()["tag"], "display_notification")
+        return record.undo_id

@@ -16,14 +16,7 @@ from .common_write_off import WriteOffCommon
 class TestUndoWriteOff(WriteOffCommon):
     """The undo engine (recon.undo) on single write-offs and batches."""
 
-    def _undo(self, record, reason="Wrong account", user=None):
-        wizard_action = record.with_user(user or self.manager).action_undo()
-        self.assertEqual(wizard_action["res_model"], "recon.undo.wizard")
-        wizard = self.env["recon.undo.wizard"].with_user(user or self.manager).with_context(
-            wizard_action["context"]).create({"reason": reason})
-        action = wizard.action_confirm()
-        self.assertEqual(action["tag"], "display_notification")
-        return record.undo_id
+    undo_reason = "Wrong account"
 
     def test_undo_reverses_the_write_off_and_reopens_the_invoice(self):
         invoice = self._overdue_invoice(120.0, days_overdue=200)

@@ -34,13 +34,7 @@ class TestUndoAdjustmentRun(AdjustmentCommon):
         })
         cls.goodwill = cls.env.ref("recon_addon.recon_reason_goodwill")
 
-    def _undo(self, run, reason="Wrong rule", user=None):
-        action = run.with_user(user or self.manager).action_undo()
-        self.assertEqual(action["res_model"], "recon.undo.wizard")
-        wizard = self.env["recon.undo.wizard"].with_user(user or self.manager).with_context(
-            action["context"]).create({"reason": reason})
-        self.assertEqual(wizard.action_confirm()["tag"], "display_notification")
-        return run.undo_id
+    undo_reason = "Wrong rule"
 
     def _open_by_due_date(self, partner):
         """What is open on the debtor's receivable, per due date."""

@@ -40,14 +40,7 @@ class RewardClearingControlsCommon(RewardCommon):
         wizard.action_confirm()
         return self.env["recon.reward.clearing"].search([("partner_id", "=", (partner or self.rep).id)], limit=1)
 
-    def _undo(self, record, reason="Cleared by mistake", user=None):
-        wizard_action = record.with_user(user or self.manager).action_undo()
-        self.assertEqual(wizard_action["res_model"], "recon.undo.wizard")
-        wizard = self.env["recon.undo.wizard"].with_user(user or self.manager).with_context(
-            wizard_action["context"]).create({"reason": reason})
-        action = wizard.action_confirm()
-        self.assertEqual(action["tag"], "display_notification")
-        return record.undo_id
+    undo_reason = "Cleared by mistake"
 
     def _advance_items(self):
         return self.rewards.move_id.line_ids.filtered(lambda line: line.account_id == self.advance)

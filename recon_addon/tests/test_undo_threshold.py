@@ -24,13 +24,7 @@ class UndoThresholdCommon(ThresholdCommon):
                                        cls.env.ref("account.group_account_invoice").id])],
         })
 
-    def _undo(self, record, reason="Wrong threshold", user=None):
-        wizard_action = record.with_user(user or self.manager).action_undo()
-        self.assertEqual(wizard_action["res_model"], "recon.undo.wizard")
-        wizard = self.env["recon.undo.wizard"].with_user(user or self.manager).with_context(
-            wizard_action["context"]).create({"reason": reason})
-        wizard.action_confirm()
-        return record.undo_id
+    undo_reason = "Wrong threshold"
 
     def _receivable_items(self, moves):
         return moves.line_ids.filtered(lambda line: line.account_id == self.receivable)
