@@ -1,8 +1,9 @@
 from markupsafe import Markup
+from psycopg2 import errors as pgerrors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import formatLang
+from odoo.tools import formatLang, mute_logger
 
 from odoo.addons.recon_addon.services import balances as balance_service
 
@@ -79,6 +80,76 @@ class AccountMove(models.Model):
         if plan:
             self.env["account.move.line"].with_context(move_reverse_cancel=move_reverse_cancel)._reconcile_plan(plan)
         return reverse_moves
+
+    @api.depends("posted_before", "state", "journal_id", "date", "move_type", "origin_payment_id")
+    def _compute_name(self):
+        """Core numbers each posted entry on its own: it reads the journal's
+        last number, then writes the next one in its own savepoint, retrying
+        on a clash with the unique index. When the ledger spine posts many
+        entries (``recon_number_in_batch`` in the context), the new entries
+        of one journal and day are numbered as one chain (see
+        :meth:`_recon_number_in_chains`); any other move is core's."""
+        if not self.env.context.get("recon_number_in_batch"):
+            return super()._compute_name()
+        rest = self - self._recon_number_in_chains()
+        if rest:
+            super(AccountMove, rest)._compute_name()
+        return None
+
+    def _recon_number_in_chains(self):
+        """Number the new journal entries of ``self`` being posted, per
+        journal and day, as core would one after the other: the same sequence
+        domain and format (core's ``_get_last_sequence`` and
+        ``_get_sequence_format_param``), the same order (date, reference,
+        id), the next numbers after the journal's last one, all written in one
+        savepoint. The first entry of a period is numbered by core (it finds
+        the period's format). A clash with the unique index (another
+        transaction numbered in that journal meanwhile) leaves the chain to
+        core, which retries number by number. Return the moves numbered."""
+        todo = self.filtered(lambda m: m.state == "posted" and m.date and m.journal_id and m.move_type == "entry"
+                             and not m.origin_payment_id and (not m.name or m.name == "/"))
+        numbered = self.browse()
+        chains = todo.grouped(lambda m: (m.date, m.journal_id.id))
+        for key in sorted(chains):
+            moves = chains[key].sorted(lambda m: (m.ref or "", m._origin.id))
+            last = moves[0]._get_last_sequence()
+            if not last:
+                super(AccountMove, moves[0])._compute_name()
+                numbered |= moves[0]
+                last, moves = moves[0].name, moves[1:]
+            if moves and moves._recon_write_chain(last):
+                numbered |= moves
+        numbered._inverse_name()
+        return numbered
+
+    def _recon_write_chain(self, last):
+        """Give ``self``, in order, the numbers after ``last``; False when
+        one of them is taken (nothing written)."""
+        format_string, format_values = self[0]._get_sequence_format_param(last)
+        names = [format_string.format(**dict(format_values, seq=format_values["seq"] + i))
+                 for i in range(1, len(self) + 1)]
+        # as core's _set_next_sequence: flush first, and have what depends on
+        # the name computed after it
+        self.flush_recordset()
+        registry = self.env.registry
+        for inverse_field, triggered_fields in registry._field_triggers[self._fields["name"]].items():
+            for triggered_field in triggered_fields:
+                if not triggered_field.store or not triggered_field.compute:
+                    continue
+                for field in registry.field_inverses[inverse_field[0]] if inverse_field else [None]:
+                    self.env.add_to_compute(triggered_field, self[field.name] if field else self)
+        try:
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                for move, name in zip(self, names):
+                    move.name = name
+                self.flush_recordset(["name"])
+        except (pgerrors.ExclusionViolation, pgerrors.UniqueViolation):
+            for move in self:
+                move.name = "/"
+            return False
+        self._compute_split_sequence()
+        self.flush_recordset(["sequence_prefix", "sequence_number"])
+        return True
 
     # ------------------------------------------------------------------
     # Write-off of defaulted accounts

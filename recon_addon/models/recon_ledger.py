@@ -450,6 +450,9 @@ class ReconLedger(models.AbstractModel):
                 vals["product_id"] = line.product.id
             line_vals.append((0, 0, vals))
         return {
+            # a draft's name; the number comes with posting
+            # (account.move._recon_number_in_chains)
+            "name": "/",
             "move_type": "entry",
             "journal_id": journal.id,
             "company_id": company.id,
@@ -550,6 +553,7 @@ class ReconLedger(models.AbstractModel):
         if reversals:
             originals = Move.browse([entries[i].move.id for i in reversals])
             created.update(zip(reversals, self._reverse_moves(originals, [{
+                "name": "/",
                 "date": entries[i].date or fields.Date.context_today(self),
                 "journal_id": (entries[i].journal or entries[i].company.recon_journal_id).id,
                 "ref": entries[i].ref or entries[i].label,
@@ -560,7 +564,7 @@ class ReconLedger(models.AbstractModel):
         tracked = Move._track_get_fields() if audit_trail else ()
         before = {move.id: {fname: move[fname] for fname in tracked} for move in moves}
         # reversals are reconciled with their moves as core does, in one plan
-        moves.with_context(recon_reconcile_reversals_in_one_plan=True)._post(soft=False)
+        moves.with_context(recon_reconcile_reversals_in_one_plan=True, recon_number_in_batch=True)._post(soft=False)
         if audit_trail:
             self._log_tracked_changes(moves, before)
         return moves
