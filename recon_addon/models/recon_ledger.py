@@ -27,7 +27,8 @@ from typing import Any, NamedTuple
 
 from odoo import Command, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import clean_context, float_compare, float_is_zero
+from odoo.tools.mail import generate_tracking_message_id
 
 from odoo.addons.recon_addon.services.owed_balances import allocate_fifo, split_forgiveness
 
@@ -492,9 +493,10 @@ class ReconLedger(models.AbstractModel):
                 # caller's context says; core logs it when the transaction ends
                 Line = Line.with_context(**AUDIT_TRAIL_CONTEXT)
             Line._reconcile_plan(plan)
-            if any(audited):
-                # computed now, in that context, not later in the caller's
-                Line.env["account.move"].flush_model(["payment_state"])
+            # computed now, in that context, not later in the caller's
+            Line.env["account.move"].flush_model(["payment_state"])
+            settled = self.env["account.move.line"].union(*[lines[1:] for lines in plan]).move_id
+            self._log_pending_tracking(settled)
         return list(zip(moves, keyed))
 
     def _match_lines(self, entry, move):
@@ -604,23 +606,80 @@ class ReconLedger(models.AbstractModel):
     def _log_tracked_changes(self, moves, before):
         """Log, on each of ``moves``, the changes of its tracked fields since
         ``before`` ({move id: {field name: value}}) as core's tracking does (a
-        note with tracking values, shown in the Audit Trail), with one
-        ``mail.message`` insert and one ``mail.tracking.value`` insert."""
+        note with tracking values, shown in the Audit Trail), in one batch."""
         tracked = moves.fields_get(
             list(moves._track_get_fields()), attributes=("string", "type", "selection", "currency_field"))
-        commands = {}
+        logs = {}
         for move in moves:
             _changes, tracking_commands = move._mail_track(tracked, before[move.id])
             if tracking_commands:
-                commands[move] = tracking_commands
-        if not commands:
+                logs[move] = (tracking_commands, None)
+        self._log_tracking(moves, logs)
+
+    def _log_pending_tracking(self, records):
+        """Log now, in one batch, the tracking that core logs one record at a
+        time when the transaction ends (``mail.thread._track_finalize``), for
+        ``records``: the invoices whose payment status a settlement changed.
+        The same messages: the tracking values of the changed fields, the
+        subtype the change triggers ("Paid" for a paid invoice), the current
+        user as author. Left to core: records whose tracking was given a body
+        or an author, and records with followers of that subtype (core
+        notifies them)."""
+        data = self.env.cr.precommit.data
+        pending = data.get(f"mail.tracking.{records._name}") or {}
+        special = set(data.get(f"mail.tracking.message.{records._name}", ())) \
+            | set(data.get(f"mail.tracking.author.{records._name}", ()))
+        records = records.filtered(lambda r: pending.get(r.id) and r.id not in special)
+        if not records:
             return
-        changed = moves.browse([move.id for move in commands])
-        messages = changed._message_log_batch(bodies={})
-        # the values come from core's _mail_track; core writes them as
-        # superuser too (mail.thread._message_log_batch)
-        self.env["mail.tracking.value"].sudo().create([
-            dict(command[2], mail_message_id=message.id)
-            for move, message in zip(changed, messages)
-            for command in commands[move]
-        ])
+        records = records.sudo().with_context(clean_context(self.env.context))
+        tracked = records.fields_get(
+            list(records._track_get_fields()), attributes=("string", "type", "selection", "currency_field"))
+        logs, changed = {}, {}
+        for record in records:
+            initial = pending[record.id]
+            changed[record], tracking_commands = record._mail_track(tracked, initial)
+            if changed[record]:
+                subtype = record._track_subtype({fname: initial[fname] for fname in changed[record]})
+                logs[record] = (tracking_commands, subtype or None)
+        subtypes = {subtype.id for _commands, subtype in logs.values() if subtype}
+        if subtypes:
+            followed = set(self.env["mail.followers"].sudo().search([
+                ("res_model", "=", records._name), ("res_id", "in", records.ids),
+                ("subtype_ids", "in", list(subtypes)),
+            ]).mapped("res_id"))
+            records = records.filtered(lambda r: r.id not in followed)
+        self._log_tracking(records, {record: logs[record] for record in records if record in logs})
+        for record in records:
+            del pending[record.id]
+            record._message_track_post_template(changed[record])
+
+    def _log_tracking(self, records, logs):
+        """Create the tracking messages ``logs`` ({record: (tracking value
+        commands, subtype or None for a note)}) of ``records`` with one
+        ``mail.message`` create, as core's ``_message_log`` (a note) and
+        ``message_post`` (a subtype) make them, without notifications."""
+        if not logs:
+            return
+        # core logs tracking as superuser too (mail.thread._track_finalize)
+        records = records.sudo()
+        author_id, email_from = records._message_compute_author(None, None, raise_on_email=False)
+        note = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
+        records._message_create([{
+            "author_id": author_id,
+            "email_from": email_from,
+            "model": records._name,
+            "res_id": record.id,
+            "record_alias_domain_id": False,
+            "record_company_id": False,
+            "record_name": record.display_name if subtype else False,
+            "body": "",
+            "message_type": "notification",
+            "is_internal": not subtype,
+            "subtype_id": subtype.id if subtype else note,
+            "tracking_value_ids": tracking_commands,
+            "email_add_signature": False,
+            "message_id": generate_tracking_message_id("message-notify"),
+            "reply_to": reply_to,
+        } for record, (tracking_commands, subtype) in logs.items()])

@@ -152,7 +152,8 @@ class TestSpineAuditTrail(AuditTrailCase, ReconCommon):
 
     def test_the_trail_is_written_in_batch_not_one_message_per_entry_at_a_time(self):
         """Ten entries cost the same number of message inserts as one: the
-        creations in one, the postings in one."""
+        creations in one, the postings in one, the invoices' payment status
+        in one."""
         self.company.check_account_audit_trail = True
         Message = self.registry["mail.message"]
         create = Message.create
@@ -171,8 +172,9 @@ class TestSpineAuditTrail(AuditTrailCase, ReconCommon):
                 result = self._settle(invoices)
             counted[n] = list(calls)
             self.assertInAuditTrail(self.env["account.move"].union(*result.moves))
-        self.assertEqual(counted[1], [1, 1])
-        self.assertEqual(counted[10], [10, 10], "one insert of ten messages for the creations, one for the postings")
+        self.assertEqual(counted[1], [1, 1, 1])
+        self.assertEqual(counted[10], [10, 10, 10], "one insert of ten messages for the creations, one for "
+                                                    "the postings, one for the invoices paid")
 
 
 @tagged("post_install", "-at_install")
