@@ -492,7 +492,10 @@ class ReconLedger(models.AbstractModel):
                 # that tracks it, as after core's payment wizard, whatever the
                 # caller's context says; core logs it when the transaction ends
                 Line = Line.with_context(**AUDIT_TRAIL_CONTEXT)
-            Line._reconcile_plan(plan)
+            # reconciling changes no invoice line (no tax, no payment term):
+            # core's sync of the invoices' dynamic lines around it is skipped,
+            # as core's payment wizard skips it when creating its payments
+            Line.with_context(skip_invoice_sync=True)._reconcile_plan(plan)
             # computed now, in that context, not later in the caller's
             Line.env["account.move"].flush_model(["payment_state"])
             settled = self.env["account.move.line"].union(*[lines[1:] for lines in plan]).move_id
