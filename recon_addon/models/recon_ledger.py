@@ -554,7 +554,15 @@ class ReconLedger(models.AbstractModel):
         new = [i for i, entry in enumerate(entries) if not isinstance(entry, Reversal)]
         reversals = [i for i, entry in enumerate(entries) if isinstance(entry, Reversal)]
         if new:
-            created.update(zip(new, Move.create([self._prepare_move_vals(entries[i]) for i in new])))
+            vals_list = [self._prepare_move_vals(entries[i]) for i in new]
+            if not self.env["account.analytic.distribution.model"].search_count([], limit=1):
+                # with no analytic distribution model, core's compute looks
+                # each item's (none) up, one search per partner and product,
+                # and leaves the distribution empty: it is empty here already
+                for vals in vals_list:
+                    for command in vals["line_ids"]:
+                        command[2].setdefault("analytic_distribution", False)
+            created.update(zip(new, Move.create(vals_list)))
         if reversals:
             originals = Move.browse([entries[i].move.id for i in reversals])
             created.update(zip(reversals, self._reverse_moves(originals, [{
