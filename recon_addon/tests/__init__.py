@@ -32,3 +32,4 @@ from . import test_approval_write_off
 from . import test_tour_write_off_undo
 from . import test_undo_threshold
 from . import test_undo_adjustment
+from . import test_spine_invariants
