@@ -22,7 +22,7 @@ clearing them).
 - Odoo's form path, per deduction: a miscellaneous entry filled in its form,
   posted, matched with the deduction's receivable item, one transaction each
   (``common.write_off_like_the_ui``), measured on a sample (200 deductions;
-  50 with --quick): its cost per deduction does not depend on how many there
+  20 with --quick): its cost per deduction does not depend on how many there
   are.
 """
 import time
@@ -140,7 +140,7 @@ def _run_below_threshold(registry, company_id, transaction_ids):
 def run(registry, args):
     sizes = (10, 100) if args.quick else (60, 600)
     large = None if args.quick else LARGE
-    sample = 50 if args.quick else 200
+    sample = 20 if args.quick else 200
     with environment(registry) as env:
         env, company, partners, account = _setup(env, f"Bench Deductions {time.time():.0f}")
         env.cr.commit()

@@ -19,7 +19,7 @@ same database, at two sizes ten times apart (300 and 3,000; 30 and 300 with
   fill a new miscellaneous entry in its form (receivable credit / bad-debt
   debit, with the form's onchanges, emulated by ``odoo.tests.Form``), save
   and post it, then add its credit to the invoice ("Outstanding credits >
-  Add"), one transaction per invoice, measured on a sample (200; 30 with
+  Add"), one transaction per invoice, measured on a sample (200; 20 with
   --quick). HTTP and rendering costs are not counted.
 
 Every run is checked afterwards: all its invoices paid, one entry posted
@@ -109,7 +109,7 @@ def _count_entries(registry, company_id, invoice_ids):
 
 def run(registry, args):
     sizes = (30, 300) if args.quick else (300, 3000)
-    form_n = 30 if args.quick else 200
+    form_n = 20 if args.quick else 200
     stamp = f"{time.time():.0f}"
     with environment(registry) as env:
         company = make_company(env, f"Bench Spine {stamp}")
