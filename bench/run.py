@@ -63,7 +63,7 @@ def main():
 
 
 def print_header():
-    print(f"  {'':<44} {'n':>6} {'total s':>8}  {'s/item: ours':>12} {'batch':>8} {'form':>8}  "
+    print(f"  {'':<48} {'n':>6} {'total s':>8}  {'s/item: ours':>12} {'batch':>8} {'form':>8}  "
           f"{'vs batch':>8} {'vs form':>8}", flush=True)
 
 
@@ -74,7 +74,7 @@ def print_row(r):
     def ratio(value):
         return f"{value:.1f}x" if value else "-"
 
-    print(f"  {r['name'][:44]:<44} {r['n']:>6} {r['seconds']:>8.2f}  {seconds(r['per_item']):>12} "
+    print(f"  {r['name'][:48]:<48} {r['n']:>6} {r['seconds']:>8.2f}  {seconds(r['per_item']):>12} "
           f"{seconds(r['batch_per_item']):>8} {seconds(r['form_per_item']):>8}  "
           f"{ratio(r['ratio_batch']):>8} {ratio(r['ratio_form']):>8}", flush=True)
     if r["notes"]:
