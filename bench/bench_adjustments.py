@@ -1,53 +1,43 @@
-"""The nightly auto-adjustment run against Odoo's own path for a fee.
+"""The nightly auto-adjustment run against Odoo's batch path and Odoo's form
+path for the same fees, in the same run on the same database, at two sizes
+ten times apart in qualifying invoices (1,500 open of which 300 qualify, and
+15,000 / 3,000; 200 / 40 and 2,000 / 400 with --quick): per-item growth and
+peak memory.
 
 For each size, a company gets ``N`` open invoices of which ``Q`` belong to
-Retail debtors; a monthly flat-fee rule on Retail accounts is applied by
-calling the cron method as the scheduler does (one transaction per call,
-committed, until it reports nothing left). Odoo's path for the same fee is a
-one-line customer invoice filled in its form, posted and committed one by
-one, measured on a sample in the same run. Peak memory is the growth of the
-process's resident memory during the nightly run, sampled every 50 ms.
+Retail debtors, and a monthly flat fee rule (10.00) on Retail accounts.
+
+- The addon's path: the cron method called as the scheduler does (one
+  transaction per call, committed, until it reports nothing left); it posts
+  one fee entry per qualifying invoice through the spine (a ``Transfer``:
+  Dr the receivable, for the debtor, due on the run's day / Cr the fee's
+  income account). A second call the same day must add nothing.
+- Odoo's batch path (``common.post_the_batch_way``), what an ORM developer
+  writes for the same fee entries: per chunk of 500, one transaction with ONE
+  ``account.move.create`` and ONE ``action_post`` (nothing to reconcile);
+  tracking on, as the administrator. Measured on as many entries as the
+  addon's run, at both sizes, after it; checked: one posted entry per
+  qualifying invoice, 10.00 each on the receivable.
+- Odoo's form path for a fee, what an accountant clicks for each account: a
+  one-line customer invoice filled in its form, posted and committed one by
+  one, measured on a sample (100; 20 with --quick).
+
+Peak memory is the process's resident memory during the nightly run,
+sampled every 50 ms (``common.PeakMemory``).
 """
-import threading
 from datetime import datetime
 
-from common import Timer, environment, make_company, make_invoices, row
+from common import (
+    PeakMemory, Timer, check_batch_path, environment, make_company, make_invoices, post_the_batch_way, row,
+)
 
-QUICK_SIZES = [(1_000, 200)]
-FULL_SIZES = [(10_000, 2_000), (100_000, 20_000)]
+QUICK_SIZES = [(200, 40), (2_000, 400)]
+FULL_SIZES = [(1_500, 300), (15_000, 3_000)]
 PARTNERS = 1_000
 RETAIL_SHARE = 5  # one partner in five is Retail
 CREATE_CHUNK = 2_000
 RUN_AT = datetime(2024, 3, 1, 0, 10)
-
-
-def _rss_mb():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
-
-
-class PeakMemory:
-    """Peak resident memory growth (MB) while the block runs."""
-
-    def __enter__(self):
-        self.start = self.peak = _rss_mb()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, _rss_mb())
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss_mb())
-        self.growth = self.peak - self.start
+FEE = 10.0
 
 
 def _setup(registry, n, q, label):
@@ -65,11 +55,14 @@ def _setup(registry, n, q, label):
         fee = env["product.product"].create({"name": f"Carrying fee {label}", "type": "service"})
         ids = dict(company=company.id, retail=retail_partners.ids, other=other_partners.ids,
                    fee=fee.id, category=retail.id)
+    ids["qualifying"] = []
     for partner_ids, count in ((ids["retail"], q), (ids["other"], n - q)):
         for start in range(0, count, CREATE_CHUNK):
             with environment(registry) as env:
-                make_invoices(env, env["res.company"].browse(ids["company"]),
-                              env["res.partner"].browse(partner_ids), min(CREATE_CHUNK, count - start))
+                invoices = make_invoices(env, env["res.company"].browse(ids["company"]),
+                                         env["res.partner"].browse(partner_ids), min(CREATE_CHUNK, count - start))
+                if partner_ids is ids["retail"]:
+                    ids["qualifying"] += invoices.ids
     with environment(registry) as env:
         rule = env["recon.adjustment.rule"].create({
             "name": f"Add 10 on the first of each month ({label})",
@@ -120,12 +113,42 @@ def _odoo_fee_path(registry, ids, sample):
     return timer.seconds / sample
 
 
+def _batch_fees(registry, ids):
+    """Odoo's batch path for the fees of the qualifying invoices, checked;
+    return (seconds, entries posted)."""
+    day = RUN_AT.date()
+    with environment(registry) as env:
+        company = env["res.company"].browse(ids["company"])
+        fee = env["product.product"].browse(ids["fee"])
+        income = fee.product_tmpl_id.with_company(company)._get_product_accounts()["income"]
+        entries = []
+        for invoice in env["account.move"].browse(ids["qualifying"]):
+            receivable = invoice.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+            partner_id = invoice.commercial_partner_id.id
+            entries.append((f"Batch fee on {invoice.name}", [
+                {"account_id": receivable[:1].account_id.id, "partner_id": partner_id, "balance": FEE,
+                 "date_maturity": day, "product_id": fee.id},
+                {"account_id": income.id, "partner_id": partner_id, "balance": -FEE, "product_id": fee.id},
+            ]))
+        journal_id = company.recon_journal_id.id
+    seconds = post_the_batch_way(registry, ids["company"], entries, journal_id, day)
+    labels = [label for label, _lines in entries]
+    posted = check_batch_path(registry, ids["company"], journal_id, labels)
+    with environment(registry) as env:
+        debited = sum(env["account.move.line"].search([
+            ("company_id", "=", ids["company"]), ("move_id.ref", "in", labels),
+            ("account_id.account_type", "=", "asset_receivable")]).mapped("debit"))
+        assert round(debited, 2) == FEE * len(labels), f"batch path: {debited} on the receivable"
+    return seconds, posted
+
+
 def run(registry, args):
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     rows = []
-    baseline = None
+    form_per_item = None
+    first = None
     for n, q in sizes:
-        label = f"{n}"
+        label = f"{n} {datetime.now():%H%M%S}"
         ids = _setup(registry, n, q, label)
         with PeakMemory() as memory, Timer() as timer:
             calls = _nightly(registry)
@@ -133,14 +156,30 @@ def run(registry, args):
             adjusted = env["recon.adjustment"].search_count([("rule_id", "=", ids["rule"])])
             run_record = env["recon.adjustment.run"].search([("rule_id", "=", ids["rule"])])
             assert adjusted == q == run_record.adjusted_count, (adjusted, q, run_record.adjusted_count)
-        if baseline is None:  # after the run: these fee invoices would qualify too
-            baseline = _odoo_fee_path(registry, ids, 30 if args.quick else 200)
-        rows.append(row(
-            f"nightly adjustments ({n} open, {q} qualify)", q, timer.seconds, baseline,
-            notes=f"{calls} cron calls; peak memory +{memory.growth:.0f} MB",
-        ))
-        with PeakMemory() as memory, Timer() as timer:
+            posted = env["recon.adjustment"].search([("rule_id", "=", ids["rule"])]).move_id.filtered(
+                lambda move: move.state == "posted")
+            assert len(posted) == q, f"{len(posted)} fee entries posted for {q} adjustments"
+        with PeakMemory() as second_memory, Timer() as second:
             _nightly(registry)
-        rows.append(row(f"second nightly call, same day ({n} open)", n, timer.seconds,
-                        notes=f"adds nothing; peak memory +{memory.growth:.0f} MB"))
+        with environment(registry) as env:
+            assert env["recon.adjustment"].search_count([("rule_id", "=", ids["rule"])]) == q
+        with PeakMemory() as batch_memory:
+            batch_seconds, batch_posted = _batch_fees(registry, ids)
+        if form_per_item is None:  # after the run: these fee invoices would qualify too
+            sample = 20 if args.quick else 100
+            form_per_item = _odoo_fee_path(registry, ids, sample)
+            rows.append(row("form path: fee invoice, per account", sample, form_per_item * sample,
+                            notes="one-line customer invoice, form onchanges emulated, one transaction each"))
+        rows.append(row(f"batch path: {q} fee entries", q, batch_seconds, memory=batch_memory,
+                        notes=f"create + post per 500, tracking on; {batch_posted} entries, "
+                              f"{FEE * batch_posted:.2f} on the receivable; {batch_memory}"))
+        notes = f"{calls} cron calls; {q} fee entries posted; {memory}"
+        if first:
+            notes += f"; per-item vs {first[0]} qualifying: {(timer.seconds / q) / first[1]:.2f}x"
+        else:
+            first = (q, timer.seconds / q)
+        rows.append(row(f"nightly adjustments ({n} open, {q} qualify)", q, timer.seconds,
+                        form_per_item, batch_seconds / q, memory=memory, notes=notes))
+        rows.append(row(f"second nightly call, same day ({n} open)", n, second.seconds, memory=second_memory,
+                        notes=f"adds nothing; {second_memory}"))
     return rows

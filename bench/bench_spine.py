@@ -1,21 +1,37 @@
 """Settle open invoice residuals through the ledger spine, against Odoo's
-own path for the same work, in the same run on the same database.
+batch path and Odoo's form path for the same work, in the same run on the
+same database, at two sizes ten times apart (300 and 3,000; 30 and 300 with
+--quick): per-item growth (target <= 1.3x) and peak memory at both sizes.
 
 - The addon's path: ``recon.ledger._book`` on batches of ``BATCH``
-  requests, one transaction per batch (as a cron run would commit them).
-- Odoo's path, what a user does in the web client for each invoice: fill a
-  new miscellaneous entry in its form (receivable credit / bad-debt debit,
-  with the form's onchanges, emulated by ``odoo.tests.Form``), save and post
-  it, then add its credit to the invoice ("Outstanding credits > Add"), one
-  transaction per invoice. HTTP and rendering costs are not counted.
-- The addon's path again for a second company with the audit trail on
-  (Accounting > Settings > Audit Trail): each entry is then logged as created
-  and posted, as one made by hand is. Its batches alternate with those of the
-  large run without the audit trail, so both meet the same machine.
+  requests, one transaction per batch (as a cron run would commit them),
+  once in a company with the audit trail off and once in a company with it
+  on (Accounting > Settings > Audit Trail: each entry is then logged as
+  created and posted, as one made by hand is).
+- Odoo's batch path (``common.settle_the_batch_way``), what an ORM developer
+  writes: per chunk of 500 invoices, one transaction with ONE
+  ``account.move.create`` of the write-off entries (Dr bad-debt account /
+  Cr receivable, in the addon's journal), ONE ``action_post`` and ONE
+  ``_reconcile_plan`` of each entry's receivable item with the invoice's;
+  tracking on, as the administrator. Measured on as many invoices as the
+  addon's run, at both sizes.
+- Odoo's form path, what a user does in the web client for each invoice:
+  fill a new miscellaneous entry in its form (receivable credit / bad-debt
+  debit, with the form's onchanges, emulated by ``odoo.tests.Form``), save
+  and post it, then add its credit to the invoice ("Outstanding credits >
+  Add"), one transaction per invoice, measured on a sample (200; 20 with
+  --quick). HTTP and rendering costs are not counted.
+
+Every run is checked afterwards: all its invoices paid, one entry posted
+per invoice.
 """
+import time
 from datetime import date
 
-from common import Timer, environment, make_company, make_invoices, receivable_line, row, write_off_like_the_ui
+from common import (
+    PeakMemory, Timer, check_batch_path, environment, make_company, make_invoices, receivable_line, row,
+    settle_the_batch_way, write_off_like_the_ui,
+)
 
 from odoo.addons.recon_addon.models.recon_ledger import Settlement
 
@@ -29,23 +45,12 @@ def _customers(env, company, count=20):
 
 
 def settle_with_spine(registry, company_id, invoice_ids):
-    return settle_side_by_side(registry, [(company_id, invoice_ids)])[0]
-
-
-def settle_side_by_side(registry, runs):
-    """Settle each run's invoices ``[(company_id, invoice_ids)]`` in batches,
-    one transaction each, the runs' batches taking turns; return each run's
-    seconds."""
-    seconds = [0.0] * len(runs)
-    for start in range(0, max(len(ids) for _company, ids in runs), BATCH):
-        for index, (company_id, invoice_ids) in enumerate(runs):
-            batch_ids = invoice_ids[start:start + BATCH]
-            if not batch_ids:
-                continue
-            with Timer() as timer:
-                _settle_batch(registry, company_id, batch_ids)
-            seconds[index] += timer.seconds
-    return seconds
+    """Settle ``invoice_ids`` in batches of ``BATCH``, one transaction
+    each; return the seconds."""
+    with Timer() as timer:
+        for start in range(0, len(invoice_ids), BATCH):
+            _settle_batch(registry, company_id, invoice_ids[start:start + BATCH])
+    return timer.seconds
 
 
 def _settle_batch(registry, company_id, invoice_ids):
@@ -72,6 +77,20 @@ def settle_the_odoo_way(registry, company_id, invoice_ids):
     return timer.seconds
 
 
+def settle_in_batch(registry, company_id, invoice_ids):
+    """Odoo's batch path on ``invoice_ids``, checked; return the seconds."""
+    with environment(registry) as env:
+        company = env["res.company"].browse(company_id)
+        invoices = env["account.move"].browse(invoice_ids)
+        journal_id, bad_debt_id = company.recon_journal_id.id, company.recon_bad_debt_account_id.id
+        pairs = [(receivable_line(inv).id, bad_debt_id, f"Batch write-off {inv.name}") for inv in invoices]
+    seconds = settle_the_batch_way(registry, company_id, pairs, journal_id, SETTLE_DATE)
+    check_batch_path(registry, company_id, journal_id, [label for _item, _account, label in pairs],
+                     [item for item, _account, _label in pairs])
+    _check_all_paid(registry, invoice_ids)
+    return seconds
+
+
 def _check_all_paid(registry, invoice_ids):
     with environment(registry) as env:
         open_left = env["account.move"].search_count([
@@ -79,44 +98,70 @@ def _check_all_paid(registry, invoice_ids):
         assert not open_left, f"{open_left} invoices still open"
 
 
+def _count_entries(registry, company_id, invoice_ids):
+    """The posted entries the spine made for ``invoice_ids``."""
+    with environment(registry) as env:
+        return env["account.move"].search_count([
+            ("company_id", "=", company_id), ("state", "=", "posted"),
+            ("recon_source_model", "=", "account.move"), ("recon_source_id", "in", invoice_ids),
+        ])
+
+
 def run(registry, args):
     sizes = (30, 300) if args.quick else (300, 3000)
-    baseline_n = 30 if args.quick else 300
+    form_n = 20 if args.quick else 200
+    stamp = f"{time.time():.0f}"
     with environment(registry) as env:
-        company = make_company(env, "Bench Spine Co")
+        company = make_company(env, f"Bench Spine {stamp}")
         customers = _customers(env, company)
-        small = make_invoices(env, company, customers, sizes[0]).ids
-        large = make_invoices(env, company, customers, sizes[1]).ids
-        baseline = make_invoices(env, company, customers, baseline_n).ids
+        ours = {n: make_invoices(env, company, customers, n).ids for n in sizes}
+        batch = {n: make_invoices(env, company, customers, n).ids for n in sizes}
+        form = make_invoices(env, company, customers, form_n).ids
         company_id = company.id
-        audit_company = make_company(env, "Bench Spine Audit Trail Co")
+        audit_company = make_company(env, f"Bench Spine Audit Trail {stamp}")
         audit_company.check_account_audit_trail = True
-        audited = make_invoices(env, audit_company, _customers(env, audit_company), sizes[1]).ids
+        audit_customers = _customers(env, audit_company)
+        audited = {n: make_invoices(env, audit_company, audit_customers, n).ids for n in sizes}
         audit_company_id = audit_company.id
 
-    odoo_seconds = settle_the_odoo_way(registry, company_id, baseline)
-    _check_all_paid(registry, baseline)
-    odoo_per_item = odoo_seconds / baseline_n
-    rows = [row("odoo: entry + post + add outstanding, per invoice", baseline_n, odoo_seconds,
-                notes="form onchanges emulated, one transaction per invoice")]
-    small_seconds = settle_with_spine(registry, company_id, small)
-    _check_all_paid(registry, small)
-    large_seconds, audited_seconds = settle_side_by_side(
-        registry, [(company_id, large), (audit_company_id, audited)])
-    _check_all_paid(registry, large + audited)
-    n = sizes[1]
-    logged = _count_audit_trail(registry, audit_company_id, audited)
+    form_seconds = settle_the_odoo_way(registry, company_id, form)
+    _check_all_paid(registry, form)
+    form_per_item = form_seconds / form_n
+    rows = [row("form path: entry + post + add outstanding", form_n, form_seconds,
+                notes="per invoice: form onchanges emulated, one transaction each")]
+    batch_per_item = {}
+    for n in sizes:
+        with PeakMemory() as memory:
+            seconds = settle_in_batch(registry, company_id, batch[n])
+        batch_per_item[n] = seconds / n
+        rows.append(row(f"batch path: settle {n} residuals", n, seconds, memory=memory,
+                        notes=f"create + post + reconcile plan per 500, tracking on; {memory}"))
+
+    measured = {}
+    for n in sizes:
+        for label, run_company_id, invoice_ids in (("off", company_id, ours[n]),
+                                                    ("on", audit_company_id, audited[n])):
+            with PeakMemory() as memory:
+                seconds = settle_with_spine(registry, run_company_id, invoice_ids)
+            _check_all_paid(registry, invoice_ids)
+            posted = _count_entries(registry, run_company_id, invoice_ids)
+            assert posted == n, f"{posted} entries posted for {n} invoices"
+            measured[n, label] = (seconds, memory)
+    small, large = sizes
+    n = large
+    logged = _count_audit_trail(registry, audit_company_id, audited[n])
     assert logged == 2 * n, f"{logged} audit trail messages for {n} entries"
-    growth = (large_seconds / n) / (small_seconds / sizes[0])
-    rows += [
-        row(f"spine: settle {sizes[0]} residuals", sizes[0], small_seconds, odoo_per_item,
-            notes=f"batches of {BATCH}; audit trail off"),
-        row(f"spine: settle {n} residuals", n, large_seconds, odoo_per_item,
-            notes=f"batches of {BATCH}; audit trail off; per-item {n} vs {sizes[0]}: {growth:.2f}x"),
-        row(f"spine: settle {n} residuals, audit trail on", n, audited_seconds, odoo_per_item,
-            notes=f"batches of {BATCH}, taking turns with the run above; "
-                  f"per-item vs audit trail off: {audited_seconds / large_seconds:.2f}x"),
-    ]
+    for label in ("off", "on"):
+        for size in sizes:
+            seconds, memory = measured[size, label]
+            notes = f"batches of {BATCH}; all paid, {size} entries; {memory}"
+            if size == large:
+                growth = (seconds / large) / (measured[small, label][0] / small)
+                notes += f"; per-item {large} vs {small}: {growth:.2f}x (target <= 1.3x)"
+            if label == "on":
+                notes += f"; per-item vs audit trail off: {seconds / measured[size, 'off'][0]:.2f}x"
+            rows.append(row(f"spine: settle {size} residuals, audit trail {label}", size, seconds,
+                            form_per_item, batch_per_item[size], memory=memory, notes=notes))
     return rows
 
 

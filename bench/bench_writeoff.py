@@ -1,87 +1,151 @@
 """Bulk write-off of defaulted accounts: preview and confirm of one upload
-file, against the same write-offs done one by one the way Odoo's UI does it.
+file, then its undo, against Odoo's batch path and Odoo's form path for the
+same write-offs, at two sizes ten times apart (200 and 2,000, the upload's
+limit; 20 and 200 with --quick): per-item growth and peak memory.
 
-Odoo's path, per invoice: a miscellaneous entry (Dr bad-debt account /
-Cr receivable) filled in its form and posted, then the invoice's "Add" button
-on the outstanding credit, then commit — what an accountant clicking through
-Odoo does (``common.write_off_like_the_ui``). It is measured on a sample and
-reported per invoice.
+- The addon's path: the wizard's preview and confirm (the request writes off
+  the first chunk, the scheduler the rest, one transaction per call), in a
+  company with the audit trail off and in one with it on (each entry logged
+  as created and posted, as one made by hand is; run first, so that warming
+  up counts against it); then the batch of the company without the audit
+  trail undone (``recon.undo``: every entry reversed with Odoo's own
+  reversal, the pair reconciled, every invoice open again), in the request
+  and then by the scheduler.
+- Odoo's batch path (``common.settle_the_batch_way``), what an ORM developer
+  writes: per chunk of 500 invoices, one transaction with ONE
+  ``account.move.create`` of the same write-off entries (Dr the company's
+  bad-debt account ``recon_bad_debt_account_id`` / Cr the receivable, in
+  ``recon_journal_id``), ONE ``action_post`` and ONE ``_reconcile_plan``;
+  tracking on, as the administrator. Measured on as many invoices as the
+  addon's run, at both sizes.
+- Odoo's form path, per invoice: a miscellaneous entry (Dr bad-debt account /
+  Cr receivable) filled in its form and posted, then the invoice's "Add"
+  button on the outstanding credit, then commit, what an accountant clicking
+  through Odoo does (``common.write_off_like_the_ui``), measured on a sample
+  (200; 20 with --quick).
 
-The confirm is measured again for a second company with the audit trail on
-(each entry logged as created and posted, as one made by hand is), before
-the first company's, so that warming up counts against it.
-
-Last, the batch is undone (``recon.undo``: every entry reversed with Odoo's
-own reversal, the pair reconciled, every invoice open again), in the request
-and then by the scheduler, and its per-item time is set beside the
-confirm's.
+Every run is checked afterwards: the invoices' open amounts (nothing left
+after a write-off, everything open again after the undo), one entry posted
+per invoice on the batch path.
 """
 import base64
 import time
 from datetime import date, timedelta
 
-from common import Timer, environment, make_company, make_invoices, receivable_line, row, write_off_like_the_ui
+from common import (
+    PeakMemory, Timer, check_batch_path, environment, make_company, make_invoices, receivable_line, row,
+    settle_the_batch_way, write_off_like_the_ui,
+)
+
+INVOICE_AMOUNT = 100.0
+
+
+def _company(env, name, audit_trail=False):
+    company = make_company(env, name)
+    company.check_account_audit_trail = audit_trail
+    immediate = env.ref("account.account_payment_term_immediate")
+    partners = env["res.partner"].with_company(company).create([
+        {"name": f"Debtor {i}", "property_payment_term_id": immediate.id} for i in range(100)])
+    return company, partners
+
+
+def _invoices(env, company, partners, count):
+    return make_invoices(env, company, partners, count, amount=INVOICE_AMOUNT,
+                         invoice_date=date.today() - timedelta(days=400))
+
+
+def _open_amount(registry, company_id, invoice_ids):
+    with environment(registry, {"allowed_company_ids": [company_id]}) as env:
+        return sum(env["account.move"].browse(invoice_ids).mapped("amount_residual"))
 
 
 def run(registry, args):
-    size = 200 if args.quick else 2000
-    sample = 50 if args.quick else 200
+    sizes = (20, 200) if args.quick else (200, 2000)
+    sample = 20 if args.quick else 200
+    stamp = f"{time.time():.0f}"
     with environment(registry) as env:
-        company = make_company(env, f"Bench Write-off {time.time():.0f}")
-        immediate = env.ref("account.account_payment_term_immediate")
-        partners = env["res.partner"].with_company(company).create([
-            {"name": f"Debtor {i}", "property_payment_term_id": immediate.id} for i in range(100)])
-        invoices = make_invoices(env, company, partners, size + sample,
-                                 invoice_date=date.today() - timedelta(days=400))
-        ours_ids, baseline_ids = invoices[:size].ids, invoices[size:].ids
-        names = invoices[:size].mapped("name")
+        company, partners = _company(env, f"Bench Write-off {stamp}")
+        ours = {n: _invoices(env, company, partners, n) for n in sizes}
+        batch = {n: _invoices(env, company, partners, n).ids for n in sizes}
+        form_ids = _invoices(env, company, partners, sample).ids
+        names = {n: invoices.mapped("name") for n, invoices in ours.items()}
+        ours = {n: invoices.ids for n, invoices in ours.items()}
         company_id = company.id
-        audit_company = make_company(env, f"Bench Write-off Audit Trail {time.time():.0f}")
-        audit_company.check_account_audit_trail = True
-        audit_partners = env["res.partner"].with_company(audit_company).create([
-            {"name": f"Debtor {i}", "property_payment_term_id": immediate.id} for i in range(100)])
-        audited = make_invoices(env, audit_company, audit_partners, size,
-                                invoice_date=date.today() - timedelta(days=400))
-        audited_ids, audited_names = audited.ids, audited.mapped("name")
+        journal_id, bad_debt_id = company.recon_journal_id.id, company.recon_bad_debt_account_id.id
+        audit_company, audit_partners = _company(env, f"Bench Write-off Audit Trail {stamp}", True)
+        audited = {n: _invoices(env, audit_company, audit_partners, n) for n in sizes}
+        audited_names = {n: invoices.mapped("name") for n, invoices in audited.items()}
+        audited = {n: invoices.ids for n, invoices in audited.items()}
         audit_company_id = audit_company.id
 
-    audit_context = {"allowed_company_ids": [audit_company_id]}
-    wizard_id, _eligible = _preview(registry, audit_context, audited_names)
-    audit_confirm, audit_written_off, _first = _confirm(registry, audit_context, wizard_id, size)
-    with environment(registry, audit_context) as env:
-        audit_open_left = sum(env["account.move"].browse(audited_ids).mapped("amount_residual"))
-
-    context = {"allowed_company_ids": [company_id]}
-    with Timer() as preview:
-        wizard_id, eligible = _preview(registry, context, names)
-    confirm, written_off, first_chunk = _confirm(registry, context, wizard_id, size)
-    with environment(registry, context) as env:
-        batch_id = env["recon.bulk.write.off.wizard"].browse(wizard_id).batch_id.id
-        open_left = sum(env["account.move"].browse(ours_ids).mapped("amount_residual"))
-
-    with Timer() as baseline:
-        for invoice_id in baseline_ids:
+    with Timer() as form:
+        for invoice_id in form_ids:
             _write_off_like_the_ui(registry, company_id, invoice_id)
-    with environment(registry, context) as env:
-        baseline_left = sum(env["account.move"].browse(baseline_ids).mapped("amount_residual"))
+    form_left = _open_amount(registry, company_id, form_ids)
+    assert not form_left, f"form path: {form_left} left open"
+    form_per_item = form.seconds / sample
+    rows = [row("form path: write-off entry + add outstanding", sample, form.seconds,
+                notes="per invoice: form onchanges emulated, one transaction each")]
 
-    undo, undone, undo_open = _undo(registry, context, batch_id, ours_ids, size)
+    batch_per_item = {}
+    for n in sizes:
+        with environment(registry) as env:
+            pairs = [(receivable_line(inv).id, bad_debt_id, f"Batch write-off {inv.name}")
+                     for inv in env["account.move"].browse(batch[n])]
+        with PeakMemory() as memory:
+            seconds = settle_the_batch_way(registry, company_id, pairs, journal_id, date.today())
+        posted = check_batch_path(registry, company_id, journal_id, [label for _i, _a, label in pairs],
+                                  [item for item, _a, _l in pairs])
+        left = _open_amount(registry, company_id, batch[n])
+        assert not left, f"batch path: {left} left open"
+        batch_per_item[n] = seconds / n
+        rows.append(row(f"batch path: write off {n} invoices", n, seconds, memory=memory,
+                        notes=f"create + post + reconcile plan per 500, tracking on; {posted} entries, "
+                              f"open left {left:.2f}; {memory}"))
 
-    per_item = baseline.seconds / sample
-    return [
-        row("bulk write-off: preview", size, preview.seconds,
-            notes=f"{eligible} eligible of {size}; target < 5 s"),
-        row("bulk write-off: confirm (one batch)", size, confirm, per_item,
-            notes=f"{written_off} written off ({first_chunk} in the request, the rest by the "
-                  f"scheduler), open left {open_left:.2f}; "
-                  f"Odoo's path on {sample} invoices, open left {baseline_left:.2f}; audit trail off"),
-        row("bulk write-off: confirm, audit trail on", size, audit_confirm, per_item,
-            notes=f"{audit_written_off} written off, open left {audit_open_left:.2f}; run first; "
-                  f"per-item vs audit trail off: {audit_confirm / confirm:.2f}x"),
-        row("bulk write-off: undo of the batch", size, undo, per_item,
-            notes=f"{undone} undone, open again {undo_open:.2f}; per-item vs the confirm: "
-                  f"{undo / confirm:.2f}x (target <= 1.0x)"),
-    ]
+    audit_context = {"allowed_company_ids": [audit_company_id]}
+    context = {"allowed_company_ids": [company_id]}
+    for n in sizes:
+        baselines = (form_per_item, batch_per_item[n])
+        wizard_id, _eligible = _preview(registry, audit_context, audited_names[n])
+        with PeakMemory() as audit_memory:
+            audit_confirm, audit_written_off, _first = _confirm(registry, audit_context, wizard_id, n)
+        audit_open_left = _open_amount(registry, audit_company_id, audited[n])
+
+        with Timer() as preview:
+            wizard_id, eligible = _preview(registry, context, names[n])
+        with PeakMemory() as memory:
+            confirm, written_off, first_chunk = _confirm(registry, context, wizard_id, n)
+        with environment(registry, context) as env:
+            batch_id = env["recon.bulk.write.off.wizard"].browse(wizard_id).batch_id.id
+        open_left = _open_amount(registry, company_id, ours[n])
+        assert written_off == n and not open_left, (written_off, open_left)
+        assert audit_written_off == n and not audit_open_left, (audit_written_off, audit_open_left)
+
+        with PeakMemory() as undo_memory:
+            undo, undone, undo_open = _undo(registry, context, batch_id, ours[n], n)
+        assert undone == n and round(undo_open, 2) == n * INVOICE_AMOUNT, (undone, undo_open)
+        rows += [
+            row(f"bulk write-off: preview ({n})", n, preview.seconds,
+                notes=f"{eligible} eligible of {n}; target < 5 s"),
+            row(f"bulk write-off: confirm {n}, audit trail off", n, confirm, *baselines, memory=memory,
+                notes=f"{written_off} written off ({first_chunk} in the request, the rest by the "
+                      f"scheduler), open left {open_left:.2f}; {memory}"),
+            row(f"bulk write-off: confirm {n}, audit trail on", n, audit_confirm, *baselines,
+                memory=audit_memory,
+                notes=f"{audit_written_off} written off, open left {audit_open_left:.2f}; run first; "
+                      f"per-item vs audit trail off: {audit_confirm / confirm:.2f}x; {audit_memory}"),
+            row(f"bulk write-off: undo of the batch of {n}", n, undo, *baselines, memory=undo_memory,
+                notes=f"{undone} undone, open again {undo_open:.2f}; per-item vs the confirm: "
+                      f"{undo / confirm:.2f}x (target <= 1.0x); {undo_memory}"),
+        ]
+    small, large = sizes
+    by_name = {r["name"]: r for r in rows}
+    for what in ("confirm {n}, audit trail off", "confirm {n}, audit trail on", "undo of the batch of {n}"):
+        big = by_name["bulk write-off: " + what.format(n=large)]
+        little = by_name["bulk write-off: " + what.format(n=small)]
+        big["notes"] += f"; per-item {large} vs {small}: {big['per_item'] / little['per_item']:.2f}x"
+    return rows
 
 
 def _preview(registry, context, names):

@@ -1,8 +1,15 @@
 """Run the benchmarks of bench/ against one database and print a report.
 
 Each ``bench/bench_*.py`` module defines ``run(registry, args) -> list[dict]``
-(rows made with :func:`common.row`): it measures the addon's path and Odoo's
-own path for the same work in the same run, on the same database.
+(rows made with :func:`common.row`): it measures the addon's path and two
+baselines for the same work in the same run, on the same database: Odoo's
+batch path (one create / post / reconcile plan per chunk, what an ORM
+developer writes) and Odoo's form path (what a user clicks, one item per
+transaction); see bench/common.py.
+
+Printed per row: seconds per item of ours, of the batch path and of the form
+path, and each baseline's per-item time / ours ("vs batch", "vs form": above
+1.0x ours is faster), then the row's notes.
 
 Usage (``make bench`` does all of this on a fresh database)::
 
@@ -40,6 +47,7 @@ def main():
     if args.only:
         names = [n for n in names if n == f"bench_{args.only}"]
     rows = []
+    print_header()
     for name in names:
         module = importlib.import_module(name)
         print(f"[bench] {name} ...", flush=True)
@@ -54,12 +62,23 @@ def main():
           f"written to bench/results/latest.json")
 
 
+def print_header():
+    print(f"  {'':<48} {'n':>6} {'total s':>8}  {'s/item: ours':>12} {'batch':>8} {'form':>8}  "
+          f"{'vs batch':>8} {'vs form':>8}", flush=True)
+
+
 def print_row(r):
-    base = f"{r['baseline_per_item']:.4f} s" if r["baseline_per_item"] else "-"
-    ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
-    print(f"  {r['name']:<48} n={r['n']:>6}  total {r['seconds']:>8.2f} s  "
-          f"per item {r['per_item']:.4f} s  Odoo's path {base:>10}  ratio {ratio:>7}  {r['notes']}",
-          flush=True)
+    def seconds(value):
+        return f"{value:.4f}" if value else "-"
+
+    def ratio(value):
+        return f"{value:.1f}x" if value else "-"
+
+    print(f"  {r['name'][:48]:<48} {r['n']:>6} {r['seconds']:>8.2f}  {seconds(r['per_item']):>12} "
+          f"{seconds(r['batch_per_item']):>8} {seconds(r['form_per_item']):>8}  "
+          f"{ratio(r['ratio_batch']):>8} {ratio(r['ratio_form']):>8}", flush=True)
+    if r["notes"]:
+        print(f"      {r['notes']}", flush=True)
 
 
 if __name__ == "__main__":
