@@ -36,7 +36,7 @@ class ReconAdjustmentRun(models.Model):
     _check_company_auto = True
     _order = "date desc, id desc"
     #: accounts adjusted per transaction
-    _run_chunk_size = 50
+    _run_chunk_size = 200
     _run_open_states = ("pending", "running")
     _run_failed_field = "failed_count"
 
