@@ -78,7 +78,9 @@ class AccountMove(models.Model):
             plan += [lines for (account, _currency), lines in groups.items()
                      if account.reconcile or account.account_type in ("asset_cash", "liability_credit_card")]
         if plan:
-            self.env["account.move.line"].with_context(move_reverse_cancel=move_reverse_cancel)._reconcile_plan(plan)
+            # reconciling changes no invoice line: no sync around it (see recon.ledger)
+            self.env["account.move.line"].with_context(
+                move_reverse_cancel=move_reverse_cancel, skip_invoice_sync=True)._reconcile_plan(plan)
         return reverse_moves
 
     @api.depends("posted_before", "state", "journal_id", "date", "move_type", "origin_payment_id")

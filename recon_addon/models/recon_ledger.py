@@ -636,6 +636,8 @@ class ReconLedger(models.AbstractModel):
         user as author. Left to core: records whose tracking was given a body
         or an author, and records with followers of that subtype (core
         notifies them)."""
+        # their tracked fields computed now, which records what core would log
+        records.flush_recordset(list(records._track_get_fields()))
         data = self.env.cr.precommit.data
         pending = data.get(f"mail.tracking.{records._name}") or {}
         special = set(data.get(f"mail.tracking.message.{records._name}", ())) \

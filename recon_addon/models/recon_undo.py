@@ -27,7 +27,7 @@ class ReconUndo(models.Model):
     _inherit = ["recon.posted.mixin", "recon.run.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
-    _run_chunk_size = 100
+    _run_chunk_size = 200
     _run_open_states = ("running",)
     _run_failed_field = "count_skipped"
     #: the engine's own bookkeeping, written as each chunk commits
@@ -140,8 +140,12 @@ class ReconUndo(models.Model):
         todo = items.filtered(lambda item: item not in skips)
         moves_by_item = {item: all_moves[item] for item in todo}
         moves = self.env["account.move"].union(*moves_by_item.values()) if moves_by_item else self.env["account.move"]
-        moves.line_ids.filtered(lambda line: line.matched_debit_ids or line.matched_credit_ids) \
-            .remove_move_reconcile()
+        reconciled = moves.line_ids.filtered(lambda line: line.matched_debit_ids or line.matched_credit_ids)
+        # the invoices these entries settled: open again, their payment
+        # status change logged in one batch, not one message each at commit
+        settled = (reconciled.matched_debit_ids.debit_move_id | reconciled.matched_credit_ids.credit_move_id).move_id
+        reconciled.remove_move_reconcile()
+        self.env["recon.ledger"]._log_pending_tracking(settled - moves)
         label = self.env._("Undo: %(reason)s", reason=self.reason)
         requests = [
             Reversal(source=item, move=move, label=label,

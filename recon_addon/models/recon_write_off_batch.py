@@ -32,7 +32,7 @@ class ReconWriteOffBatch(models.Model):
     _check_company_auto = True
     #: write-offs posted per transaction (in the confirming request, then by
     #: the scheduler): tens of entries keep each transaction short
-    _run_chunk_size = 100
+    _run_chunk_size = 200
     _run_open_states = ("queued",)
     _run_failed_field = "count_failed"
 
