@@ -44,8 +44,8 @@ WORKER = Path(__file__).with_name("fault_worker.py")
 #: (the request settles the first chunk; the kill falls in a later one)
 RUNS = [
     ("threshold", 450, 400),   # chunks of 200 transactions: request, scheduler, killed in the third
-    ("adjustments", 200, 100),  # batches of 50 accounts, all by the scheduler: killed in the third
-    ("write_off", 230, 200),   # chunks of 100 write-offs: request, scheduler, killed in the third
+    ("adjustments", 500, 400),  # batches of 200 accounts, all by the scheduler: killed in the third
+    ("write_off", 460, 400),   # chunks of 200 write-offs: request, scheduler, killed in the third
 ]
 TIMEOUT = 600
 #: the tables the runs fill
