@@ -25,6 +25,8 @@ from dataclasses import dataclass, field as dc_field
 from datetime import date as date_type
 from typing import Any, NamedTuple
 
+from markupsafe import escape
+
 from odoo import Command, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import clean_context, float_compare, float_is_zero
@@ -542,13 +544,17 @@ class ReconLedger(models.AbstractModel):
         """Create and post the moves of ``entries`` in one ``create()`` (one
         ``_reverse_moves()`` for reversals) and one ``_post()``.
 
-        With ``audit_trail``, tracking stays on, as for an entry made by hand:
-        core logs each move's creation (one insert for all); the posting's
-        tracked changes (Draft to Posted …) are logged here, all in one
-        insert, since core drops the tracking of a move in the transaction
-        that created it (and logs one move at a time when a transaction ends).
+        With ``audit_trail``, the chatter is on, as for an entry made by hand
+        (its creator follows it), and each move gets one note, made here for
+        all in one insert: its creation ("Journal Entry created", core's
+        text) with the tracked changes of its posting (Draft to Posted, its
+        number …). Core would log the creation alone: it drops the tracking
+        of a move in the transaction that created it.
         """
-        context = AUDIT_TRAIL_CONTEXT if audit_trail else FAST_CONTEXT
+        # the creation is logged with the posting, below; core discards the
+        # tracking of moves created in the transaction (mail.thread.create)
+        context = dict(AUDIT_TRAIL_CONTEXT, mail_create_nolog=True, mail_notrack=True) \
+            if audit_trail else FAST_CONTEXT
         Move = self.env["account.move"].with_context(skip_invoice_sync=True, **context)
         created = {}
         new = [i for i, entry in enumerate(entries) if not isinstance(entry, Reversal)]
@@ -576,10 +582,19 @@ class ReconLedger(models.AbstractModel):
         moves = Move.browse([created[i].id for i in range(len(entries))])
         tracked = Move._track_get_fields() if audit_trail else ()
         before = {move.id: {fname: move[fname] for fname in tracked} for move in moves}
-        # reversals are reconciled with their moves as core does, in one plan
-        moves.with_context(recon_reconcile_reversals_in_one_plan=True, recon_number_in_batch=True)._post(soft=False)
+        post_context = {"recon_reconcile_reversals_in_one_plan": True, "recon_number_in_batch": True}
+        if any(isinstance(entry, Reversal) and entry.move.move_type != "entry" for entry in entries):
+            # a reversal of an invoice (core's reversal) reconciles it when
+            # posted: the invoice's new status is tracked
+            post_context["mail_notrack"] = False
+        # reversals are reconciled with their moves as core does, in one plan.
+        # The new moves' posting is not tracked by core (see above): preparing
+        # it would cost one tracking callback per move, each keeping its own
+        # environment alive until the commit, and every later
+        # ``with_context`` of the transaction would scan them all.
+        moves.with_context(**post_context)._post(soft=False)
         if audit_trail:
-            self._log_tracked_changes(moves, before)
+            self._log_tracked_changes(moves, before, {move: move._creation_message() for move in moves})
         return moves
 
     def _reverse_moves(self, originals, default_values_list):
@@ -614,17 +629,17 @@ class ReconLedger(models.AbstractModel):
         })
         return reversals.with_env(originals.env)
 
-    def _log_tracked_changes(self, moves, before):
-        """Log, on each of ``moves``, the changes of its tracked fields since
-        ``before`` ({move id: {field name: value}}) as core's tracking does (a
-        note with tracking values, shown in the Audit Trail), in one batch."""
+    def _log_tracked_changes(self, moves, before, bodies):
+        """Log on each of ``moves`` a note (shown in the Audit Trail), all in
+        one batch: its text in ``bodies`` ({move: text}) with the changes of
+        its tracked fields since ``before`` ({move id: {field name: value}}),
+        as core's tracking shows them."""
         tracked = moves.fields_get(
             list(moves._track_get_fields()), attributes=("string", "type", "selection", "currency_field"))
         logs = {}
         for move in moves:
             _changes, tracking_commands = move._mail_track(tracked, before[move.id])
-            if tracking_commands:
-                logs[move] = (tracking_commands, None)
+            logs[move] = (tracking_commands, None, bodies[move])
         self._log_tracking(moves, logs)
 
     def _log_pending_tracking(self, records):
@@ -662,14 +677,14 @@ class ReconLedger(models.AbstractModel):
                 ("subtype_ids", "in", list(subtypes)),
             ]).mapped("res_id"))
             records = records.filtered(lambda r: r.id not in followed)
-        self._log_tracking(records, {record: logs[record] for record in records if record in logs})
+        self._log_tracking(records, {record: logs[record] + ("",) for record in records if record in logs})
         for record in records:
             del pending[record.id]
             record._message_track_post_template(changed[record])
 
     def _log_tracking(self, records, logs):
         """Create the tracking messages ``logs`` ({record: (tracking value
-        commands, subtype or None for a note)}) of ``records`` with one
+        commands, subtype or None for a note, text)}) of ``records`` with one
         ``mail.message`` create, as core's ``_message_log`` (a note) and
         ``message_post`` (a subtype) make them, without notifications."""
         if not logs:
@@ -687,7 +702,7 @@ class ReconLedger(models.AbstractModel):
             "record_alias_domain_id": False,
             "record_company_id": False,
             "record_name": record.display_name if subtype else False,
-            "body": "",
+            "body": escape(body),
             "message_type": "notification",
             "is_internal": not subtype,
             "subtype_id": subtype.id if subtype else note,
@@ -695,4 +710,4 @@ class ReconLedger(models.AbstractModel):
             "email_add_signature": False,
             "message_id": generate_tracking_message_id("message-notify"),
             "reply_to": reply_to,
-        } for record, (tracking_commands, subtype) in logs.items()])
+        } for record, (tracking_commands, subtype, body) in logs.items()])
