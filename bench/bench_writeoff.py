@@ -5,9 +5,9 @@ limit; 20 and 200 with --quick): per-item growth and peak memory.
 
 - The addon's path: the wizard's preview and confirm (the request writes off
   the first chunk, the scheduler the rest, one transaction per call), in a
-  company with the audit trail off and in one with it on (each entry logged
-  as created and posted, as one made by hand is; run first, so that warming
-  up counts against it); then the batch of the company without the audit
+  company with the audit trail off and in one with it on (each entry has its
+  creation and posting in the trail, as one made by hand has; run first, so
+  that warming up counts against it); then the batch of the company without the audit
   trail undone (``recon.undo``: every entry reversed with Odoo's own
   reversal, the pair reconciled, every invoice open again), in the request
   and then by the scheduler.
