@@ -2,7 +2,7 @@
     "name": "Receivables Reconciliation",
     "summary": "Settle small, stuck and uncollectable receivable balances "
     "with posted, reconciled journal entries",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recon_addon",

@@ -9,8 +9,6 @@ from odoo.tools import SQL, mute_logger
 
 from odoo.addons.recon_addon.services.debtor_limits import select_within_debtor_limits
 
-from .recon_run_mixin import RUNS_CRON
-
 _logger = logging.getLogger(__name__)
 
 #: lines kept in a run's skip log; the count covers all
@@ -153,8 +151,7 @@ class ReconAdjustmentRun(models.Model):
         """Hourly, so that each company's first call after its local
         midnight starts the day's runs; the run engine processes them."""
         self._create_due_runs(now=now)
-        if self.search_count(self._run_open_domain(), limit=1):
-            self.env.ref(RUNS_CRON)._trigger()
+        self.search(self._run_open_domain())._run_dispatch()
 
     @api.model
     def _cron_run_adjustments(self, batch_size=None, now=None):
@@ -288,11 +285,11 @@ class ReconAdjustmentRun(models.Model):
         if reasons:
             vals["skip_log"] = self._append_skip_log(
                 [f"{invoice.name}: {reason}" for invoice, reason in reasons.items()])
-        self.write(vals)
+        self._run_write(vals)
 
     def _run_record_failure(self, invoice, message):
         self.ensure_one()
-        self.write({
+        self._run_write({
             "cursor_date": invoice.invoice_date_due,
             "cursor_id": invoice.id,
             "failed_count": self.failed_count + 1,

@@ -54,6 +54,11 @@ class ReconRunMixin(models.AbstractModel):
                                      help="Records this run has gone through so far.")
     progress = fields.Float(compute="_compute_progress", store=True, aggregator=False,
                             digits=(5, 1), help="Percentage of the records processed.")
+    engine = fields.Selection(
+        [("cron", "Odoo scheduler")], string="Engine", required=True, readonly=True, copy=False,
+        default=lambda self: self._run_default_engine(),
+        help="What processes the run in the background: Odoo's scheduled action, one chunk per call; or, "
+             "with the Job Queue bridge installed, jobs that the job runner spreads over its workers.")
     waiting_since = fields.Datetime(
         readonly=True, copy=False, default=fields.Datetime.now,
         help="When the run was created or last had a chunk processed: the scheduler serves the run that has "
@@ -67,6 +72,11 @@ class ReconRunMixin(models.AbstractModel):
                 run.progress = round(100.0 * min(run.processed_count, run.total_count) / run.total_count, 1)
             else:
                 run.progress = 100.0 if run.state == "done" else 0.0
+
+    @api.model
+    def _run_default_engine(self):
+        """The engine of a new run (:attr:`engine`)."""
+        return "cron"
 
     # ------------------------------------------------------------------
     # Hooks of each kind of run
@@ -88,6 +98,13 @@ class ReconRunMixin(models.AbstractModel):
         take it off the items left to process: the run never loops on it."""
         raise NotImplementedError
 
+    def _run_write(self, vals):
+        """Record on the run what a chunk did (its counts, logs and
+        position): the kinds of run write their progress through here, so
+        that another engine may keep it elsewhere while chunks run side by
+        side."""
+        return self._recon_write(vals)
+
     def _run_count_progress(self):
         """Update the run's own counts after a chunk (the run is not done)."""
 
@@ -102,8 +119,13 @@ class ReconRunMixin(models.AbstractModel):
 
     @api.model
     def _run_open_domain(self):
-        """Runs with work left that the scheduler continues."""
+        """Runs with work left."""
         return [("state", "in", self._run_open_states)]
+
+    @api.model
+    def _run_scheduler_domain(self):
+        """Runs with work left that the scheduler continues (those of its engine)."""
+        return self._run_open_domain() + [("engine", "=", "cron")]
 
     # ------------------------------------------------------------------
     # The engine
@@ -179,9 +201,15 @@ class ReconRunMixin(models.AbstractModel):
                 break
             processed += step
         if self._run_is_open():
-            self.env.ref(RUNS_CRON)._trigger()
+            self._run_dispatch()
         self._send_progress()
         return processed
+
+    def _run_dispatch(self):
+        """Hand what is left of these open runs to their background engine:
+        here Odoo's scheduler, which is called as soon as possible."""
+        if self.filtered(lambda run: run.engine == "cron"):
+            self.env.ref(RUNS_CRON)._trigger()
 
     @api.model
     def _run_kinds(self):
@@ -198,7 +226,7 @@ class ReconRunMixin(models.AbstractModel):
         runs = []
         for kind in self._run_kinds():
             Run = self.env[kind]
-            runs += Run.search(Run._run_open_domain(), order="waiting_since, id")
+            runs += Run.search(Run._run_scheduler_domain(), order="waiting_since, id")
         return sorted(runs, key=lambda run: (run.waiting_since or fields.Datetime.now(), run._name, run.id))
 
     @api.model
@@ -218,7 +246,7 @@ class ReconRunMixin(models.AbstractModel):
                 run._run_as_owner()._send_progress(announce=True)
             if processed:
                 break
-        remaining = sum(self.env[kind].search_count(self.env[kind]._run_open_domain())
+        remaining = sum(self.env[kind].search_count(self.env[kind]._run_scheduler_domain())
                         for kind in self._run_kinds())
         self.env["ir.cron"]._notify_progress(done=processed, remaining=remaining)
         return processed

@@ -156,7 +156,7 @@ class ReconThresholdRun(models.Model):
     def _unqueue(self, items):
         """Take ``items`` (transactions and invoices) off the records to process."""
         self.ensure_one()
-        self.write({
+        self._run_write({
             "pending_transaction_ids": [Command.unlink(t.id) for t in items if t._name != "account.move"],
             "pending_invoice_ids": [Command.unlink(i.id) for i in items if i._name == "account.move"],
         })

@@ -161,7 +161,7 @@ class ReconUndo(models.Model):
                 "Undone by %(user)s: %(reason)s", user=self.user_id.name, reason=self.reason)
                 for move in moves})
         self._add_skips(skips)
-        self._recon_write({"cursor_id": max(items.ids), "count_undone": self.count_undone + len(todo)})
+        self._run_write({"cursor_id": max(items.ids), "count_undone": self.count_undone + len(todo)})
 
     def _default_skip_reasons(self, items, moves_by_item):
         """Items whose entries are gone, reversed already, or whose settled
@@ -202,7 +202,7 @@ class ReconUndo(models.Model):
 
     def _run_record_failure(self, item, message):
         self._add_skips({item: message})
-        self._recon_write({"cursor_id": max(self.cursor_id, item.id)})
+        self._run_write({"cursor_id": max(self.cursor_id, item.id)})
 
     def _add_skips(self, skips):
         if not skips:
@@ -217,7 +217,7 @@ class ReconUndo(models.Model):
             "partner_id": item.partner_id.id if "partner_id" in item._fields else False,
             "reason": reason,
         } for index, (item, reason) in enumerate(skips.items(), start=1)])
-        self._recon_write({"count_skipped": self.count_skipped + len(skips)})
+        self._run_write({"count_skipped": self.count_skipped + len(skips)})
 
     def _finish(self):
         for undo in self:
