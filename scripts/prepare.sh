@@ -34,7 +34,8 @@ MSG
 fi
 
 # 2. Python packages the tests need (declared in requirements-dev.txt).
-if ! "$PYTHON" -c "import pytest_odoo, websocket, hypothesis" 2>/dev/null; then
+if ! "$PYTHON" -c "import pytest_odoo, websocket, hypothesis, importlib.util, sys
+sys.exit(importlib.util.find_spec('odoo.addons.queue_job') is None)" 2>/dev/null; then
     say "installing the test requirements (requirements-dev.txt)"
     "$PYTHON" -m pip install -q -r "$here/requirements-dev.txt"
 fi

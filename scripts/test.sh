@@ -18,7 +18,8 @@ ensure_chromium || exit 5
 TEST_CONF=$(mktemp "${TMPDIR:-/tmp}/recon-test-XXXXXX.conf")
 port=$(free_port)
 { cat "$CONF"; echo "http_port = $port"; echo "http_interface = 127.0.0.1"; } > "$TEST_CONF"
-cleanup() { drop_db "$DB"; rm -f "$TEST_CONF"; }
+QUEUE_DB=${DB}_queue
+cleanup() { drop_db "$DB"; drop_db "$QUEUE_DB"; rm -f "$TEST_CONF"; }
 trap cleanup EXIT
 
 echo "[test] installing recon_addon in a fresh database '$DB'"
@@ -30,3 +31,13 @@ targets=(recon_addon/tests)
 echo "[test] running pytest-odoo on ${targets[*]}"
 "$PYTHON" -m pytest --odoo-config="$TEST_CONF" --odoo-database="$DB" --odoo-http \
     -p no:cacheprovider "${targets[@]}" "$@"
+
+# The same runs on OCA's job queue: the bridge addon, installed with
+# queue_job, in a database of its own (recon_addon alone stays on Odoo's
+# scheduler, as tested above).
+echo "[test] installing recon_queue_job (recon_addon on queue_job) in a fresh database '$QUEUE_DB'"
+"$PYTHON" -m odoo -c "$CONF" -d "$QUEUE_DB" -i recon_queue_job --without-demo=all \
+    --stop-after-init --no-http --log-level=warn
+echo "[test] running pytest-odoo on recon_queue_job/tests"
+"$PYTHON" -m pytest --odoo-config="$TEST_CONF" --odoo-database="$QUEUE_DB" \
+    -p no:cacheprovider recon_queue_job/tests "$@"

@@ -1,0 +1,2 @@
+from . import test_queue_adjustments
+from . import test_queue_write_off
