@@ -10,6 +10,8 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.recon_addon.tests.test_adjustment_rule import AdjustmentCommon
 from odoo.addons.recon_queue_job.models.recon_run_mixin import ReconRunMixin
 
+from .common import perform_jobs
+
 NIGHT = datetime(2024, 3, 1, 0, 10)
 
 
@@ -36,15 +38,6 @@ class TestQueueAdjustments(AdjustmentCommon):
         patcher.start()
         self.addCleanup(patcher.stop)
 
-    def _perform(self, trap):
-        """Run the trapped jobs, and those they enqueue, as the job runner
-        would (a graph's jobs in order of their dependencies)."""
-        rounds = 0
-        while trap.enqueued_jobs:
-            trap.perform_enqueued_jobs()
-            rounds += 1
-            self.assertLess(rounds, 10)
-
     def _night(self):
         """The hourly scheduled action after midnight: creates the day's run
         and hands it to the job queue; the runs' scheduled action finds
@@ -68,7 +61,7 @@ class TestQueueAdjustments(AdjustmentCommon):
             trap.assert_jobs_count(1, only=chunks[0]._queue_process)
             trap.assert_jobs_count(1, only=run._queue_finish)
             self.assertEqual(run.total_count, 5)
-            self._perform(trap)
+            perform_jobs(self, trap)
         self.assertRecordValues(run, [{
             "state": "done", "adjusted_count": 5, "debtor_count": 2, "amount_total": 50.0,
             "processed_count": 5, "qualifying_count": 5, "queue_generation": 1,
@@ -91,7 +84,7 @@ class TestQueueAdjustments(AdjustmentCommon):
             # a worker killed after the commit: the job is run again
             self.assertEqual(chunk._queue_process(), "2 of 2 items processed")
             self.assertEqual(chunk._queue_process(), "done already")
-            self._perform(trap)  # its own job too, then the others
+            perform_jobs(self, trap)  # its own job too, then the others
         self.assertEqual(len(self._adjustments(rule)), 5)
         self.assertEqual(self._adjustments(rule).invoice_id, self.invoices)
         self.assertRecordValues(run, [{"state": "done", "adjusted_count": 5, "amount_total": 50.0}])
@@ -122,7 +115,7 @@ class TestQueueAdjustments(AdjustmentCommon):
             done, errors = self.env["recon.adjustment"]._post_for_rule(
                 rule, {self.invoices[0]: 10.0}, run.date)
             self.assertFalse(errors)
-            self._perform(trap)
+            perform_jobs(self, trap)
         adjustments = self._adjustments(rule)
         self.assertEqual(len(adjustments), 5, "one per account and period")
         self.assertEqual(adjustments.invoice_id, self.invoices)
@@ -137,7 +130,7 @@ class TestQueueAdjustments(AdjustmentCommon):
             self.assertEqual(chunks.mapped("parallel"), [False] * 3)
             chunks[0]._queue_process()
             self.assertRecordValues(run, [{"state": "running", "adjusted_count": 2, "processed_count": 2}])
-            self._perform(trap)
+            perform_jobs(self, trap)
         self.assertEqual(self._adjustments(rule).invoice_id, self.invoices)
         self.assertRecordValues(run, [{"state": "done", "adjusted_count": 5, "debtor_count": 2,
                                        "amount_total": 50.0, "processed_count": 5}])
@@ -151,7 +144,7 @@ class TestQueueAdjustments(AdjustmentCommon):
             trap.perform_enqueued_jobs()  # the plan
             chunks = self.env["recon.run.chunk"].search([("run_id", "=", run.id)])
             self.assertFalse(any(chunks.mapped("parallel")))
-            self._perform(trap)
+            perform_jobs(self, trap)
         adjustments = self._adjustments(rule)
         self.assertEqual(adjustments.partner_id, self.customer, "one debtor at most: the first due")
         self.assertEqual(len(adjustments), 3)

@@ -7,6 +7,8 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.recon_addon.tests.common_write_off import WriteOffCommon
 
+from .common import perform_jobs
+
 
 @tagged("post_install", "-at_install")
 class TestQueueWriteOff(WriteOffCommon):
@@ -32,13 +34,6 @@ class TestQueueWriteOff(WriteOffCommon):
         wizard.action_confirm()
         return wizard.batch_id
 
-    def _perform(self, trap):
-        rounds = 0
-        while trap.enqueued_jobs:
-            trap.perform_enqueued_jobs()
-            rounds += 1
-            self.assertLess(rounds, 10)
-
     def test_the_rest_of_a_batch_is_written_off_by_chunk_jobs(self):
         bad_debt_before = self._account_balance(self.bad_debt)
         with trap_jobs() as trap:
@@ -51,7 +46,7 @@ class TestQueueWriteOff(WriteOffCommon):
             # a chunk's job run twice (its worker killed after the commit)
             self.assertEqual(chunks[0]._queue_process(), "2 of 2 items processed")
             self.assertEqual(chunks[0]._queue_process(), "done already")
-            self._perform(trap)
+            perform_jobs(self, trap)
         self.assertRecordValues(batch, [{
             "state": "done", "count_written_off": 5, "count_failed": 0, "count_pending": 0, "amount_total": 510.0,
         }])
