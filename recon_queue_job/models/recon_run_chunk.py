@@ -13,6 +13,15 @@ _logger = logging.getLogger(__name__)
 CHANNEL = "root.recon"
 
 
+def live_job_keys(env, keys):
+    """Those of the job identity ``keys`` that have a job in the queue, to
+    run or running (queue_job's own records, read as its runner does)."""
+    return set(env["queue.job"].sudo().search([
+        ("identity_key", "in", list(keys)),
+        ("state", "not in", ("done", "cancelled", "failed")),
+    ]).mapped("identity_key"))
+
+
 class ReconRunChunk(models.Model):
     """What one job of a run processes: a slice of the items the run had
     left when its plan was made (``recon.run.mixin._queue_plan``).
@@ -59,10 +68,7 @@ class ReconRunChunk(models.Model):
 
     def _queue_without_job(self):
         """The chunks with no job in the queue, to run or running."""
-        live = set(self.env["queue.job"].sudo().search([
-            ("identity_key", "in", [chunk._queue_key() for chunk in self]),
-            ("state", "not in", ("done", "cancelled", "failed")),
-        ]).mapped("identity_key"))
+        live = live_job_keys(self.env, [chunk._queue_key() for chunk in self])
         return self.filtered(lambda chunk: chunk._queue_key() not in live)
 
     def _queue_process(self):

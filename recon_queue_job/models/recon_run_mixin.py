@@ -4,7 +4,7 @@ from odoo.tools import SQL
 from odoo.addons.queue_job.delay import chain, group
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from .recon_run_chunk import CHANNEL
+from .recon_run_chunk import CHANNEL, live_job_keys
 
 
 class ReconRunMixin(models.AbstractModel):
@@ -157,10 +157,7 @@ class ReconRunMixin(models.AbstractModel):
 
     def _queue_has_job(self, what):
         """Whether the job ``what`` of this run's plan is in the queue, to run or running."""
-        return bool(self.env["queue.job"].sudo().search_count([
-            ("identity_key", "=", self._queue_key(what)),
-            ("state", "not in", ("done", "cancelled", "failed")),
-        ], limit=1))
+        return bool(live_job_keys(self.env, [self._queue_key(what)]))
 
     def _queue_finish(self, generation):
         """Job, once the plan's chunks are done: add their outcomes up on the

@@ -38,6 +38,12 @@ class TestQueueAdjustments(AdjustmentCommon):
         patcher.start()
         self.addCleanup(patcher.stop)
 
+    def _planned(self, trap):
+        """The night's run, its plan job done: its chunk jobs are in ``trap``."""
+        run = self._night()
+        trap.perform_enqueued_jobs()
+        return run
+
     def _night(self):
         """The hourly scheduled action after midnight: creates the day's run
         and hands it to the job queue; the runs' scheduled action finds
@@ -78,8 +84,7 @@ class TestQueueAdjustments(AdjustmentCommon):
         self._side_by_side()
         rule = self._rule()
         with trap_jobs() as trap:
-            run = self._night()
-            trap.perform_enqueued_jobs()  # the plan
+            run = self._planned(trap)
             chunk = self.env["recon.run.chunk"].search([("run_id", "=", run.id)], limit=1)
             # a worker killed after the commit: the job is run again
             self.assertEqual(chunk._queue_process(), "2 of 2 items processed")
@@ -109,8 +114,7 @@ class TestQueueAdjustments(AdjustmentCommon):
         self._side_by_side()
         rule = self._rule()
         with trap_jobs() as trap:
-            run = self._night()
-            trap.perform_enqueued_jobs()  # the plan
+            run = self._planned(trap)
             # another process adjusts the first account for the period meanwhile
             done, errors = self.env["recon.adjustment"]._post_for_rule(
                 rule, {self.invoices[0]: 10.0}, run.date)
@@ -124,8 +128,7 @@ class TestQueueAdjustments(AdjustmentCommon):
     def test_chunks_run_one_after_the_other_by_default(self):
         rule = self._rule()
         with trap_jobs() as trap:
-            run = self._night()
-            trap.perform_enqueued_jobs()  # the plan
+            run = self._planned(trap)
             chunks = self.env["recon.run.chunk"].search([("run_id", "=", run.id)])
             self.assertEqual(chunks.mapped("parallel"), [False] * 3)
             chunks[0]._queue_process()
@@ -140,8 +143,7 @@ class TestQueueAdjustments(AdjustmentCommon):
         self._side_by_side()
         rule = self._rule(max_debtors=1)
         with trap_jobs() as trap:
-            run = self._night()
-            trap.perform_enqueued_jobs()  # the plan
+            run = self._planned(trap)
             chunks = self.env["recon.run.chunk"].search([("run_id", "=", run.id)])
             self.assertFalse(any(chunks.mapped("parallel")))
             perform_jobs(self, trap)
