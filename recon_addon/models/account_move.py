@@ -119,10 +119,20 @@ class AccountMove(models.Model):
                 super(AccountMove, moves[0])._compute_name()
                 numbered |= moves[0]
                 last, moves = moves[0].name, moves[1:]
+            if moves:
+                last = moves._recon_reserve_numbers(last)
             if moves and moves._recon_write_chain(last):
                 numbered |= moves
         numbered._inverse_name()
         return numbered
+
+    def _recon_reserve_numbers(self, last):
+        """Hook: the number after which ``self`` (one chain, in order) is
+        numbered, ``last`` being the journal's last number as this
+        transaction sees it. Here ``last``; an engine that numbers in several
+        transactions at once gives each its own block of numbers (see
+        recon_queue_job)."""
+        return last
 
     def _recon_write_chain(self, last):
         """Give ``self``, in order, the numbers after ``last``; False when
