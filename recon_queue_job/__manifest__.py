@@ -1,7 +1,7 @@
 {
     "name": "Receivables Reconciliation on the Job Queue",
     "summary": "Spread the reconciliation runs over the job runner's workers (OCA queue_job)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recon_addon",

@@ -1,3 +1,5 @@
+from . import account_move
+from . import recon_number_block
 from . import recon_run_chunk
 from . import recon_run_mixin
 from . import recon_adjustment_run

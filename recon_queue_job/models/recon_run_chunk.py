@@ -3,7 +3,7 @@ import logging
 import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -79,8 +79,12 @@ class ReconRunChunk(models.Model):
         plan are left out by the run (``_run_pending_items``)."""
         self.ensure_one()
         self.flush_recordset(["state"])
-        # LockNotAvailable: queue_job retries the job later
-        self.env.cr.execute(SQL("SELECT state FROM recon_run_chunk WHERE id = %s FOR UPDATE NOWAIT", self.id))
+        try:
+            with mute_logger("odoo.sql_db"):
+                self.env.cr.execute(SQL("SELECT state FROM recon_run_chunk WHERE id = %s FOR UPDATE NOWAIT",
+                                        self.id))
+        except psycopg2.errors.LockNotAvailable as exc:
+            raise RetryableJobError(f"chunk {self.id} is being processed by another job", seconds=5) from exc
         if self.env.cr.fetchone()[0] == "done":
             return "done already"
         run = self._run()
@@ -94,6 +98,7 @@ class ReconRunChunk(models.Model):
                 self._process(run, items)
                 run._queue_count_processed(len(self.items))
         self.sudo().write({"state": "done"})
+        self.env["recon.number.block"]._release(self.ids)
         if self.parallel:
             self.env.cr.postcommit.add(run._queue_refresh_progress)
         return f"{len(items)} of {len(self.items)} items processed"
@@ -153,8 +158,9 @@ class ReconRunChunk(models.Model):
         try:
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                cr.execute(SQL("SELECT 1 FROM %s WHERE id = %s FOR UPDATE NOWAIT",
-                               SQL.identifier(env[run_model]._table), run_id))
+                with mute_logger("odoo.sql_db"):  # a lock not obtained is no error here
+                    cr.execute(SQL("SELECT 1 FROM %s WHERE id = %s FOR UPDATE NOWAIT",
+                                   SQL.identifier(env[run_model]._table), run_id))
                 run = env[run_model].browse(run_id)
                 if not run.exists() or not run._run_is_open():
                     return

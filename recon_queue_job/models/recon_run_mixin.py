@@ -13,8 +13,7 @@ class ReconRunMixin(models.AbstractModel):
     the ``root.recon`` channel has; a last job, once they are all done, adds
     up their outcomes on the run and finishes it. A run whose chunks depend
     on each other (``_run_queue_sequential``) has them run one after the
-    other instead, each writing the run as the scheduler's chunks do (for
-    now every run: see ``_run_queue_sequential``).
+    other instead, each writing the run as the scheduler's chunks do.
 
     Exactly once: a chunk is marked done in the transaction of its items;
     the jobs have identity keys (a second plan or chunk job for the same
@@ -39,15 +38,10 @@ class ReconRunMixin(models.AbstractModel):
     # ------------------------------------------------------------------
     def _run_queue_sequential(self):
         """True when the run's chunks must run one after the other (a later
-        chunk depends on what an earlier one did).
-
-        Every kind of run is sequential for now: chunks side by side would
-        post into the same journal and period, and Odoo numbers an entry
-        under a unique index that makes a second transaction wait for the
-        first to commit, then retry number by number from what it read
-        before. Chunks run side by side once the numbering is shared between
-        workers without that wait (docs/scale-out.md)."""
-        return True
+        chunk depends on what an earlier one did). Chunks side by side post
+        into the same journals: each numbers its entries in a block of
+        numbers of its own (``recon.number.block``)."""
+        return False
 
     def _run_pending_items(self, items):
         """Those of ``items`` (planned for a chunk) still to process."""
@@ -78,6 +72,7 @@ class ReconRunMixin(models.AbstractModel):
         for kind in self._run_kinds():
             Run = self.env[kind]
             Run.search(Run._run_open_domain() + [("engine", "=", "queue_job")])._run_dispatch()
+        self.env["recon.number.block"]._gc()
         return super()._cron_process_runs(limit=limit)
 
     def _run_dispatch(self):

@@ -1,2 +1,3 @@
 from . import test_queue_adjustments
 from . import test_queue_write_off
+from . import test_queue_numbering

@@ -6,3 +6,11 @@ def perform_jobs(case, trap):
         trap.perform_enqueued_jobs()
         rounds += 1
         case.assertLess(rounds, 10, "the jobs must come to an end")
+
+
+def share_the_test_transaction(cls):
+    """A chunk reserves its entry numbers in a transaction of its own
+    (``recon.number.block``, through ``registry.cursor()``); in a test that
+    transaction is the test's own, as Odoo's HttpCase has its requests."""
+    cls.registry.enter_test_mode(cls.cr)
+    cls.addClassCleanup(cls.registry.leave_test_mode)

@@ -8,9 +8,8 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.recon_addon.tests.test_adjustment_rule import AdjustmentCommon
-from odoo.addons.recon_queue_job.models.recon_run_mixin import ReconRunMixin
 
-from .common import perform_jobs
+from .common import perform_jobs, share_the_test_transaction
 
 NIGHT = datetime(2024, 3, 1, 0, 10)
 
@@ -21,6 +20,7 @@ class TestQueueAdjustments(AdjustmentCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        share_the_test_transaction(cls)
         cls.invoices = cls.env["account.move"].concat(*(
             cls._account(100.0 + i, partner=(cls.customer, cls.customer_b)[i % 2]) for i in range(5)))
 
@@ -28,13 +28,6 @@ class TestQueueAdjustments(AdjustmentCommon):
         super().setUp()
         # chunks of 2: five accounts make three chunks
         patcher = patch.object(type(self.Run), "_run_chunk_size", 2)
-        patcher.start()
-        self.addCleanup(patcher.stop)
-
-    def _side_by_side(self):
-        """Chunks side by side, as when the numbering is shared between
-        workers (for now every run's chunks run one after the other)."""
-        patcher = patch.object(ReconRunMixin, "_run_queue_sequential", lambda run: False)
         patcher.start()
         self.addCleanup(patcher.stop)
 
@@ -53,7 +46,6 @@ class TestQueueAdjustments(AdjustmentCommon):
         return self.Run.search([("date", "=", "2024-03-01")])
 
     def test_the_night_run_is_planned_in_chunks_and_adjusts_each_account_once(self):
-        self._side_by_side()
         rule = self._rule()
         with trap_jobs() as trap:
             run = self._night()
@@ -81,7 +73,6 @@ class TestQueueAdjustments(AdjustmentCommon):
         self.assertAlmostEqual(self._account_balance(self.receivable, self.customer_b), 101 + 103 + 20.0)
 
     def test_a_chunk_job_run_twice_adjusts_nothing_twice(self):
-        self._side_by_side()
         rule = self._rule()
         with trap_jobs() as trap:
             run = self._planned(trap)
@@ -111,7 +102,6 @@ class TestQueueAdjustments(AdjustmentCommon):
                                            ("state", "=", "pending")]), 1)
 
     def test_accounts_adjusted_meanwhile_by_another_process_are_left_out(self):
-        self._side_by_side()
         rule = self._rule()
         with trap_jobs() as trap:
             run = self._planned(trap)
@@ -125,22 +115,7 @@ class TestQueueAdjustments(AdjustmentCommon):
         self.assertEqual(adjustments.invoice_id, self.invoices)
         self.assertRecordValues(run, [{"state": "done", "adjusted_count": 4}])
 
-    def test_chunks_run_one_after_the_other_by_default(self):
-        rule = self._rule()
-        with trap_jobs() as trap:
-            run = self._planned(trap)
-            chunks = self.env["recon.run.chunk"].search([("run_id", "=", run.id)])
-            self.assertEqual(chunks.mapped("parallel"), [False] * 3)
-            chunks[0]._queue_process()
-            self.assertRecordValues(run, [{"state": "running", "adjusted_count": 2, "processed_count": 2}])
-            perform_jobs(self, trap)
-        self.assertEqual(self._adjustments(rule).invoice_id, self.invoices)
-        self.assertRecordValues(run, [{"state": "done", "adjusted_count": 5, "debtor_count": 2,
-                                       "amount_total": 50.0, "processed_count": 5}])
-        self.assertAlmostEqual(self._adjusted_income(self.fee_income), -50.0)
-
     def test_debtor_limits_run_the_chunks_one_after_the_other(self):
-        self._side_by_side()
         rule = self._rule(max_debtors=1)
         with trap_jobs() as trap:
             run = self._planned(trap)

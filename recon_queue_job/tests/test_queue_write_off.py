@@ -7,7 +7,7 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.recon_addon.tests.common_write_off import WriteOffCommon
 
-from .common import perform_jobs
+from .common import perform_jobs, share_the_test_transaction
 
 
 @tagged("post_install", "-at_install")
@@ -16,6 +16,7 @@ class TestQueueWriteOff(WriteOffCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        share_the_test_transaction(cls)
         cls.invoices = cls.env["account.move"].concat(*(
             cls._overdue_invoice(100.0 + i, days_overdue=200, partner=(cls.customer, cls.customer_b)[i % 2])
             for i in range(5)))
