@@ -22,7 +22,7 @@ class ReconAdjustmentRun(models.Model):
 
     def _run_take(self, items):
         last = items[-1]
-        self.write({"cursor_date": last.invoice_date_due, "cursor_id": last.id})
+        self._recon_write({"cursor_date": last.invoice_date_due, "cursor_id": last.id})
 
     def _queue_merge_text(self, fname, parts):
         if fname != "skip_log":

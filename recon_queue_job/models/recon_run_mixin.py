@@ -135,7 +135,7 @@ class ReconRunMixin(models.AbstractModel):
                 "items": refs[start:start + size],
                 "parallel": parallel,
             } for index, start in enumerate(range(0, len(refs), size), start=1)])
-            run.write({"queue_processed_base": run.processed_count})
+            run._recon_write({"queue_processed_base": run.processed_count})
             result = f"{len(items)} items in {len(chunks)} chunks"
         jobs = [chunk.delayable(channel=CHANNEL, identity_key=chunk._queue_key(), description=self.env._(
             "%(run)s: chunk %(chunk)s", run=run.display_name, chunk=chunk.sequence,
@@ -180,7 +180,7 @@ class ReconRunMixin(models.AbstractModel):
         if vals:
             run._recon_write(vals)
         run._queue_count_processed()
-        run.write({"queue_generation": generation + 1})
+        run._recon_write({"queue_generation": generation + 1})
         if run._run_next_chunk(1):
             run._run_dispatch()  # items that came in meanwhile: a new plan
         else:
@@ -205,7 +205,7 @@ class ReconRunMixin(models.AbstractModel):
                 processed = self.queue_processed_base + self.env.cr.fetchone()[0]
             else:
                 processed = self.processed_count + count
-            self.write({"processed_count": processed})
+            self._recon_write({"processed_count": processed})
         for field in self._queue_deferred_computes():
             self.env.add_to_compute(field, self)
         self.flush_recordset()

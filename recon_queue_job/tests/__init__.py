@@ -1,3 +1,4 @@
 from . import test_queue_adjustments
 from . import test_queue_write_off
 from . import test_queue_numbering
+from . import test_queue_threshold
