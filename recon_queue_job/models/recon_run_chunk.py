@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 import psycopg2
 
@@ -11,6 +12,9 @@ _logger = logging.getLogger(__name__)
 
 #: the job channel of the runs' jobs (data/queue_job_data.xml)
 CHANNEL = "root.recon"
+#: a chunk job started this long ago whose chunk is pending and not locked
+#: has lost its worker
+ORPHAN_AFTER = timedelta(minutes=1)
 
 
 def live_job_keys(env, keys):
@@ -102,6 +106,27 @@ class ReconRunChunk(models.Model):
         if self.parallel:
             self.env.cr.postcommit.add(run._queue_refresh_progress)
         return f"{len(items)} of {len(self.items)} items processed"
+
+    @api.model
+    def _queue_requeue_orphans(self):
+        """Requeue the chunk jobs whose worker died (killed, its host lost):
+        queue_job leaves them *started* (its garbage collector requeues
+        started jobs only when told after how long). A chunk being processed
+        holds its row locked from the start of its job: a chunk job started
+        over a minute ago whose chunk is still pending and not locked has no
+        worker any more. Its chunk stays locked until this transaction
+        commits, so the job requeued waits for it. Return the jobs requeued."""
+        jobs = self.env["queue.job"].sudo().search([
+            ("state", "=", "started"), ("model_name", "=", self._name), ("method_name", "=", "_queue_process"),
+            ("date_started", "<=", fields.Datetime.now() - ORPHAN_AFTER),
+        ])
+        chunks = self.sudo().browse({chunk_id for job in jobs for chunk_id in job.records.ids}).exists()
+        orphans = chunks.filtered(lambda chunk: chunk.state == "pending")._recon_lock_rows()
+        jobs = jobs.filtered(lambda job: job.records.ids and set(job.records.ids) <= set(orphans.ids))
+        for job in jobs:
+            _logger.warning("Chunk job %s (%s) lost its worker: requeued", job.uuid, job.name)
+        jobs.requeue()
+        return jobs
 
     def _process(self, run, items):
         try:

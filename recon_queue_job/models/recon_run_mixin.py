@@ -68,10 +68,13 @@ class ReconRunMixin(models.AbstractModel):
         """The scheduler processes its own runs; it hands those on the job
         queue to their jobs again, in case a job was lost (cancelled by
         hand, its database restored …): the identity keys and the plan make
-        this a no-op for a run whose jobs are there."""
+        this a no-op for a run whose jobs are there. It also requeues the
+        chunk jobs whose worker died, and drops the number blocks no chunk
+        holds any more."""
         for kind in self._run_kinds():
             Run = self.env[kind]
             Run.search(Run._run_open_domain() + [("engine", "=", "queue_job")])._run_dispatch()
+        self.env["recon.run.chunk"]._queue_requeue_orphans()
         self.env["recon.number.block"]._gc()
         return super()._cron_process_runs(limit=limit)
 

@@ -1,9 +1,10 @@
 """Nightly adjustments on the job queue: the run is planned in chunks, one
 job each, and finished by a last job; every account is adjusted exactly
 once, whatever the jobs do twice."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -134,3 +135,20 @@ class TestQueueAdjustments(AdjustmentCommon):
         run.engine = "cron"
         self.assertEqual(self.env["recon.run.mixin"]._cron_process_runs(), 2)
         self.assertEqual(len(self._adjustments(rule)), 2)
+
+    def test_a_chunk_job_whose_worker_died_is_requeued_by_the_scheduler(self):
+        self._rule()
+        run = self._night()  # the jobs are stored, not run
+        run._queue_plan()
+        chunks = self.env["recon.run.chunk"].search([("run_id", "=", run.id), ("run_model", "=", run._name)])
+        Job = self.env["queue.job"].sudo()
+        jobs = [Job.search([("identity_key", "=", chunk._queue_key())]) for chunk in chunks]
+        now = fields.Datetime.now()
+        # the first chunk's worker was killed two minutes ago; the second's
+        # job started a moment ago; the third's committed its chunk just now
+        jobs[0].write({"state": "started", "date_started": now - timedelta(minutes=2)})
+        jobs[1].write({"state": "started", "date_started": now - timedelta(seconds=10)})
+        jobs[2].write({"state": "started", "date_started": now - timedelta(minutes=2)})
+        chunks[2].sudo().state = "done"
+        self.env["recon.run.mixin"]._cron_process_runs()
+        self.assertEqual([job.state for job in jobs], ["pending", "started", "started"])
