@@ -1,3 +1,6 @@
+from unittest.mock import patch
+
+
 def perform_jobs(case, trap):
     """Run the trapped jobs, and those they enqueue, as the job runner would
     (a graph's jobs in the order of their dependencies)."""
@@ -14,3 +17,11 @@ def share_the_test_transaction(cls):
     transaction is the test's own, as Odoo's HttpCase has its requests."""
     cls.registry.enter_test_mode(cls.cr)
     cls.addClassCleanup(cls.registry.leave_test_mode)
+
+
+def small_chunks(case, size, *model_names):
+    """Runs of ``model_names`` cut into chunks of ``size`` items for the test."""
+    for model_name in model_names:
+        patcher = patch.object(type(case.env[model_name]), "_run_chunk_size", size)
+        patcher.start()
+        case.addCleanup(patcher.stop)

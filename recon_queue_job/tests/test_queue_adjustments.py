@@ -2,7 +2,6 @@
 job each, and finished by a last job; every account is adjusted exactly
 once, whatever the jobs do twice."""
 from datetime import datetime, timedelta
-from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
@@ -10,13 +9,13 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.recon_addon.tests.test_adjustment_rule import AdjustmentCommon
 
-from .common import perform_jobs, share_the_test_transaction
+from .common import perform_jobs, share_the_test_transaction, small_chunks
 
 NIGHT = datetime(2024, 3, 1, 0, 10)
 
 
-@tagged("post_install", "-at_install")
-class TestQueueAdjustments(AdjustmentCommon):
+class QueueAdjustmentCommon(AdjustmentCommon):
+    """Five open accounts of two debtors, runs in chunks of two."""
 
     @classmethod
     def setUpClass(cls):
@@ -27,10 +26,11 @@ class TestQueueAdjustments(AdjustmentCommon):
 
     def setUp(self):
         super().setUp()
-        # chunks of 2: five accounts make three chunks
-        patcher = patch.object(type(self.Run), "_run_chunk_size", 2)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        small_chunks(self, 2, self.Run._name)  # five accounts make three chunks
+
+
+@tagged("post_install", "-at_install")
+class TestQueueAdjustments(QueueAdjustmentCommon):
 
     def _planned(self, trap):
         """The night's run, its plan job done: its chunk jobs are in ``trap``."""

@@ -1,36 +1,24 @@
 """Chunks side by side number their entries in blocks of their own: a
 block another chunk holds is left to it, a chunk processed again numbers in
 the block it reserved before, and a chunk done gives its block up."""
-from unittest.mock import patch
-
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
-from odoo.addons.recon_addon.tests.test_adjustment_rule import AdjustmentCommon
 
-from .common import perform_jobs, share_the_test_transaction
-from .test_queue_adjustments import NIGHT
+from .common import perform_jobs
+from .test_queue_adjustments import NIGHT, QueueAdjustmentCommon
 
 
 @tagged("post_install", "-at_install")
-class TestQueueNumbering(AdjustmentCommon):
+class TestQueueNumbering(QueueAdjustmentCommon):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        share_the_test_transaction(cls)
-        cls.invoices = cls.env["account.move"].concat(*(
-            cls._account(100.0 + i, partner=(cls.customer, cls.customer_b)[i % 2]) for i in range(5)))
         cls.Block = cls.env["recon.number.block"].sudo()  # the engine's bookkeeping
 
-    def setUp(self):
-        super().setUp()
-        patcher = patch.object(type(self.Run), "_run_chunk_size", 2)
-        patcher.start()
-        self.addCleanup(patcher.stop)
-
     def _plan(self, trap):
-        """The night's run planned: ``(run, its chunks, the journal's last number)``."""
+        """The night's run planned: ``(run, its chunks)``."""
         self.env["recon.adjustment.run"]._cron_start_due_runs(now=NIGHT)
         run = self.Run.search([("date", "=", "2024-03-01")])
         trap.perform_enqueued_jobs()

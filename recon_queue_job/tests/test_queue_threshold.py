@@ -1,14 +1,12 @@
 """A below-threshold run and its undo on the job queue: the request clears
 the first chunk, the rest goes to chunk jobs side by side; each deduction is
 cleared once, each entry reversed once, and the ledger says so."""
-from unittest.mock import patch
-
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.recon_addon.tests.test_undo_threshold import UndoThresholdCommon
 
-from .common import perform_jobs, share_the_test_transaction
+from .common import perform_jobs, share_the_test_transaction, small_chunks
 
 
 @tagged("post_install", "-at_install")
@@ -23,10 +21,7 @@ class TestQueueThreshold(UndoThresholdCommon):
 
     def setUp(self):
         super().setUp()
-        for model in ("recon.threshold.run", "recon.undo"):
-            patcher = patch.object(type(self.env[model]), "_run_chunk_size", 1)
-            patcher.start()
-            self.addCleanup(patcher.stop)
+        small_chunks(self, 1, "recon.threshold.run", "recon.undo")
 
     def _chunks(self, run):
         return self.env["recon.run.chunk"].search([("run_model", "=", run._name), ("run_id", "=", run.id)])

@@ -1,13 +1,11 @@
 """A bulk write-off batch on the job queue: the request writes off the
 first chunk, as on the scheduler; the rest is planned in chunk jobs."""
-from unittest.mock import patch
-
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.recon_addon.tests.common_write_off import WriteOffCommon
 
-from .common import perform_jobs, share_the_test_transaction
+from .common import perform_jobs, share_the_test_transaction, small_chunks
 
 
 @tagged("post_install", "-at_install")
@@ -23,9 +21,7 @@ class TestQueueWriteOff(WriteOffCommon):
 
     def setUp(self):
         super().setUp()
-        patcher = patch.object(type(self.env["recon.write.off.batch"]), "_run_chunk_size", 2)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        small_chunks(self, 2, "recon.write.off.batch")
 
     def _confirm(self):
         content = "Account ID;Customer\n" + "\n".join(f"{invoice.name};x" for invoice in self.invoices)
