@@ -84,8 +84,9 @@ class ReconNumberBlock(models.Model):
     def _reserve_block(self, company_id, journal_id, prefix, seen, count, chunk_id, taken):
         """``(first number, block id)`` of a block of ``count`` numbers,
         reserved and committed in a transaction of its own: the chunk's
-        unused block when it has one (it was processed before and rolled
-        back), else a new one after every number committed or reserved."""
+        block when it has one whose numbers are all free (it was processed
+        before and rolled back), else a new one after every number
+        committed or reserved."""
         with self.env.registry.cursor() as cr:
             if isinstance(cr, Cursor):  # (a test's cursor shares the test's transaction)
                 # each statement reads what is committed when it starts: the
@@ -95,11 +96,15 @@ class ReconNumberBlock(models.Model):
             cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
                            LOCK_NAMESPACE, f"{journal_id}/{prefix}"))
             cr.execute(SQL(
-                """SELECT id, first FROM recon_number_block
+                """SELECT id, first FROM recon_number_block block
                     WHERE chunk_id = %s AND journal_id = %s AND sequence_prefix = %s
-                      AND last - first + 1 >= %s AND first > %s AND NOT id = ANY(%s)
+                      AND last - first + 1 >= %s AND NOT id = ANY(%s)
+                      AND NOT EXISTS (SELECT 1 FROM account_move move
+                                       WHERE move.journal_id = block.journal_id
+                                         AND move.sequence_prefix = block.sequence_prefix
+                                         AND move.sequence_number BETWEEN block.first AND block.last)
                  ORDER BY id LIMIT 1""",
-                chunk_id, journal_id, prefix, count, seen, list(taken)))
+                chunk_id, journal_id, prefix, count, list(taken)))
             if row := cr.fetchone():
                 return row[1], row[0]
             cr.execute(SQL(
@@ -142,8 +147,8 @@ class ReconNumberBlock(models.Model):
     @api.model
     def _gc(self):
         """Drop the blocks no chunk to process holds any more (its chunk was
-        done or deleted): a block outlives its chunk only when the chunk's
-        transaction could not delete it."""
+        done or deleted): left by a worker that died between its chunk's
+        commit and the release (:meth:`_release`)."""
         self.env.cr.execute(SQL(
             """DELETE FROM recon_number_block block
                 WHERE NOT EXISTS (SELECT 1 FROM recon_run_chunk chunk
