@@ -1,9 +1,10 @@
 """The addon's background runs spread over OCA's job queue (the
 ``recon_queue_job`` bridge) by a real Odoo server with one and two workers,
-against the same runs on Odoo's scheduler: the nightly auto-adjustments
-over 100,000 open invoices of which 20,000 qualify for a monthly flat fee,
-and a below-threshold run of 10,000 transactions of five deductions (50,000
-deductions); 2,000 / 400 and 100 transactions with --quick.
+against the same runs on Odoo's scheduler, and a worker killed mid-chunk:
+the nightly auto-adjustments over 100,000 open invoices of which 20,000
+qualify for a monthly flat fee, and a below-threshold run of 10,000
+transactions of five deductions (50,000 deductions); 2,000 / 400 and 100
+transactions with --quick.
 
 Its own databases: the benchmark ignores the database it is given (that one
 has ``recon_addon`` only). It installs ``recon_queue_job`` (so ``queue_job``)
@@ -36,6 +37,19 @@ Scenarios, for the adjustments and for the below-threshold run:
   a cursor of its own, says done. The notes give the jobs: the plan's and
   the finish's time, the chunk jobs, how many were seen running at once and
   on how many worker processes.
+- **2 workers, 1 killed** (adjustments): the 2-worker run again on a fresh
+  copy; once a chunk job has been running 0.3 s, the worker process that
+  runs it (the job's ``worker_pid``) is killed (SIGKILL). The prefork
+  server spawns a new worker; the job stays *started*: queue_job 18.0.1.7.0
+  requeues a started job only from its "Jobs Garbage Collector"
+  (``queue.job.requeue_stuck_jobs``), whose scheduled action as shipped
+  checks enqueued jobs only (``started_delta=0``; checked here: it leaves
+  the job started). The server has no cron thread, so this process calls
+  ``requeue_stuck_jobs(started_delta=1)`` every 0.5 s (jobs started over a
+  minute ago: it must find only the killed one); the job is requeued, runs
+  again, and the run finishes. The time includes that minute: the row
+  proves the count, not a speed.
+
 The below-threshold run is started without the request's first chunk
 (``_run_manually`` processes 200 transactions in the request): on both
 engines the whole run is the engine's.
@@ -74,7 +88,10 @@ import threading
 import time
 import urllib.request
 
+import psutil
+
 import odoo
+from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import SQL, config
 
@@ -87,6 +104,11 @@ FULL_SIZES = {"open": 100_000, "qualifying": 20_000, "transactions": 10_000}
 WORKERS = (1, 2)
 #: seconds between two looks at the run's state
 POLL = 0.5
+#: seconds a chunk job is seen running before its worker is killed
+KILL_AFTER = 0.3
+#: ``requeue_stuck_jobs(started_delta=...)``: minutes after which a started
+#: job is taken for dead (longer than any chunk runs)
+REQUEUE_STARTED_MINUTES = 1
 #: a run on the job queue may take this many times the cron path, at least
 #: MIN_TIMEOUT seconds, before the benchmark gives up
 TIMEOUT_FACTOR = 5
@@ -271,6 +293,13 @@ class Server:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, env=env, start_new_session=True)
 
+    def processes(self):
+        """The pids of the server's processes under its master (workers, job runner, gevent)."""
+        try:
+            return {child.pid for child in psutil.Process(self.process.pid).children(recursive=True)}
+        except psutil.NoSuchProcess:
+            return set()
+
     def check_alive(self):
         if self.process.poll() is not None:
             raise RuntimeError(f"the Odoo server on {self.dbname} exited ({self.process.returncode}):\n"
@@ -377,11 +406,11 @@ def _probe_parallel(registry, workers):
 # ----------------------------------------------------------------------
 # Waiting for a run on the job queue
 # ----------------------------------------------------------------------
-def _wait_for_run(registry, model, run_id, server, timeout):
-    """Poll the run's state from a cursor of its own until it is done.
-    Returns (seconds, the most chunk jobs seen running at once). A failed
-    job, a server that exits or a run not done within ``timeout`` seconds
-    is an error."""
+def _wait_for_run(registry, model, run_id, server, timeout, watch=None, poll=POLL):
+    """Poll the run's state from a cursor of its own until it is done;
+    ``watch(env)`` is called on each look. Returns (seconds, the most chunk
+    jobs seen running at once). A failed job, a server that exits or a run
+    not done within ``timeout`` seconds is an error."""
     Run = registry[model]
     start = time.perf_counter()
     most = 0
@@ -398,12 +427,14 @@ def _wait_for_run(registry, model, run_id, server, timeout):
             failed = cr.fetchone()
             if failed:
                 raise RuntimeError(f"job failed: {failed[0]}\n{failed[1]}")
+            if watch:
+                watch(api.Environment(cr, SUPERUSER_ID, {}))
             if seconds > timeout:
                 cr.execute(SQL("SELECT state, COUNT(*) FROM queue_job GROUP BY state"))
                 raise TimeoutError(f"{model},{run_id} still {state} after {timeout:.0f} s; jobs by state: "
                                    f"{dict(cr.fetchall())}; server log:\n{server.log()}")
         server.check_alive()
-        time.sleep(POLL)
+        time.sleep(poll)
     assert state == "done", f"{model},{run_id} ended {state}"
     return seconds, most
 
@@ -432,6 +463,72 @@ def _job_stats(registry, model, most):
             f"({took('_queue_process'):.1f} s of work), at most {max(most, overlap)} running at once, on "
             f"{_count(len({job['worker_pid'] for job in chunks}), 'worker process', 'worker processes')}, "
             f"finish {took('_queue_finish'):.2f} s")
+
+
+class WorkerKiller:
+    """Called on each look at the run: kills (SIGKILL) the worker process of
+    the first chunk job seen running for KILL_AFTER seconds, then plays
+    queue_job's garbage collector until that job is requeued."""
+
+    def __init__(self, server):
+        self.server = server
+        self.seen = {}
+        self.killed = None
+        self.requeued_after = None
+        self.left_started = None
+        self.chunk_after_kill = None
+        self.last_gc = 0.0
+
+    def __call__(self, env):
+        now = time.perf_counter()
+        if not self.killed:
+            return self._kill(env, now)
+        job = env["queue.job"].browse(self.killed["job"])
+        if self.left_started is None and now - self.killed["at"] >= 1.0:
+            # the transaction of the killed worker is gone: nothing of the chunk stays
+            self.chunk_after_kill = env["recon.run.chunk"].browse(self.killed["chunk"]).state
+            # queue_job's garbage collector as its scheduled action calls it
+            env["queue.job"].requeue_stuck_jobs()
+            self.left_started = job.state == "started"
+        if self.requeued_after is None and now - self.last_gc >= POLL:
+            self.last_gc = now
+            Job = env["queue.job"]
+            stuck = Job._get_stuck_jobs_to_requeue(enqueued_delta=5, started_delta=REQUEUE_STARTED_MINUTES)
+            assert set(stuck.ids) <= {job.id}, f"the garbage collector would requeue live jobs: {stuck.ids}"
+            Job.requeue_stuck_jobs(enqueued_delta=5, started_delta=REQUEUE_STARTED_MINUTES)
+            job.invalidate_recordset()
+            if job.state != "started":
+                self.requeued_after = now - self.killed["at"]
+
+    def _kill(self, env, now):
+        env.cr.execute(SQL("SELECT id, worker_pid FROM queue_job WHERE state = 'started' "
+                           "AND method_name = '_queue_process'"))
+        for job_id, pid in env.cr.fetchall():
+            if now - self.seen.setdefault(job_id, now) < KILL_AFTER:
+                continue
+            processes = self.server.processes()
+            assert pid in processes, f"worker {pid} of job {job_id} is not a process of the server"
+            os.kill(pid, signal.SIGKILL)
+            chunk_id = env["queue.job"].browse(job_id).records.id
+            self.killed = {"job": job_id, "pid": pid, "chunk": chunk_id, "at": time.perf_counter(),
+                           "running": now - self.seen[job_id], "processes": len(processes)}
+            return
+
+    def notes(self, env):
+        assert self.killed, "no chunk job was seen running: nothing killed"
+        job = env["queue.job"].browse(self.killed["job"])
+        chunk = env["recon.run.chunk"].browse(self.killed["chunk"])
+        assert self.chunk_after_kill == "pending", f"chunk {chunk.sequence} {self.chunk_after_kill} after the kill"
+        assert self.left_started, "the garbage collector as shipped requeued the killed job"
+        assert self.requeued_after is not None, "the killed job was never requeued"
+        assert job.state == "done" and chunk.state == "done", (job.state, chunk.state)
+        respawned = len(self.server.processes()) == self.killed["processes"]
+        return (f"killed worker {self.killed['pid']} (SIGKILL) {self.killed['running']:.1f} s into chunk "
+                f"{chunk.sequence}: chunk left pending, job left started; server respawned its worker: "
+                f"{'yes' if respawned else 'no'}; requeue_stuck_jobs() as its cron calls it leaves the job "
+                f"started; requeue_stuck_jobs(started_delta={REQUEUE_STARTED_MINUTES}), called in-process "
+                f"every {POLL} s (no cron thread), requeued it {self.requeued_after:.0f} s after the kill; "
+                f"chunk done by worker {job.worker_pid}")
 
 
 # ----------------------------------------------------------------------
@@ -546,7 +643,7 @@ def _rate(n, seconds):
     return f"{n / seconds:.1f} items/s"
 
 
-def _scenarios(kind, conf, template, state, n, logdir, created):
+def _scenarios(kind, conf, template, state, n, logdir, created, fault=False):
     rows = []
     prefix = f"{template}_{kind.key}"
 
@@ -582,6 +679,24 @@ def _scenarios(kind, conf, template, state, n, logdir, created):
         rows.append(row(f"{kind.label}: {_count(workers, 'worker')}", n, seconds[workers],
                         notes="; ".join(notes)))
 
+    if fault:
+        workers = WORKERS[-1]
+        print(f"[bench] queue: {kind.label}: {workers} workers, one killed mid-chunk", flush=True)
+        with _copy(template, f"{prefix}_kill", created) as registry, \
+                _server(conf, f"{prefix}_kill", workers, logdir) as server:
+            killer = WorkerKiller(server)
+            run_id = kind.start(registry, state, "queue_job")
+            fault_seconds, most = _wait_for_run(registry, kind.model, run_id, server,
+                                                timeout + 60 * REQUEUE_STARTED_MINUTES + 60, watch=killer, poll=0.1)
+            counts = kind.check(registry, state, run_id)
+            with environment(registry) as env:
+                kill_notes = killer.notes(env)
+            jobs = _job_stats(registry, kind.model, most)
+        rows.append(row(f"{kind.label}: {workers} workers, 1 killed", n, fault_seconds, notes=(
+            f"{_rate(n, fault_seconds)}; {kill_notes}; {jobs}; ledger: {counts['invoices']} qualifying invoices, "
+            f"{counts['adjusted']} adjusted, {counts['doubles']} doubles, {counts['missing']} missing, "
+            f"{counts['more']} more, {counts['posted']} posted fee entries, {counts['items']} items on the "
+            f"receivable for {counts['debit']:.2f}")))
     return rows
 
 
@@ -603,15 +718,15 @@ def run(registry, args):
         q, count = len(adjustments["qualifying"]), len(deductions["transactions"])
         kinds = [
             (Kind("adj", "recon.adjustment.run", f"adjustments {q}/{adjustments['open']}",
-                  _start_adjustments, _schedule_adjustments, _check_adjustments), adjustments, q),
+                  _start_adjustments, _schedule_adjustments, _check_adjustments), adjustments, q, True),
             (Kind("bt", "recon.threshold.run",
                   f"below threshold {count} x {bench_deductions.DEDUCTIONS_PER_TRANSACTION}",
                   _start_below_threshold, _schedule_below_threshold, _check_below_threshold),
-             deductions, count * bench_deductions.DEDUCTIONS_PER_TRANSACTION),
+             deductions, count * bench_deductions.DEDUCTIONS_PER_TRANSACTION, False),
         ]
         rows = []
-        for kind, kind_state, n in kinds:
-            rows += _scenarios(kind, conf, template, kind_state, n, logdir, created)
+        for kind, kind_state, n, fault in kinds:
+            rows += _scenarios(kind, conf, template, kind_state, n, logdir, created, fault=fault)
         return rows
     finally:
         for dbname in reversed(created):
