@@ -44,11 +44,13 @@ Scenarios, for the adjustments and for the below-threshold run:
   requeues a started job only from its "Jobs Garbage Collector"
   (``queue.job.requeue_stuck_jobs``), whose scheduled action as shipped
   checks enqueued jobs only (``started_delta=0``; checked here: it leaves
-  the job started). The server has no cron thread, so this process calls
-  ``requeue_stuck_jobs(started_delta=1)`` every 0.5 s (jobs started over a
-  minute ago: it must find only the killed one); the job is requeued, runs
-  again, and the run finishes. The time includes that minute: the row
-  proves the count, not a speed.
+  the job started). The runs' scheduled action requeues it
+  (``recon.run.chunk._queue_requeue_orphans``: a chunk job started over a
+  minute ago whose chunk is pending and not locked has lost its worker).
+  The server has no cron thread, so this process calls that part of the
+  scheduled action every 0.5 s; the job is requeued a minute after it
+  started, runs again, and the run finishes. The time includes that
+  minute: the row proves the count, not a speed.
 
 The below-threshold run is started without the request's first chunk
 (``_run_manually`` processes 200 transactions in the request): on both
@@ -68,9 +70,8 @@ cron path: the scheduler's calls, the run created and committed before);
 Odoo's batch and form paths beside the addon's; here the addon's own run is
 measured on two engines, and the ratios are in the notes: throughput
 (items/s), the 1-worker run's time per item / the cron path's, the 2-worker
-throughput / the 1-worker's. The bridge runs a run's chunks one after the
-other for now (``_run_queue_sequential``): two workers do not make one run
-faster until the chunks go side by side.
+throughput / the 1-worker's. The chunks of a run go side by side, each
+numbering its entries in a block of its own (``recon.number.block``).
 
 The server's workers, its job runner, PostgreSQL and this process share
 the machine's cores (the report's last line counts them).
@@ -106,9 +107,6 @@ WORKERS = (1, 2)
 POLL = 0.5
 #: seconds a chunk job is seen running before its worker is killed
 KILL_AFTER = 0.3
-#: ``requeue_stuck_jobs(started_delta=...)``: minutes after which a started
-#: job is taken for dead (longer than any chunk runs)
-REQUEUE_STARTED_MINUTES = 1
 #: a run on the job queue may take this many times the cron path, at least
 #: MIN_TIMEOUT seconds, before the benchmark gives up
 TIMEOUT_FACTOR = 5
@@ -467,8 +465,8 @@ def _job_stats(registry, model, most):
 
 class WorkerKiller:
     """Called on each look at the run: kills (SIGKILL) the worker process of
-    the first chunk job seen running for KILL_AFTER seconds, then plays
-    queue_job's garbage collector until that job is requeued."""
+    the first chunk job seen running for KILL_AFTER seconds, then plays the
+    runs' scheduled action until that job is requeued."""
 
     def __init__(self, server):
         self.server = server
@@ -492,10 +490,9 @@ class WorkerKiller:
             self.left_started = job.state == "started"
         if self.requeued_after is None and now - self.last_gc >= POLL:
             self.last_gc = now
-            Job = env["queue.job"]
-            stuck = Job._get_stuck_jobs_to_requeue(enqueued_delta=5, started_delta=REQUEUE_STARTED_MINUTES)
-            assert set(stuck.ids) <= {job.id}, f"the garbage collector would requeue live jobs: {stuck.ids}"
-            Job.requeue_stuck_jobs(enqueued_delta=5, started_delta=REQUEUE_STARTED_MINUTES)
+            # what the runs' scheduled action does for the job queue
+            requeued = env["recon.run.chunk"]._queue_requeue_orphans()
+            assert set(requeued.ids) <= {job.id}, f"live chunk jobs requeued: {requeued.ids}"
             job.invalidate_recordset()
             if job.state != "started":
                 self.requeued_after = now - self.killed["at"]
@@ -525,9 +522,9 @@ class WorkerKiller:
         respawned = len(self.server.processes()) == self.killed["processes"]
         return (f"killed worker {self.killed['pid']} (SIGKILL) {self.killed['running']:.1f} s into chunk "
                 f"{chunk.sequence}: chunk left pending, job left started; server respawned its worker: "
-                f"{'yes' if respawned else 'no'}; requeue_stuck_jobs() as its cron calls it leaves the job "
-                f"started; requeue_stuck_jobs(started_delta={REQUEUE_STARTED_MINUTES}), called in-process "
-                f"every {POLL} s (no cron thread), requeued it {self.requeued_after:.0f} s after the kill; "
+                f"{'yes' if respawned else 'no'}; queue_job's requeue_stuck_jobs() as its cron calls it leaves "
+                f"the job started; the runs' scheduled action (its _queue_requeue_orphans, called in-process "
+                f"every {POLL} s: no cron thread) requeued it {self.requeued_after:.0f} s after the kill; "
                 f"chunk done by worker {job.worker_pid}")
 
 
@@ -680,6 +677,8 @@ def _scenarios(kind, conf, template, state, n, logdir, created, fault=False):
                         notes="; ".join(notes)))
 
     if fault:
+        from odoo.addons.recon_queue_job.models.recon_run_chunk import ORPHAN_AFTER
+
         workers = WORKERS[-1]
         print(f"[bench] queue: {kind.label}: {workers} workers, one killed mid-chunk", flush=True)
         with _copy(template, f"{prefix}_kill", created) as registry, \
@@ -687,7 +686,7 @@ def _scenarios(kind, conf, template, state, n, logdir, created, fault=False):
             killer = WorkerKiller(server)
             run_id = kind.start(registry, state, "queue_job")
             fault_seconds, most = _wait_for_run(registry, kind.model, run_id, server,
-                                                timeout + 60 * REQUEUE_STARTED_MINUTES + 60, watch=killer, poll=0.1)
+                                                timeout + ORPHAN_AFTER.total_seconds() + 60, watch=killer, poll=0.1)
             counts = kind.check(registry, state, run_id)
             with environment(registry) as env:
                 kill_notes = killer.notes(env)
