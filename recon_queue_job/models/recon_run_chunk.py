@@ -88,7 +88,9 @@ class ReconRunChunk(models.Model):
                 self.env.cr.execute(SQL("SELECT state FROM recon_run_chunk WHERE id = %s FOR UPDATE NOWAIT",
                                         self.id))
         except psycopg2.errors.LockNotAvailable as exc:
-            raise RetryableJobError(f"chunk {self.id} is being processed by another job", seconds=5) from exc
+            # no failure: the job waits for the other one, then finds the chunk done
+            raise RetryableJobError(f"chunk {self.id} is being processed by another job", seconds=5,
+                                    ignore_retry=True) from exc
         if self.env.cr.fetchone()[0] == "done":
             return "done already"
         run = self._run()

@@ -96,10 +96,14 @@ class ReconRunMixin(models.AbstractModel):
         return True
 
     def _queue_lock(self):
-        """Lock the run's row for this transaction, or have the job retried."""
+        """Lock the run's row for this transaction, or have the job retried
+        once the other transaction is over, however long it takes: a wait
+        for a lock is no failure (a second plan job waits for the first,
+        then finds the run planned)."""
         self.ensure_one()
         if not self._recon_lock_rows():
-            raise RetryableJobError(f"{self._name},{self.id} is being processed by another worker", seconds=2)
+            raise RetryableJobError(f"{self._name},{self.id} is being processed by another worker", seconds=2,
+                                    ignore_retry=True)
 
     def _queue_plan(self):
         """Job: cut what the run has left into chunks of its chunk size, one

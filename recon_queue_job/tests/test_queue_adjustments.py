@@ -2,10 +2,12 @@
 job each, and finished by a last job; every account is adjusted exactly
 once, whatever the jobs do twice."""
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.recon_addon.tests.test_adjustment_rule import AdjustmentCommon
 
@@ -152,3 +154,16 @@ class TestQueueAdjustments(QueueAdjustmentCommon):
         chunks[2].sudo().state = "done"
         self.env["recon.run.mixin"]._cron_process_runs()
         self.assertEqual([job.state for job in jobs], ["pending", "started", "started"])
+
+    def test_a_plan_job_meeting_the_run_locked_waits_without_failing(self):
+        """A second plan job (dispatched again while the first runs) meets
+        the run locked: it is retried once the lock is gone, without using
+        up its retries (a job out of retries is failed)."""
+        self._rule()
+        run = self._night()
+        with patch.object(type(run), "_recon_lock_rows", lambda records: records.browse()), \
+                self.assertRaises(RetryableJobError) as caught:
+            run._queue_plan()
+        self.assertTrue(caught.exception.ignore_retry)
+        self.assertFalse(self.env["recon.run.chunk"].search([("run_id", "=", run.id), ("run_model", "=", run._name)]))
+        self.assertEqual(run._queue_plan(), "5 items in 3 chunks", "planned once the lock is gone")
