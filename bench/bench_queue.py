@@ -156,9 +156,19 @@ def _load_registry(dbname):
         config["test_enable"] = test_enable
 
 
-def _drop(dbname):
+def _drop(dbname, tries=10):
+    """Drop ``dbname``. Without ``--force``: PostgreSQL then stops the
+    autovacuum workers of the database itself, where ``--force`` refuses to
+    terminate them for a role that is not a superuser; another connection
+    still closing (a stopped server's) is waited for."""
     _release(dbname)
-    _pg("dropdb", "--if-exists", "--force", dbname)
+    for attempt in range(tries):
+        try:
+            return _pg("dropdb", "--if-exists", dbname)
+        except RuntimeError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(2)
 
 
 def _install(conf, dbname, logdir):
