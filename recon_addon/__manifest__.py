@@ -2,11 +2,15 @@
     "name": "Receivables Reconciliation",
     "summary": "Settle small, stuck and uncollectable receivable balances "
     "with posted, reconciled journal entries",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recon_addon",
-    "depends": ["account", "mail"],
+    "website": "https://github.com/recon-addon/recon_addon",
+    "maintainers": ["recon-addon"],
+    "development_status": "Beta",
+    # account brings mail (chatter, activities, notifications) with it
+    "depends": ["account"],
     "data": [
         "security/groups.xml",
         "security/ir.model.access.csv",

@@ -5,6 +5,9 @@
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recon_addon",
+    "website": "https://github.com/recon-addon/recon_addon",
+    "maintainers": ["recon-addon"],
+    "development_status": "Beta",
     "depends": ["recon_addon", "queue_job"],
     "data": [
         "security/ir.model.access.csv",
