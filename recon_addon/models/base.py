@@ -40,6 +40,10 @@ class Base(models.AbstractModel):
             return self.browse().concat(*(record._recon_lock_rows() for record in self))
         return self.filtered(lambda record: record.id in locked_ids)
 
+    def _recon_model_label(self):
+        """The model's name as users read it: ``ir.model``'s, in their language."""
+        return self.env["ir.model"]._get(self._name).name or self._description
+
     def _recon_write(self, vals):
         """Write what the addon's own actions decide: past the locks of a
         record that stands for a posted entry (``recon.posted.mixin``), a

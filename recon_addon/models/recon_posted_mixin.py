@@ -61,16 +61,22 @@ class ReconPostedMixin(models.AbstractModel):
             if self._recon_user_create:
                 for vals in vals_list:
                     locked |= {f for f, value in vals.items() if self._recon_is_locked_value(f, value)}
-            if not self._recon_user_create or locked:
+            if locked:
                 raise UserError(self.env._(
                     "%(model)s records stand for posted journal entries: they are created by the "
-                    "addon's own actions only%(fields)s.",
-                    model=self._description, fields=f" ({self._recon_field_names(locked)})" if locked else "",
+                    "addon's own actions only (%(fields)s).",
+                    model=self._recon_model_label(), fields=self._recon_field_names(locked),
+                ))
+            if not self._recon_user_create:
+                raise UserError(self.env._(
+                    "%(model)s records stand for posted journal entries: they are created by the "
+                    "addon's own actions only.", model=self._recon_model_label(),
                 ))
         return super().create(vals_list)
 
     def _recon_field_names(self, fnames):
-        return ", ".join(sorted(self._fields[f].string for f in fnames if f in self._fields))
+        """The labels of ``fnames``, in the user's language."""
+        return ", ".join(sorted(self._fields[f]._description_string(self.env) for f in fnames if f in self._fields))
 
     def _recon_is_free(self, fname):
         return fname in self._recon_free_fields or fname.startswith(("message_", "activity_"))

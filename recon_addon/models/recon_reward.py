@@ -150,7 +150,7 @@ class ReconReward(models.Model):
                 "%(reward)s: a reward's status, journal entries and clearing are set by Confirm, "
                 "Reverse and Clear Balance only (%(fields)s).",
                 reward=rewards[0].display_name if rewards else self.env._("New reward"),
-                fields=", ".join(sorted(self._fields[f].string for f in status)),
+                fields=", ".join(sorted(self._fields[f]._description_string(self.env) for f in status)),
             ))
 
     def _write_status(self, vals):
@@ -261,7 +261,8 @@ class ReconReward(models.Model):
     # ------------------------------------------------------------------
     def _check_reward_accounts(self):
         for company in self.company_id:
-            if missing := [company._fields[f].string for f in REWARD_ACCOUNT_FIELDS if not company[f]]:
+            if missing := [company._fields[f]._description_string(self.env) for f in REWARD_ACCOUNT_FIELDS
+                           if not company[f]]:
                 raise UserError(self.env._(
                     "Company %(company)s posts rewards but has no %(accounts)s. Set them in "
                     "Accounting > Configuration > Settings > Reconciliation, or turn off Post Rewards.",

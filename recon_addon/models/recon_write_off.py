@@ -126,7 +126,7 @@ class ReconWriteOff(models.Model):
         # required on new write-offs, not in the database: those made before
         # reasons existed have none, and no reason is invented for them
         if self._recon_is_writer():  # anyone else is refused by recon.posted.mixin
-            self.env["recon.write.off.reason"]._check_given(vals_list, self._description)
+            self.env["recon.write.off.reason"]._check_given(vals_list, self._recon_model_label())
         return super().create(vals_list)
 
     @api.ondelete(at_uninstall=False)

@@ -106,7 +106,7 @@ class ReconWriteOffBatch(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self.env["recon.write.off.reason"]._check_given(vals_list, self._description)
+        self.env["recon.write.off.reason"]._check_given(vals_list, self._recon_model_label())
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("recon.write.off.batch") or "/"
