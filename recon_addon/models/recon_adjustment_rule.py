@@ -180,7 +180,7 @@ class ReconAdjustmentRule(models.Model):
                 ))
             if error := check_schedule(rule._get_schedule()):
                 raise ValidationError(self.env._(
-                    "Rule %(rule)s: the schedule is not valid (%(error)s).", rule=rule.name, error=error,
+                    "Rule %(rule)s: the schedule is not valid (%(error)s).", rule=rule.name, error=self.env._(error),
                 ))
 
     @api.constrains("domain", "company_id")

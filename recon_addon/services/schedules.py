@@ -32,6 +32,10 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__, default_lang="en_US")
+
 FREQUENCIES = ("once", "weekly", "monthly", "yearly")
 APPLY_LIMITS = ("unlimited", "once_per_account", "once_per_debtor")
 
@@ -57,22 +61,31 @@ def scheduled_day(year, month, day):
 
 
 def check_schedule(schedule):
-    """Return why ``schedule`` is incomplete or impossible, or None."""
+    """Return why ``schedule`` is incomplete or impossible, or None.
+
+    The reason is lazily translated: ``str(reason)`` (or ``env._(reason)``)
+    gives it in the user's language.
+
+    >>> str(check_schedule(Schedule("weekly")))
+    'a weekly rule needs a weekday'
+    >>> check_schedule(Schedule("weekly", weekday=0)) is None
+    True
+    """
     freq = schedule.frequency
     if freq not in FREQUENCIES:
-        return f"unknown frequency {freq!r}"
+        return _lt("unknown frequency %(frequency)s", frequency=repr(freq))
     if freq == "once" and not schedule.once_date:
-        return "a one-time rule needs its date"
+        return _lt("a one-time rule needs its date")
     if freq == "weekly" and schedule.weekday not in range(7):
-        return "a weekly rule needs a weekday"
+        return _lt("a weekly rule needs a weekday")
     if freq in ("monthly", "yearly") and schedule.month_day not in range(1, 32):
-        return "the day of month must be between 1 and 31"
+        return _lt("the day of month must be between 1 and 31")
     if freq == "yearly":
         if schedule.month not in range(1, 13):
-            return "a yearly rule needs a month"
+            return _lt("a yearly rule needs a month")
         # 29 February is allowed (falls on the 28th); 30 February is not
         if schedule.month_day > calendar.monthrange(2024, schedule.month)[1]:
-            return "that month has no such day"
+            return _lt("that month has no such day")
     return None
 
 

@@ -74,9 +74,10 @@ class UploadRow:
 class UploadError:
     """Something the user should know about the file.
 
-    ``message`` is a lazily translated text: ``str(error.message)`` in a
-    method that has an ``env`` gives it in the user's language. A ``fatal``
-    error means the file was refused and no row was kept.
+    ``message`` is a lazily translated text: ``env._(error.message)`` gives
+    it in the user's language (``str(error.message)`` in a method that has an
+    ``env``, too). A ``fatal`` error means the file was refused and no row
+    was kept.
     """
 
     code: str
@@ -161,7 +162,7 @@ def _check_file(data, filename, max_bytes):
     if not name.lower().endswith(ALLOWED_EXTENSIONS):
         return UploadError("extension", _lt(
             "%(file)s is not a .csv or .txt file. Export the list of accounts as CSV "
-            "or plain text and upload it again.", file=name or "The file"), fatal=True)
+            "or plain text and upload it again.", file=name or _lt("The file")), fatal=True)
     if not data:
         return _empty(name)
     if len(data) > max_bytes:

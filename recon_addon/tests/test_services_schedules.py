@@ -66,11 +66,11 @@ class TestSchedules(BaseCase):
     def test_check_schedule_names_what_is_missing(self):
         self.assertIsNone(check_schedule(Schedule("monthly", month_day=31)))
         self.assertIsNone(check_schedule(Schedule("yearly", month=2, month_day=29)))
-        self.assertIn("date", check_schedule(Schedule("once")))
-        self.assertIn("weekday", check_schedule(Schedule("weekly")))
-        self.assertIn("between 1 and 31", check_schedule(Schedule("monthly", month_day=32)))
-        self.assertIn("no such day", check_schedule(Schedule("yearly", month=2, month_day=30)))
-        self.assertIn("unknown", check_schedule(Schedule("daily")))
+        self.assertIn("date", str(check_schedule(Schedule("once"))))
+        self.assertIn("weekday", str(check_schedule(Schedule("weekly"))))
+        self.assertIn("between 1 and 31", str(check_schedule(Schedule("monthly", month_day=32))))
+        self.assertIn("no such day", str(check_schedule(Schedule("yearly", month=2, month_day=30))))
+        self.assertIn("unknown", str(check_schedule(Schedule("daily"))))
 
     def test_monthly_period_key_is_the_calendar_month(self):
         keys = {period_key("monthly", "unlimited", date(2024, 3, d)) for d in (1, 15, 31)}

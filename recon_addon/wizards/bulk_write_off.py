@@ -79,12 +79,12 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         rows, errors = parse_upload(base64.b64decode(self.file or b""), self.filename or "")
         fatal = [error for error in errors if error.fatal]
         if fatal:
-            raise UserError(str(fatal[0].message))
+            raise UserError(self.env._(fatal[0].message))
         self.line_ids.unlink()
         self.env["recon.bulk.write.off.wizard.line"].create(self._prepare_line_vals_list(rows))
         self.write({
             "state": "preview",
-            "upload_notes": "\n".join(str(error.message) for error in errors) or False,
+            "upload_notes": "\n".join(self.env._(error.message) for error in errors) or False,
         })
         return self._action_reopen()
 
