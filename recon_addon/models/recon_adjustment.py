@@ -171,6 +171,7 @@ class ReconAdjustment(models.Model):
         self.invalidate_model(["period_key"])
         return kept
 
+    @api.depends_context("lang")
     @api.depends("rule_id", "invoice_id")
     def _compute_display_name(self):
         for adjustment in self:

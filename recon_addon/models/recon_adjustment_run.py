@@ -91,6 +91,7 @@ class ReconAdjustmentRun(models.Model):
         for run in self:
             run.display_name = f"{run.rule_id.name or ''} ({run.date or ''})"
 
+    @api.depends_context("lang")
     @api.depends("state", "processed_count", "total_count", "adjusted_count", "debtor_count", "amount_total",
                  "examined_count", "qualifying_count", "failed_count")
     def _compute_summary(self):

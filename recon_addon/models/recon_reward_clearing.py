@@ -52,6 +52,7 @@ class ReconRewardClearing(models.Model):
         "forgiveness entry is reversed.",
     )
 
+    @api.depends_context("lang")
     @api.depends("partner_id", "date")
     def _compute_display_name(self):
         for clearing in self:

@@ -282,5 +282,6 @@ class ReconRunMixin(models.AbstractModel):
                 "done": done,
             }
             if done and announce:
-                payload["notification"] = run._get_done_notification()
+                # in the language of the user it tells, not of the worker that finished the run
+                payload["notification"] = run.with_context(lang=run.user_id.lang)._get_done_notification()
             run.user_id._bus_send(PROGRESS_NOTIFICATION, payload)

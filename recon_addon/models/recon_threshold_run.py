@@ -58,12 +58,14 @@ class ReconThresholdRun(models.Model):
         "account.move", "recon_threshold_run_pending_invoice_rel", "run_id", "move_id",
         string="Invoices to Process", readonly=True, copy=False)
 
+    @api.depends_context("lang")
     @api.depends("rule_id.name", "date")
     def _compute_display_name(self):
         for run in self:
             run.display_name = self.env._("%(rule)s run of %(date)s", rule=run.rule_id.name,
                                           date=fields.Datetime.to_string(run.date))
 
+    @api.depends_context("lang")
     @api.depends("cleared_count", "cleared_amount", "left_count", "left_amount", "refused_count", "skipped_count",
                  "state", "processed_count", "total_count")
     def _compute_summary(self):

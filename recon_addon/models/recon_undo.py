@@ -66,6 +66,7 @@ class ReconUndo(models.Model):
     def _recon_locked_hint(self):
         return self.env._("An undo is the record of what was reversed and stays as it is.")
 
+    @api.depends_context("lang")
     @api.depends("record_name")
     def _compute_display_name(self):
         for undo in self:
@@ -76,6 +77,7 @@ class ReconUndo(models.Model):
         for undo in self:
             undo.reversal_ids = Move.search([("recon_undo_id", "=", undo.id)]) if undo.id else Move
 
+    @api.depends_context("lang")
     @api.depends("state", "count_undone", "count_skipped", "total_count", "processed_count")
     def _compute_summary(self):
         for undo in self:

@@ -83,6 +83,7 @@ class ReconWriteOffBatch(models.Model):
             batch.total_count = batch.count_listed
             batch.processed_count = max(0, batch.count_listed - batch.count_pending)
 
+    @api.depends_context("lang")
     @api.depends("state", "count_listed", "count_written_off", "count_failed", "count_pending", "amount_total")
     def _compute_summary(self):
         for batch in self:
