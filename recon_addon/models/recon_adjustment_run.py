@@ -297,10 +297,14 @@ class ReconAdjustmentRun(models.Model):
             "failure_log": "\n".join(filter(None, [self.failure_log, f"{invoice.name}: {message}"])),
         })
 
+    def _skip_log_more(self):
+        """The line that ends a full skip log, in the user's language."""
+        return self.env._("… more accounts skipped with nothing to adjust (see the count).")
+
     def _append_skip_log(self, lines):
         """The skip log with ``lines`` added, up to :data:`SKIP_LOG_LIMIT` lines."""
         self.ensure_one()
-        more = self.env._("… more accounts skipped with nothing to adjust (see the count).")
+        more = self._skip_log_more()
         logged = self.skip_log.splitlines() if self.skip_log else []
         room = max(SKIP_LOG_LIMIT - len(logged), 0)
         logged += lines[:room]

@@ -27,5 +27,5 @@ class ReconAdjustmentRun(models.Model):
     def _queue_merge_text(self, fname, parts):
         if fname != "skip_log":
             return super()._queue_merge_text(fname, parts)
-        more = self.env._("… more accounts skipped with nothing to adjust (see the count).")
+        more = self._skip_log_more()  # recon_addon's words, as its chunks wrote them
         return self._append_skip_log([line for part in parts for line in part.splitlines() if line != more])
