@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: demo demo-reset test bench prepare
+.PHONY: demo demo-reset test bench prepare pot
 
 ## Serve the demo database (created once) at http://localhost:8069
 demo:
@@ -16,6 +16,10 @@ demo-reset:
 ## Fresh test database, all tests, database dropped afterwards
 test:
 	@bash scripts/test.sh
+
+## Translation templates (i18n/*.pot) exported by Odoo from a fresh database
+pot:
+	@bash scripts/pot.sh
 
 ## Benchmarks against Odoo's own path, measured in the same run
 bench:
