@@ -1,7 +1,12 @@
+import io
+from pathlib import Path
 from unittest.mock import patch
 
+import polib
+
+from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
-from odoo.tools.translate import TranslationModuleReader, code_translations
+from odoo.tools.translate import TranslationModuleReader, code_translations, trans_export
 
 from odoo.addons.recon_addon.services import thresholds
 
@@ -20,6 +25,60 @@ def exported_terms(env):
     return terms
 
 
+def template_entries(content):
+    """``{msgid: (plural, references, extracted comments)}`` of a
+    translation template's text, its header left out."""
+    return {
+        entry.msgid: (entry.msgid_plural, tuple(":".join(filter(None, ref)) for ref in entry.occurrences),
+                      entry.comment)
+        for entry in polib.pofile(content)
+    }
+
+
+def exported_template(env, module):
+    """The translation template of ``module`` exported from this database, as
+    ``--i18n-export`` writes it."""
+    buffer = io.BytesIO()
+    trans_export(None, [module], buffer, "po", env.cr)
+    return buffer.getvalue().decode()
+
+
+def template_differences(committed, exported, limit=30):
+    """Lines telling what differs between the entries of two templates (the
+    header is not compared: Odoo writes the time of the export there)."""
+    old, new = template_entries(committed), template_entries(exported)
+    lines = [f"+ {msgid!r} (not in the template)" for msgid in sorted(new.keys() - old.keys())]
+    lines += [f"- {msgid!r} (no longer in the code)" for msgid in sorted(old.keys() - new.keys())]
+    for msgid in sorted(old.keys() & new.keys()):
+        if old[msgid] != new[msgid]:
+            (old_plural, old_refs, old_comment), (new_plural, new_refs, new_comment) = old[msgid], new[msgid]
+            added, removed = sorted(set(new_refs) - set(old_refs)), sorted(set(old_refs) - set(new_refs))
+            changes = [f"references +{added} -{removed}" if old_refs != new_refs else "",
+                       f"plural {old_plural!r} -> {new_plural!r}" if old_plural != new_plural else "",
+                       f"comments {old_comment!r} -> {new_comment!r}" if old_comment != new_comment else ""]
+            lines.append(f"~ {msgid!r}: {'; '.join(filter(None, changes))}")
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"… and {len(lines) - limit} more"]
+    return lines
+
+
+def check_template_is_current(case, module):
+    """Fail ``case`` when ``module``'s committed ``i18n/<module>.pot`` is not
+    what Odoo exports from the test database (a label, message or view
+    string added, changed or removed since ``make pot``)."""
+    if case.env["ir.module.module"]._get(module).demo:
+        case.skipTest("the templates are made without demo data (make pot); this database has it")
+    path = Path(get_module_path(module)) / "i18n" / f"{module}.pot"
+    case.assertTrue(path.is_file(), f"{module} has no translation template {path.name}: run make pot")
+    # a file Odoo cannot extract terms from is logged, and left out of the export
+    with case.assertNoLogs("odoo.tools.translate", "ERROR"):
+        exported = exported_template(case.env, module)
+    differences = template_differences(path.read_text(encoding="utf-8"), exported)
+    if differences:
+        case.fail(f"{module}/i18n/{module}.pot is stale: run make pot and commit it. What differs:\n"
+                  + "\n".join(differences))
+
+
 @tagged("post_install", "-at_install")
 class TestTranslationTemplate(TransactionCase):
     """Labels built in Python reach the translation template."""
@@ -34,6 +93,9 @@ class TestTranslationTemplate(TransactionCase):
             with self.subTest(name=name):
                 self.assertIn("code", {ttype for ttype, __, __ in self.terms.get(name, ())},
                               f"{name!r} is not in the template as a code term")
+
+    def test_committed_template_is_current(self):
+        check_template_is_current(self, "recon_addon")
 
     def test_amount_bucket_labels_are_exported_as_their_selection(self):
         selection = thresholds.bucket_selection()
