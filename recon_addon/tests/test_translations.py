@@ -4,13 +4,16 @@ from unittest.mock import patch
 
 import polib
 
+from odoo.exceptions import UserError
 from odoo.modules.module import get_module_path
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools.translate import TranslationModuleReader, code_translations, trans_export
 
 from odoo.addons.recon_addon.services import thresholds
 
 from .common import ReconCommon
+from .test_run_progress import ProgressAssertions, chunk_size
+from .test_threshold_rule import ThresholdCommon
 
 #: the names of the journal and accounts the addon creates from Python
 DEFAULT_NAMES = ["Reconciliation", "Bad Debts", "Advances to Payees", "Commissions Payable", "Forgiven Advances"]
@@ -135,3 +138,84 @@ class TestTranslatedDefaults(ReconCommon):
         english = dict(Move.with_context(lang="en_US")._selection_recon_source_ref())
         self.assertEqual(french["recon.write.off"], "Passage en perte")
         self.assertEqual(english["recon.write.off"], self.env["recon.write.off"]._description)
+
+
+def load_french(env):
+    """French active and the addon's French terms loaded, as when a user
+    adds the language."""
+    env["res.lang"]._activate_lang("fr_FR")
+    env["ir.module.module"]._load_module_terms(["recon_addon"], ["fr_FR"], overwrite=True)
+
+
+@tagged("post_install", "-at_install")
+class TestFrench(ThresholdCommon, ProgressAssertions):
+    """The addon in French (i18n/fr.po): labels, messages and notifications."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        load_french(cls.env)
+
+    def test_user_error_comes_out_in_the_users_language(self):
+        rule = self.env["recon.threshold.rule"].create({"name": "Sans promotion", "clearing_method": "promotion"})
+        with self.assertRaises(UserError) as french:
+            rule.with_context(lang="fr_FR").action_enable()
+        self.assertEqual(str(french.exception), "La règle Sans promotion solde sur des promotions : ajoutez au moins "
+                                                "une promotion Sous le seuil active.")
+        with self.assertRaises(UserError) as english:
+            rule.with_context(lang="en_US").action_enable()
+        self.assertEqual(str(english.exception), "Rule Sans promotion clears to promotions: add at least one active "
+                                                 "Below Threshold promotion.")
+
+    def test_labels_and_selections_are_french(self):
+        Rule = self.env["recon.threshold.rule"].with_context(lang="fr_FR")
+        self.assertEqual(Rule._fields["threshold"]._description_string(Rule.env), "Seuil")
+        self.assertEqual(dict(Rule._fields["clearing_method"]._description_selection(Rule.env))["promotion"],
+                         "Solder sur une promotion")
+        self.assertEqual(self.env.ref("recon_addon.recon_menu_config_deduction_automations")
+                         .with_context(lang="fr_FR").name, "Automatisations des déductions")
+
+    def test_run_finished_by_the_scheduler_tells_its_user_in_the_users_language(self):
+        """The scheduler works in its own language; the notification of the
+        run it finishes is in the language of the user who started the run."""
+        self.user.lang = "fr_FR"
+        transactions = self._transaction([10.0, 5.0], ref="CHQ-1") | self._transaction([7.0], ref="CHQ-2")
+        with chunk_size(self, "recon.threshold.run", 1), self._bus():
+            action = transactions.with_user(self.user).action_run_below_threshold()
+        run = self.env["recon.threshold.run"].browse(action["res_id"])
+        self.assertEqual(run.state, "running")
+        with chunk_size(self, "recon.threshold.run", 1), self._bus() as bus_send:
+            self.env["recon.threshold.run"].with_context(lang="en_US")._cron_process_runs()
+        self.assertEqual(run.state, "done")
+        [message] = self._progress_messages(bus_send, run)
+        french = run.with_context(lang="fr_FR")
+        self.assertEqual(message["notification"]["title"],
+                         f"Exécution sous le seuil terminée : {french.display_name}")
+        self.assertTrue(message["notification"]["message"].startswith("Soldées : 3 pour "),
+                        message["notification"]["message"])
+        # the same run read in English in the same transaction keeps its English words
+        self.assertTrue(run.with_context(lang="en_US").summary.startswith("Cleared 3 for "))
+        self.assertTrue(french.display_name.startswith("Exécution "))
+
+
+@tagged("post_install", "-at_install")
+class TestFrenchTour(ReconCommon, HttpCase):
+    """The French path in the browser: a chief accountant whose language is
+    French, in a company of its own like the other tours."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        load_french(cls.env)
+        cls.company = cls.setup_other_company(name="Harbour Trading")["company"]
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=cls.company.ids))
+        cls.chief = new_test_user(
+            cls.env, login="chef_comptable", name="Chef comptable", company_id=cls.company.id, lang="fr_FR",
+            groups="base.group_user,account.group_account_manager,recon_addon.recon_addon_group_manager",
+        )
+
+    def test_french_tour(self):
+        self.start_tour("/web", "recon_french_tour", login=self.chief.login)
+        rule = self.env["recon.threshold.rule"].search([("name", "=", "Petites déductions vers la promotion du mois")])
+        self.assertRecordValues(rule, [{"state": "disabled", "clearing_method": "promotion",
+                                        "company_id": self.company.id}])
