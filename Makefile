@@ -33,3 +33,8 @@ prepare:
 .PHONY: screenshots
 screenshots:
 	@bash scripts/screenshots.sh $(ARGS)
+
+## The addons' wheels (odoo-addon-recon_addon, odoo-addon-recon_queue_job) into dist/
+.PHONY: wheel
+wheel:
+	@$(PYTHON) -m pip wheel --no-deps --wheel-dir dist ./recon_addon ./recon_queue_job
