@@ -563,6 +563,7 @@ class TestBulkWriteOffInTheBackground(WriteOffCommon):
         batch, _action = self._confirm()
         waiting = batch.write_off_ids.filtered(lambda w: w.state == "draft")
         invoice = waiting.invoice_id
+        failing = repr(waiting.filtered(lambda w: w.invoice_id == invoice))
         WriteOff = self.env.registry["recon.write.off"]
         original = WriteOff._get_settlement
 
@@ -571,9 +572,10 @@ class TestBulkWriteOffInTheBackground(WriteOffCommon):
                 raise KeyError("missing translation")
             return original(write_off, open_lines)
 
-        with patch.object(WriteOff, "_get_settlement", broken), mute_logger(
-                "odoo.addons.recon_addon.models.recon_write_off"):
+        with patch.object(WriteOff, "_get_settlement", broken), self.assertLogs(
+                "odoo.addons.recon_addon.models.recon_run_mixin", "ERROR") as logged:
             self._run_cron()
+        self.assertIn(f"could not process {failing}", logged.output[0])
         self.assertRecordValues(batch, [{"state": "done", "count_written_off": 2, "count_failed": 1}])
         self.assertRecordValues(batch.failure_ids, [{"invoice_id": invoice.id, "stage": "posting"}])
         self.assertIn("Unexpected error", batch.failure_ids.reason)
