@@ -38,3 +38,8 @@ screenshots:
 .PHONY: wheel
 wheel:
 	@$(PYTHON) -m pip wheel --no-deps --wheel-dir dist ./recon_addon ./recon_queue_job
+
+## Install a released recon_addon (FROM=v18.0.x.y.z, default the previous tag), run its rules, upgrade to this checkout, check nothing is lost
+.PHONY: upgrade-test
+upgrade-test:
+	@FROM=$(FROM) bash scripts/upgrade_test.sh

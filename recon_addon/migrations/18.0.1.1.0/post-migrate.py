@@ -2,6 +2,10 @@
 period of its rule's schedule (ISO week, month, year), no longer its date."""
 from odoo import SUPERUSER_ID, api
 
+#: the stored values this migration rewrites on purpose (make upgrade-test
+#: accepts their change)
+REWRITES = ["recon.adjustment.period_key"]
+
 
 def migrate(cr, version):
     if not version:
