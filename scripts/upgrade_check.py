@@ -113,7 +113,8 @@ def exercise(env):
         rule.action_run_now()
     counts["adjustment rules run"] = len(rules)
     # the release's own sample upload, made for its demo data
-    sample = Path(get_module_path(MODULE)) / "demo" / "recon_bulk_write_off_sample.csv"
+    sample = next(path for folder in ("examples", "demo")
+                  if (path := Path(get_module_path(MODULE), folder, "recon_bulk_write_off_sample.csv")).exists())
     vals = {"file": base64.b64encode(sample.read_bytes()), "filename": sample.name}
     Wizard = env["recon.bulk.write.off.wizard"]
     if "reason_id" in Wizard._fields:  # releases with write-off reasons ask for one
