@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: demo demo-reset test bench prepare pot
+.PHONY: demo demo-reset test lint bench prepare pot
 
 ## Serve the demo database (created once) at http://localhost:8069
 demo:
@@ -16,6 +16,10 @@ demo-reset:
 ## Fresh test database, all tests, database dropped afterwards
 test:
 	@bash scripts/test.sh
+
+## ruff, pylint-odoo and OCA's data file checks; fails on any finding
+lint:
+	@bash scripts/lint.sh
 
 ## Translation templates (i18n/*.pot) exported by Odoo from a fresh database
 pot:

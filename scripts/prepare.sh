@@ -33,10 +33,12 @@ MSG
     exit 3
 fi
 
-# 2. Python packages the tests need (declared in requirements-dev.txt).
+# 2. Python packages the tests and `make lint` need (declared in
+#    requirements-dev.txt).
 if ! "$PYTHON" -c "import pytest_odoo, websocket, hypothesis, importlib.util, sys
+import ruff, pylint_odoo, oca_pre_commit_hooks
 sys.exit(importlib.util.find_spec('odoo.addons.queue_job') is None)" 2>/dev/null; then
-    say "installing the test requirements (requirements-dev.txt)"
+    say "installing the test and lint requirements (requirements-dev.txt)"
     "$PYTHON" -m pip install -q -r "$here/requirements-dev.txt"
 fi
 
