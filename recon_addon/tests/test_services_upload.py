@@ -169,7 +169,7 @@ class TestParseUpload(BaseCase):
 
 
     def test_shipped_sample_file_reads_as_documented(self):
-        with file_open("recon_addon/demo/recon_bulk_write_off_sample.csv", "rb") as sample:
+        with file_open("recon_addon/examples/recon_bulk_write_off_sample.csv", "rb") as sample:
             rows, errors = parse_upload(sample.read(), "recon_bulk_write_off_sample.csv")
         self.assertEqual([row.ref for row in rows], [f"LEG/0000{i}" for i in range(1, 8)] + ["LEG/09999"])
         self.assertEqual([(error.code, error.ref) for error in errors], [("duplicate", "LEG/00002")])
