@@ -28,7 +28,14 @@ sampled every 50 ms (``common.PeakMemory``).
 from datetime import datetime
 
 from common import (
-    PeakMemory, Timer, check_batch_path, environment, make_company, make_invoices, post_the_batch_way, row,
+    PeakMemory,
+    Timer,
+    check_batch_path,
+    environment,
+    make_company,
+    make_invoices,
+    post_the_batch_way,
+    row,
 )
 
 QUICK_SIZES = [(200, 40), (2_000, 400)]

@@ -29,7 +29,13 @@ import time
 from datetime import date
 
 from common import (
-    PeakMemory, Timer, check_batch_path, environment, make_company, row, settle_the_batch_way,
+    PeakMemory,
+    Timer,
+    check_batch_path,
+    environment,
+    make_company,
+    row,
+    settle_the_batch_way,
     write_off_like_the_ui,
 )
 

@@ -28,12 +28,20 @@ per invoice.
 import time
 from datetime import date
 
-from common import (
-    PeakMemory, Timer, check_batch_path, environment, make_company, make_invoices, receivable_line, row,
-    settle_the_batch_way, write_off_like_the_ui,
-)
-
 from odoo.addons.recon_addon.models.recon_ledger import Settlement
+
+from common import (
+    PeakMemory,
+    Timer,
+    check_batch_path,
+    environment,
+    make_company,
+    make_invoices,
+    receivable_line,
+    row,
+    settle_the_batch_way,
+    write_off_like_the_ui,
+)
 
 BATCH = 100
 SETTLE_DATE = date(2024, 3, 1)

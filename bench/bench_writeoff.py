@@ -38,8 +38,16 @@ import time
 from datetime import date, timedelta
 
 from common import (
-    PeakMemory, Timer, check_batch_path, environment, make_company, make_invoices, receivable_line, row,
-    settle_the_batch_way, write_off_like_the_ui,
+    PeakMemory,
+    Timer,
+    check_batch_path,
+    environment,
+    make_company,
+    make_invoices,
+    receivable_line,
+    row,
+    settle_the_batch_way,
+    write_off_like_the_ui,
 )
 
 INVOICE_AMOUNT = 100.0

@@ -20,7 +20,7 @@ import threading
 import time
 from datetime import date
 
-from odoo import Command, api, SUPERUSER_ID
+from odoo import SUPERUSER_ID, Command, api
 
 from odoo.addons.recon_addon.models.recon_ledger import CHUNK_SIZE
 

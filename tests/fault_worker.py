@@ -235,6 +235,7 @@ def hold_mid_chunk(registry, kind, at):
 
 def schedule(registry, kind, hold_at=None, max_rounds=200):
     from odoo import SUPERUSER_ID, api
+
     from odoo.addons.base.models.ir_cron import ir_cron
 
     with registry.cursor() as cr:

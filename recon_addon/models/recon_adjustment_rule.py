@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytz
 from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL

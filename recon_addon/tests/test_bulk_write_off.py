@@ -6,8 +6,7 @@ from contextlib import closing
 from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from odoo import SUPERUSER_ID
 from odoo.exceptions import AccessError, UserError

@@ -1,7 +1,10 @@
 from odoo.tests import BaseCase, tagged
 
 from odoo.addons.recon_addon.services.adjustments import (
-    NO_BASE, NOTHING_OPEN, ROUNDS_TO_ZERO, plan_adjustment,
+    NO_BASE,
+    NOTHING_OPEN,
+    ROUNDS_TO_ZERO,
+    plan_adjustment,
 )
 
 PRINCIPAL, INTEREST, FEE = 1, 2, 3

@@ -1,7 +1,11 @@
 from odoo.tests import BaseCase, tagged
 
 from odoo.addons.recon_addon.services.balances import (
-    PRO_RATA, compute_adjustment, distribute, line_item_balances, spread,
+    PRO_RATA,
+    compute_adjustment,
+    distribute,
+    line_item_balances,
+    spread,
 )
 
 PRINCIPAL, INTEREST, FEE = 1, 2, 3

@@ -3,7 +3,13 @@ from datetime import date, timedelta
 from odoo.tests import BaseCase, tagged
 
 from odoo.addons.recon_addon.services.schedules import (
-    FREQUENCIES, ONCE_KEY, Schedule, check_schedule, is_due, period_key, scheduled_day,
+    FREQUENCIES,
+    ONCE_KEY,
+    Schedule,
+    check_schedule,
+    is_due,
+    period_key,
+    scheduled_day,
 )
 
 

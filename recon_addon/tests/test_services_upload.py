@@ -3,19 +3,31 @@ import csv
 import io
 import re
 
-from hypothesis import example, given
-from hypothesis import strategies as st
+from hypothesis import example, given, strategies as st
 
 from odoo.tests import BaseCase, tagged
 from odoo.tools.misc import file_open
 
 from odoo.addons.recon_addon.services.upload import (
-    MAX_REF_LENGTH, MAX_ROWS, neutralise_cell, parse_upload, to_csv,
+    MAX_REF_LENGTH,
+    MAX_ROWS,
+    neutralise_cell,
+    parse_upload,
+    to_csv,
 )
 
 from .upload_strategies import (
-    ACCOUNT_HEADERS, ACCOUNT_REFS, ENCODINGS, FILENAMES, FORMULA_PREFIXES, FORMULA_REFS,
-    account_files, distinct, encode, hostile_files, hostile_settings,
+    ACCOUNT_HEADERS,
+    ACCOUNT_REFS,
+    ENCODINGS,
+    FILENAMES,
+    FORMULA_PREFIXES,
+    FORMULA_REFS,
+    account_files,
+    distinct,
+    encode,
+    hostile_files,
+    hostile_settings,
 )
 
 #: characters no account ID may hold: C0/C1 controls and DEL
@@ -206,7 +218,7 @@ class TestParseHostileUpload(BaseCase):
 
     @hostile_settings(100)
     @given(upload=account_files())
-    @example(upload=("Account ID;Customer;Note\nINV/1;Harbour Foods, Ltd;no contact, since, spring\n".encode(),
+    @example(upload=(b"Account ID;Customer;Note\nINV/1;Harbour Foods, Ltd;no contact, since, spring\n",
                      "accounts.csv", [("INV/1", 2)]))
     @example(upload=("INV/1\nINV/2".encode("utf-16-le"), "ids.txt", [("INV/1", 1), ("INV/2", 2)]))
     @example(upload=("INV/1\nINV/2".encode("utf-16-be"), "ids.txt", [("INV/1", 1), ("INV/2", 2)]))

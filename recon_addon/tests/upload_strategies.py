@@ -8,8 +8,7 @@ on disk, and has no deadline (a 2 MB file takes longer than a tiny one).
 import csv
 import io
 
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings, strategies as st
 
 from odoo.addons.recon_addon.services.upload import MAX_REF_LENGTH, MAX_ROWS
 
