@@ -130,7 +130,7 @@ def _batch_fees(registry, ids):
         income = fee.product_tmpl_id.with_company(company)._get_product_accounts()["income"]
         entries = []
         for invoice in env["account.move"].browse(ids["qualifying"]):
-            receivable = invoice.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+            receivable = invoice.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
             partner_id = invoice.commercial_partner_id.id
             entries.append((f"Batch fee on {invoice.name}", [
                 {"account_id": receivable[:1].account_id.id, "partner_id": partner_id, "balance": FEE,

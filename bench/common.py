@@ -73,7 +73,7 @@ def make_invoices(env, company, partners, count, amount=100.0, invoice_date=date
 
 
 def receivable_line(invoice):
-    return invoice.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+    return invoice.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
 
 
 def row(name, n, seconds, form_per_item=None, batch_per_item=None, memory=None, notes=""):
@@ -244,7 +244,7 @@ def write_off_like_the_ui(env, item, account, journal, entry_date, label="Write-
                 line.credit = -balance
     entry = form.save()
     entry.action_post()
-    counterpart = entry.line_ids.filtered(lambda l: l.account_id == item.account_id)
+    counterpart = entry.line_ids.filtered(lambda line: line.account_id == item.account_id)
     if item.move_id.is_invoice():
         item.move_id.js_assign_outstanding_line(counterpart.id)
     else:

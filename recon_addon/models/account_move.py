@@ -386,7 +386,7 @@ class AccountMove(models.Model):
         (payments, credits, write-offs) pro rata; empty when all is pro rata."""
         self.ensure_one()
         partials = self.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable").matched_credit_ids.sorted("id")
+            lambda line: line.account_id.account_type == "asset_receivable").matched_credit_ids.sorted("id")
         reductions = []
         for partial in partials:
             counterpart = partial.credit_move_id

@@ -99,7 +99,7 @@ class ReconAdjustment(models.Model):
     def _compute_amount_company(self):
         for adjustment in self:
             adjustment.amount_company = sum(adjustment.move_id.line_ids.filtered(
-                lambda l: l.account_id.account_type == "asset_receivable").mapped("balance"))
+                lambda line: line.account_id.account_type == "asset_receivable").mapped("balance"))
 
     def init(self):
         """The exactly-once keys, counting the adjustments not undone: after
@@ -267,19 +267,19 @@ class ReconAdjustment(models.Model):
         partner = invoice.commercial_partner_id
         label = self.reason_id._label(self.env._("%(rule)s on %(invoice)s", rule=rule.name, invoice=invoice.name))
         open_items = invoice.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
-            and l.amount_residual_currency > 0
-        ).sorted(lambda l: (l.date_maturity or day, l.id))
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+            and line.amount_residual_currency > 0
+        ).sorted(lambda line: (line.date_maturity or day, line.id))
         income = rule.product_id.product_tmpl_id.with_company(rule.company_id)._get_product_accounts()["income"]
         if income and invoice.fiscal_position_id:
             income = invoice.fiscal_position_id.map_account(income)
         if amount > 0:
             receivable = (open_items or invoice.line_ids.filtered(
-                lambda l: l.account_id.account_type == "asset_receivable"))[:1].account_id
+                lambda line: line.account_id.account_type == "asset_receivable"))[:1].account_id
             schedule = [(day, amount)]
             if rule.recalculate_payment_plan and len(open_items) > 1:
                 schedule = balance_service.spread(
-                    amount, [(l.date_maturity, l.amount_residual_currency) for l in open_items],
+                    amount, [(line.date_maturity, line.amount_residual_currency) for line in open_items],
                     currency.rounding) or schedule
             return Transfer(
                 source=self, from_account=income, to_account=receivable, partner=partner,
@@ -291,7 +291,7 @@ class ReconAdjustment(models.Model):
         # _get_adjustment_amounts caps it at the code's balance
         if adjustment_items is None:
             adjustment_items = invoice._recon_open_adjustment_items()
-        same_code = adjustment_items.filtered(lambda l: l.product_id == rule.product_id)
+        same_code = adjustment_items.filtered(lambda line: line.product_id == rule.product_id)
         # the open balance of the code on the invoice itself, not on its adjustments
         invoice_part = currency.round(invoice._recon_line_item_balances()[invoice].get(rule.product_id.id, 0.0)
                                       - sum(same_code.mapped("amount_residual_currency")))

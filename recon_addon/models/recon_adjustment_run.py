@@ -339,7 +339,8 @@ class ReconAdjustmentRun(models.Model):
         other entries since are skipped by the undo engine itself."""
         skips = {}
         for adjustment in items.filtered(lambda a: a.amount > 0):
-            fee_items = adjustment.move_id.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+            fee_items = adjustment.move_id.line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable")
             partials = fee_items.matched_debit_ids | fee_items.matched_credit_ids
             invoice = adjustment.invoice_id
             if partials:
@@ -350,7 +351,7 @@ class ReconAdjustmentRun(models.Model):
                     invoice=invoice.name, entries=", ".join(entries.mapped("name")) or "-")
             elif adjustment.invoice_residual and invoice.currency_id.compare_amounts(
                     invoice.amount_residual, adjustment.invoice_residual):
-                lines = invoice.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+                lines = invoice.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
                 entries = (lines.matched_debit_ids.debit_move_id | lines.matched_credit_ids.credit_move_id).move_id
                 skips[adjustment] = self.env._(
                     "Account %(invoice)s was paid or reconciled since the adjustment (%(entries)s): correct it "

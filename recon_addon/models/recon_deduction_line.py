@@ -114,7 +114,7 @@ class ReconDeductionLine(models.Model):
         transaction = self.transaction_id
         transaction.ensure_one()
         groups = []
-        for group in (self.filtered(lambda l: l.amount > 0), self.filtered(lambda l: l.amount < 0)):
+        for group in (self.filtered(lambda line: line.amount > 0), self.filtered(lambda line: line.amount < 0)):
             if group:
                 refs = ", ".join(d.ref or str(d.id) for d in group.deduction_id)
                 groups.append((group.deduction_id.receivable_line_id, self.env._(
@@ -125,7 +125,7 @@ class ReconDeductionLine(models.Model):
                 "Below threshold: %(transaction)s to %(target)s",
                 transaction=transaction.name, target=promotion.name or fund_type.name))
             for (account, promotion, fund_type), lines in self.grouped(
-                lambda l: (l.account_id, l.promotion_id, l.fund_type_id)).items()
+                lambda line: (line.account_id, line.promotion_id, line.fund_type_id)).items()
         ]
         return Settlement(
             source=source,

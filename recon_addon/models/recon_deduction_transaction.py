@@ -162,12 +162,14 @@ class ReconDeductionTransaction(models.Model):
         deduction), the remittance on the other side, settling the
         short-paid invoices' open items, earliest due first."""
         self.ensure_one()
-        receivables = self.invoice_ids.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        receivables = self.invoice_ids.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable")
         account = receivables[:1].account_id or self.partner_id.with_company(
             self.company_id).property_account_receivable_id
         open_items = receivables.filtered(
-            lambda l: not l.reconciled and l.currency_id == self.currency_id and l.amount_residual_currency > 0
-        ).sorted(lambda l: (l.date_maturity or l.date, l.id))
+            lambda line: not line.reconciled and line.currency_id == self.currency_id
+            and line.amount_residual_currency > 0
+        ).sorted(lambda line: (line.date_maturity or line.date, line.id))
         return Transfer(
             source=self,
             from_account=account,

@@ -210,7 +210,7 @@ class ReconRewardClearing(models.Model):
         self.ensure_one()
         company = self.company_id
         open_items = (open_items or self.env["account.move.line"]).filtered(
-            lambda l: not l.company_currency_id.is_zero(l.amount_residual))
+            lambda line: not line.company_currency_id.is_zero(line.amount_residual))
         return Transfer(
             source=self,
             from_account=company.recon_advance_account_id,

@@ -57,7 +57,7 @@ class ReconThresholdRunLine(models.Model):
     @api.depends("amount", "currency_id", "move_id")
     def _compute_amount_company(self):
         for line in self:
-            counterpart = line.move_id.line_ids.filtered(lambda l: l.account_id == line.account_id)[:1]
+            counterpart = line.move_id.line_ids.filtered(lambda move_line: move_line.account_id == line.account_id)[:1]
             if counterpart:
                 line.amount_company = counterpart.balance
             elif not line.currency_id or line.currency_id == line.company_currency_id:
@@ -71,8 +71,8 @@ class ReconThresholdRunLine(models.Model):
         self.ensure_one()
         invoice = self.invoice_id
         items = invoice.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
-            and not l.currency_id.is_zero(l.amount_residual_currency))
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+            and not line.currency_id.is_zero(line.amount_residual_currency))
         label = self.reason_id._label(self.env._("Below threshold: %(invoice)s to %(target)s", invoice=invoice.name,
                                                  target=self.promotion_id.name or self.fund_type_id.name))
         return Settlement(source=self, items=items, account=self.account_id,

@@ -44,7 +44,7 @@ class ReconCommon(AccountTestInvoicingCommon):
 
     @staticmethod
     def _receivable_line(move):
-        return move.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        return move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
 
     def _account_balance(self, account, partner=None):
         domain = [("account_id", "=", account.id), ("parent_state", "=", "posted")]

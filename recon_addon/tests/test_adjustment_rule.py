@@ -817,7 +817,7 @@ class TestDecreaseOnALineItemCode(AdjustmentCommon):
         self._run(waiver, "2024-03-08")
         waived = self._adjustments(waiver)
         self.assertRecordValues(waived, [{"amount": -110.0}])
-        self.assertRecordValues(waived.move_id.line_ids.sorted(lambda l: (l.balance, l.id)), [
+        self.assertRecordValues(waived.move_id.line_ids.sorted(lambda line: (line.balance, line.id)), [
             {"account_id": self.receivable.id, "balance": -100.0, "reconciled": True},
             {"account_id": self.receivable.id, "balance": -10.0, "reconciled": True},
             {"account_id": self.fee_income.id, "balance": 110.0, "reconciled": False},

@@ -173,7 +173,7 @@ class TestBatchApproval(ApprovalCommon):
                                          "count_written_off": 2, "amount_total": 250.0}])
         self.assertEqual(set(batch.write_off_ids.mapped("state")), {"posted"})
         self.assertRecordValues(invoices, [{"amount_residual": 0.0, "payment_state": "paid"}] * 2)
-        receivables = invoices.line_ids.filtered(lambda l: l.account_id == self.receivable)
+        receivables = invoices.line_ids.filtered(lambda line: line.account_id == self.receivable)
         self.assertEqual(receivables.mapped("reconciled"), [True, True])
         self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), 0.0)
         self.assertAlmostEqual(self._account_balance(self.bad_debt), 250.0)

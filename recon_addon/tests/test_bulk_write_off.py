@@ -272,7 +272,7 @@ class TestBulkWriteOff(WriteOffCommon):
         foreign.action_post()
         wizard = self._preview(f"{foreign.name}\nNB/INV/0404\n", filename="ids.txt")
         self.assertEqual(wizard.line_ids.mapped("reason"), ["not_found", "not_found"])
-        self.assertEqual(set(wizard.line_ids.mapped(lambda l: l._reason_label())), {"Account ID doesn't exist"})
+        self.assertEqual(set(wizard.line_ids.mapped(lambda line: line._reason_label())), {"Account ID doesn't exist"})
         self.assertFalse(wizard.line_ids.invoice_id)
 
     def test_reason_labels_are_the_issue_words(self):

@@ -52,7 +52,7 @@ class TestDeductionBreakout(DeductionCommon):
         second = self._invoice(50.0, date="2024-02-15")
         transaction = self._transaction([100.0], invoices=first + second, breakout=True)
         self.assertEqual((first + second).mapped("payment_state"), ["paid", "paid"])
-        unmatched = transaction.move_id.line_ids.filtered(lambda l: not l.reconciled and l.balance < 0)
+        unmatched = transaction.move_id.line_ids.filtered(lambda line: not line.reconciled and line.balance < 0)
         self.assertRecordValues(unmatched, [{"balance": -20.0}])
 
     def test_breakout_refuses_a_differential_and_posts_nothing(self):
@@ -197,7 +197,7 @@ class TestDeductionResolution(DeductionCommon):
         self.deduction.action_void()
         self.assertRecordValues(self.deduction, [{"state": "void", "open_amount": 0.0}])
         self.assertTrue(self.deduction.receivable_line_id.reconciled)
-        reopened = self.deduction.void_move_id.line_ids.filtered(lambda l: not l.reconciled)
+        reopened = self.deduction.void_move_id.line_ids.filtered(lambda line: not line.reconciled)
         self.assertRecordValues(reopened, [{"account_id": self.receivable.id, "partner_id": self.customer.id,
                                             "amount_residual": 80.0}])
         # voiding moves the claim back to the customer without changing its balance
@@ -272,6 +272,7 @@ class TestDeductionMultiCompany(DeductionCommon):
         })
         Transaction = self.env["recon.deduction.transaction"].with_user(user)
         self.assertFalse(Transaction.search([("id", "=", transaction.id)]))
-        self.assertFalse(self.env["recon.deduction"].with_user(user).search([("id", "in", transaction.deduction_ids.ids)]))
+        self.assertFalse(
+            self.env["recon.deduction"].with_user(user).search([("id", "in", transaction.deduction_ids.ids)]))
         self.assertFalse(self.env["recon.promotion"].with_user(user).search([("id", "=", self.promotion_march.id)]))
         self.assertFalse(self.env["recon.fund.type"].with_user(user).search([("id", "=", self.fund_type.id)]))

@@ -163,7 +163,7 @@ class TestLedgerSpine(ReconCommon):
         )
         move = self.ledger._book([entry]).moves[0]
         self.assertTrue(target.reconciled)
-        self.assertEqual(sorted(move.line_ids.filtered(lambda l: not l.reconciled).mapped("amount_residual")),
+        self.assertEqual(sorted(move.line_ids.filtered(lambda line: not line.reconciled).mapped("amount_residual")),
                          [40.0, 60.0])
         self.assertAlmostEqual(self._account_balance(self.receivable, self.customer), 100.0)
 
@@ -228,6 +228,6 @@ class TestLedgerSpine(ReconCommon):
         self.assertRecordValues(reversal, [{"state": "posted", "reversed_entry_id": move.id,
                                             "journal_id": self.recon_journal.id,
                                             "recon_source_model": "account.move", "recon_source_id": invoice.id}])
-        counterpart = move.line_ids.filtered(lambda l: l.account_id == self.bad_debt)
+        counterpart = move.line_ids.filtered(lambda line: line.account_id == self.bad_debt)
         self.assertEqual(result.lines[0][counterpart].balance, -40.0)
         self.assertEqual(invoice.amount_residual, 60.0, "the settled item is not reopened")

@@ -152,7 +152,7 @@ class TestRewardBalance(RewardCommon):
                                               "company_id": self.company.id})
         reward.action_confirm()
         self.assertEqual(reward.amount_company, 100.0)
-        self.assertEqual(reward.move_id.line_ids.filtered(lambda l: l.account_id == self.advance).balance, 100.0)
+        self.assertEqual(reward.move_id.line_ids.filtered(lambda line: line.account_id == self.advance).balance, 100.0)
 
     def test_balances_list_rows_per_payee(self):
         self._reward(1000.0)
@@ -315,7 +315,7 @@ class TestRewardMultiCompany(RewardCommon):
 class TestRepaymentReconciliation(RewardCommon):
 
     def _advance_item(self, reward):
-        return reward.move_id.line_ids.filtered(lambda l: l.account_id == self.advance)
+        return reward.move_id.line_ids.filtered(lambda line: line.account_id == self.advance)
 
     def test_repayment_settles_the_oldest_advances_first(self):
         january = self._reward(100.0, date="2024-01-10")

@@ -55,7 +55,7 @@ class TestClearRecoverableBalance(RewardCommon):
             {"account_id": self.advance.id, "partner_id": self.rep.id, "balance": -1200.0, "reconciled": True},
             {"account_id": self.forgiven.id, "partner_id": self.rep.id, "balance": 1200.0, "reconciled": False},
         ])
-        advance_items = self.rewards.move_id.line_ids.filtered(lambda l: l.account_id == self.advance)
+        advance_items = self.rewards.move_id.line_ids.filtered(lambda line: line.account_id == self.advance)
         self.assertEqual(advance_items.mapped("reconciled"), [True, True, True])
         self.assertAlmostEqual(self._account_balance(self.advance, self.rep), 0.0)
         self.assertAlmostEqual(self._account_balance(self.forgiven, self.rep), 1200.0)
@@ -162,7 +162,7 @@ class TestClearRecoverableBalance(RewardCommon):
             {"account_id": self.forgiven.id, "currency_id": self.company.currency_id.id, "balance": 200.0,
              "reconciled": False},
         ])
-        advance_item = draw.move_id.line_ids.filtered(lambda l: l.account_id == self.advance)
+        advance_item = draw.move_id.line_ids.filtered(lambda line: line.account_id == self.advance)
         self.assertRecordValues(advance_item, [{"reconciled": True, "amount_residual": 0.0,
                                                 "amount_residual_currency": 0.0}])
 

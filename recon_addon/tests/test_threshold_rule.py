@@ -273,7 +273,8 @@ class TestThresholdRunTransactions(ThresholdCommon):
         self.assertFalse(failing.deduction_ids.line_ids)
         self.assertEqual(failing.open_amount, 70.0)
         self.assertEqual(other.deduction_ids.state, "resolved")
-        self.assertEqual(run.line_ids.filtered(lambda l: l.result == "refused").deduction_id, failing.deduction_ids)
+        self.assertEqual(run.line_ids.filtered(lambda line: line.result == "refused").deduction_id,
+                         failing.deduction_ids)
         self.assertEqual(run.cleared_count, 1)
 
     def test_second_run_changes_nothing(self):

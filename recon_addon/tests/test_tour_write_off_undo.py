@@ -41,7 +41,8 @@ class TestWriteOffUndoTour(ReconCommon, HttpCase):
         invoices = (self._posted_invoice(harbour, 1250.0, self.today - timedelta(days=400))
                     + self._posted_invoice(mill, 480.5, self.today - timedelta(days=200)))
         bad_debt = self.company.recon_bad_debt_account_id
-        receivable = invoices.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable").account_id
+        receivable = invoices.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable").account_id
         wizard = self.env["recon.bulk.write.off.wizard"].with_user(self.recon_manager).create({
             "file": base64.b64encode(("Account ID\n" + "\n".join(invoices.mapped("name"))).encode()),
             "filename": "wrong_accounts.csv",

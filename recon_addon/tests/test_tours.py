@@ -161,7 +161,7 @@ class TestCapabilityTours(ReconCommon, HttpCase):
             "skipped_conditions_count": 0, "skipped_already_count": 0, "qualifying_count": 1,
             "adjust_count": 1,
         }])
-        self.assertRecordValues(preview.line_ids.sorted(lambda l: (not l.will_adjust, l.invoice_id.id)), [
+        self.assertRecordValues(preview.line_ids.sorted(lambda line: (not line.will_adjust, line.invoice_id.id)), [
             {"invoice_id": overdue.id, "will_adjust": True, "amount": 25.0, "reason": False},
             {"invoice_id": in_dispute.id, "will_adjust": False, "amount": 0.0,
              "reason": "Excluded account status"},
@@ -209,10 +209,11 @@ class TestCapabilityTours(ReconCommon, HttpCase):
             {"amount_residual": 0.0, "payment_state": "paid"},
             {"amount_residual": 0.0, "payment_state": "paid"},
         ])
-        receivables = (old + defaulted).line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        receivables = (old + defaulted).line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable")
         self.assertEqual(receivables.mapped("reconciled"), [True, True])
         self.assertAlmostEqual(self._account_balance(bad_debt) - bad_debt_before, 1730.5)
-        bad_debt_lines = batch.write_off_ids.move_id.line_ids.filtered(lambda l: l.account_id == bad_debt)
+        bad_debt_lines = batch.write_off_ids.move_id.line_ids.filtered(lambda line: line.account_id == bad_debt)
         self.assertAlmostEqual(sum(bad_debt_lines.mapped("balance")), 1730.5)
         self.assertRecordValues(recent + cancelled, [
             {"state": "posted", "amount_residual": 300.0, "payment_state": "not_paid"},
@@ -263,7 +264,7 @@ class TestCapabilityTours(ReconCommon, HttpCase):
             {"account_id": advance.id, "partner_id": rep.id, "balance": -1200.0, "reconciled": True},
             {"account_id": forgiven.id, "partner_id": rep.id, "balance": 1200.0, "reconciled": False},
         ])
-        advance_items = rewards.move_id.line_ids.filtered(lambda l: l.account_id == advance)
+        advance_items = rewards.move_id.line_ids.filtered(lambda line: line.account_id == advance)
         self.assertEqual(advance_items.mapped("reconciled"), [True, True, True])
         self.assertAlmostEqual(sum(self.env["account.move.line"].search([
             ("account_id", "=", advance.id), ("partner_id", "=", rep.id), ("parent_state", "=", "posted"),

@@ -79,7 +79,7 @@ class TestUndoWriteOff(WriteOffCommon):
         write_off = invoice.recon_write_off_ids
         # the customer paid after all: the write-off is unreconciled by hand
         # and the payment reconciled with the invoice
-        write_off.move_id.line_ids.filtered(lambda l: l.account_id == self.receivable).remove_move_reconcile()
+        write_off.move_id.line_ids.filtered(lambda line: line.account_id == self.receivable).remove_move_reconcile()
         payment = self._pay(invoice)
 
         undo = self._undo(write_off)
@@ -133,7 +133,7 @@ class TestUndoWriteOff(WriteOffCommon):
         (first | second).action_write_off(reason=self.reason)
         ours_move, core_move = first.recon_write_off_ids.move_id, second.recon_write_off_ids.move_id
         for move in (ours_move, core_move):
-            move.line_ids.filtered(lambda l: l.account_id == self.receivable).remove_move_reconcile()
+            move.line_ids.filtered(lambda line: line.account_id == self.receivable).remove_move_reconcile()
         result = self.env["recon.ledger"]._book([Reversal(source=first.recon_write_off_ids, move=ours_move)])
         ours = result.moves[0]
         core = core_move._reverse_moves([{"journal_id": core_move.journal_id.id}])

@@ -54,7 +54,7 @@ class TestUndoAdjustmentRun(AdjustmentCommon):
                                                 "recon_undo_id": undo.id}])
             self.assertEqual(move.state, "posted", "the original entry is kept")
             receivable_items = (move | reversal).line_ids.filtered(
-                lambda l: l.account_id.account_type == "asset_receivable")
+                lambda line: line.account_id.account_type == "asset_receivable")
             self.assertTrue(receivable_items)
             self.assertTrue(all(receivable_items.mapped("reconciled")), f"{move.name} reconciled with its reversal")
             self.assertEqual(receivable_items.full_reconcile_id.reconciled_line_ids, receivable_items)
@@ -240,7 +240,7 @@ class TestUndoAdjustmentRun(AdjustmentCommon):
             "payment_type": "inbound", "partner_type": "customer", "partner_id": self.customer_b.id,
             "amount": 10.0, "date": "2024-03-05"})
         fee_payment.action_post()
-        (fee_payment.move_id.line_ids.filtered(lambda l: l.account_id == self.receivable)
+        (fee_payment.move_id.line_ids.filtered(lambda line: line.account_id == self.receivable)
          | self._receivable_line(adjustments[fee_paid].move_id)).reconcile()
         # the entry reversed by hand in Accounting
         hand = adjustments[reversed_by_hand].move_id._reverse_moves(cancel=True)

@@ -91,7 +91,7 @@ class ReconRewardClearWizard(models.TransientModel):
                     other=self.reason_id.company_id.name, company=company.name))
             balances = lines.partner_id._recon_get_balances(company)
             changed = lines.filtered(
-                lambda l: company.currency_id.compare_amounts(balances.get(l.partner_id.id, 0.0), l.balance)
+                lambda line: company.currency_id.compare_amounts(balances.get(line.partner_id.id, 0.0), line.balance)
             )
             if changed:
                 raise UserError(self.env._(
