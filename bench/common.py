@@ -168,7 +168,7 @@ def settle_the_batch_way(registry, company_id, pairs, journal_id, entry_date, ch
                 env = _batch_env(env, company_id)
                 items = env["account.move.line"].browse([item_id for item_id, _account, _label in part])
                 vals_list = []
-                for item, (_item_id, account_id, label) in zip(items, part):
+                for item, (_item_id, account_id, label) in zip(items, part, strict=False):
                     amount = item.amount_residual
                     vals_list.append(_entry_vals(company_id, journal_id, entry_date, label, [
                         {"account_id": item.account_id.id, "partner_id": item.partner_id.id, "balance": -amount},
@@ -177,7 +177,7 @@ def settle_the_batch_way(registry, company_id, pairs, journal_id, entry_date, ch
                 moves = env["account.move"].with_context(skip_invoice_sync=True).create(vals_list)
                 moves.action_post()
                 plan = []
-                for move, item in zip(moves, items):
+                for move, item in zip(moves, items, strict=False):
                     settling = move.line_ids.filtered(lambda line: line.account_id == item.account_id)
                     plan.append(settling + item)
                 env["account.move.line"]._reconcile_plan(plan)

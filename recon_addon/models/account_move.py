@@ -72,7 +72,7 @@ class AccountMove(models.Model):
         if not self.env.context.get("recon_reconcile_reversals_in_one_plan"):
             return super()._reconcile_reversed_moves(reverse_moves, move_reverse_cancel)
         plan = []
-        for move, reverse_move in zip(self, reverse_moves):
+        for move, reverse_move in zip(self, reverse_moves, strict=False):
             groups = (move.line_ids + reverse_move.line_ids).filtered(lambda line: not line.reconciled) \
                 .grouped(lambda line: (line.account_id, line.currency_id))
             plan += [lines for (account, _currency), lines in groups.items()
@@ -152,7 +152,7 @@ class AccountMove(models.Model):
                     self.env.add_to_compute(triggered_field, self[field.name] if field else self)
         try:
             with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
-                for move, name in zip(self, names):
+                for move, name in zip(self, names, strict=False):
                     move.name = name
                 self.flush_recordset(["name"])
         except (pgerrors.ExclusionViolation, pgerrors.UniqueViolation):

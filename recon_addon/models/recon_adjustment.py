@@ -228,7 +228,7 @@ class ReconAdjustment(models.Model):
         failed = self.browse()
         errors = []
         requests, prepared = [], self.browse()
-        for adjustment, invoice in zip(adjustments, invoices):
+        for adjustment, invoice in zip(adjustments, invoices, strict=False):
             try:
                 requests.append(adjustment._get_ledger_request(day, items.get(invoice)))
                 prepared |= adjustment
@@ -236,7 +236,7 @@ class ReconAdjustment(models.Model):
                 failed |= adjustment
                 errors.append(f"{adjustment.display_name}: {exc.args[0]}")
         result = self.env["recon.ledger"]._book(requests, isolate=True)
-        for adjustment, move, error in zip(prepared, result.moves, result.errors):
+        for adjustment, move, error in zip(prepared, result.moves, result.errors, strict=False):
             if error:
                 failed |= adjustment
                 errors.append(error)

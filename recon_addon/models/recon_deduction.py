@@ -191,7 +191,7 @@ class ReconDeduction(models.Model):
             )
             for deduction in self
         ])
-        for deduction, move in zip(self, result.moves):
+        for deduction, move in zip(self, result.moves, strict=False):
             deduction._write_locked({"voided": True, "void_move_id": move.id})
         return True
 

@@ -102,7 +102,7 @@ class ReconDeductionLine(models.Model):
             groups = list(lines.grouped("transaction_id").values())
             requests = [group._get_clearing_settlement(source, date) for group in groups]
         result = self.env["recon.ledger"]._book(requests)
-        for group, move in zip(groups, result.moves):
+        for group, move in zip(groups, result.moves, strict=False):
             group._write_locked({"move_id": move.id, "date": date})
         return lines
 

@@ -201,7 +201,7 @@ class ReconDeductionTransaction(models.Model):
             return errors
         result = self.env["recon.ledger"]._book(
             [transaction._get_breakout_transfer() for transaction in valid], isolate=isolate)
-        for transaction, move, items, error in zip(valid, result.moves, result.lines, result.errors):
+        for transaction, move, items, error in zip(valid, result.moves, result.lines, result.errors, strict=False):
             if error:
                 errors[transaction] = error
                 continue

@@ -226,7 +226,7 @@ class ReconLedger(models.AbstractModel):
                 else:
                     errors[chunk[0]] = self._describe_failure(entries[chunk[0]], exc)
                 continue
-            for i, (move, lines) in zip(chunk, created):
+            for i, (move, lines) in zip(chunk, created, strict=False):
                 moves[i], keyed[i] = move, lines
         return LedgerResult(moves=moves, errors=errors, lines=keyed)
 
@@ -438,7 +438,7 @@ class ReconLedger(models.AbstractModel):
         if gap:
             biggest = max(range(len(balances)), key=lambda i: abs(balances[i]))
             balances[biggest] -= gap
-        for line, balance in zip(entry.lines, balances):
+        for line, balance in zip(entry.lines, balances, strict=False):
             vals = {
                 "account_id": line.account.id,
                 "partner_id": (line.partner or self.env["res.partner"]).id,
@@ -479,11 +479,12 @@ class ReconLedger(models.AbstractModel):
         for audit_trail in (False, True):
             indexes = [i for i, flag in enumerate(audited) if flag is audit_trail]
             if indexes:
-                moves.update(zip(indexes, self._create_and_post([entries[i] for i in indexes], audit_trail)))
+                created = self._create_and_post([entries[i] for i in indexes], audit_trail)
+                moves.update(zip(indexes, created, strict=False))
         moves = [moves[i] for i in range(len(entries))]
         plan = []
         keyed = []
-        for entry, move in zip(entries, moves):
+        for entry, move in zip(entries, moves, strict=False):
             pairs = self._match_lines(entry, move)
             keyed.append({key: line for key, line, _targets in pairs if key is not None})
             plan.extend(line + targets for _key, line, targets in pairs if targets)
@@ -502,7 +503,7 @@ class ReconLedger(models.AbstractModel):
             Line.env["account.move"].flush_model(["payment_state"])
             settled = self.env["account.move.line"].union(*[lines[1:] for lines in plan]).move_id
             self._log_pending_tracking(settled)
-        return list(zip(moves, keyed))
+        return list(zip(moves, keyed, strict=False))
 
     def _match_lines(self, entry, move):
         """``[(key, journal item, items to reconcile it with)]`` of ``move``,
@@ -515,7 +516,7 @@ class ReconLedger(models.AbstractModel):
         """
         if not isinstance(entry, Reversal):
             return [(spec.key, line, spec.reconcile_with)
-                    for line, spec in zip(move.line_ids.sorted("id"), entry.lines)]
+                    for line, spec in zip(move.line_ids.sorted("id"), entry.lines, strict=False)]
         mirrors = {}
         for line in move.line_ids:
             mirrors.setdefault(self._mirror_key(line, -1), []).append(line)
@@ -568,7 +569,7 @@ class ReconLedger(models.AbstractModel):
                 for vals in vals_list:
                     for command in vals["line_ids"]:
                         command[2].setdefault("analytic_distribution", False)
-            created.update(zip(new, Move.create(vals_list)))
+            created.update(zip(new, Move.create(vals_list), strict=False))
         if reversals:
             originals = Move.browse([entries[i].move.id for i in reversals])
             created.update(zip(reversals, self._reverse_moves(originals, [{
@@ -578,7 +579,7 @@ class ReconLedger(models.AbstractModel):
                 "ref": entries[i].ref or entries[i].label,
                 "recon_source_model": entries[i].source._name,
                 "recon_source_id": entries[i].source.id,
-            } for i in reversals])))
+            } for i in reversals]), strict=False))
         moves = Move.browse([created[i].id for i in range(len(entries))])
         tracked = Move._track_get_fields() if audit_trail else ()
         before = {move.id: {fname: move[fname] for fname in tracked} for move in moves}
@@ -613,7 +614,7 @@ class ReconLedger(models.AbstractModel):
             return originals._reverse_moves(default_values_list)
         Move = originals.with_context(include_business_fields=True)
         vals_list = []
-        for move, default_values in zip(Move, default_values_list):
+        for move, default_values in zip(Move, default_values_list, strict=False):
             vals_list += move.copy_data(dict(default_values, move_type="entry", reversed_entry_id=move.id,
                                              partner_id=move.partner_id.id))
         for vals in vals_list:
@@ -625,7 +626,7 @@ class ReconLedger(models.AbstractModel):
         reversals = Move.browse().create(vals_list)
         reversals._message_log_batch(bodies={
             reversal.id: self.env._("This entry has been reversed from %s", move._get_html_link())
-            for move, reversal in zip(originals, reversals)
+            for move, reversal in zip(originals, reversals, strict=False)
         })
         return reversals.with_env(originals.env)
 

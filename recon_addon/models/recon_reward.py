@@ -216,7 +216,7 @@ class ReconReward(models.Model):
             result = self.env["recon.ledger"]._book(
                 [reward._get_transfer(settled.get(reward)) for reward in to_post]
             )
-            for reward, move in zip(to_post, result.moves):
+            for reward, move in zip(to_post, result.moves, strict=False):
                 reward._write_status({"move_id": move.id})
         drafts._write_status({"state": "confirmed"})
         return True
@@ -242,7 +242,7 @@ class ReconReward(models.Model):
                          label=self.env._("Reversal: %s", reward.name), ref=reward.move_id.name)
                 for reward in posted
             ])
-            for reward, move in zip(posted, result.moves):
+            for reward, move in zip(posted, result.moves, strict=False):
                 reward._write_status({"reversal_move_id": move.id})
         self._write_status({"state": "reversed"})
         return True

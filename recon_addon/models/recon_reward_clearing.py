@@ -180,7 +180,7 @@ class ReconRewardClearing(models.Model):
                 clearing._get_forgiveness_transfer(open_items.get(clearing.partner_id.id))
                 for clearing in clearings
             ])
-            for clearing, move in zip(clearings, result.moves):
+            for clearing, move in zip(clearings, result.moves, strict=False):
                 clearing._write_locked({"move_id": move.id})
         for clearing in clearings:
             partner_rewards = balances[clearing.partner_id][0]

@@ -357,7 +357,7 @@ class ReconThresholdRun(models.Model):
         ) for invoice, (account, promotion, fund_type) in to_clear.items()])
         result = self.env["recon.ledger"]._book(
             [run_line._get_settlement() for run_line in run_lines], isolate=True)
-        for run_line, move, error in zip(run_lines, result.moves, result.errors):
+        for run_line, move, error in zip(run_lines, result.moves, result.errors, strict=False):
             run_line._write_locked({"result": "refused", "reason": error} if error else {"move_id": move.id})
 
     # ------------------------------------------------------------------

@@ -149,7 +149,7 @@ class ReconWriteOff(models.Model):
         invoices = self.env["account.move"].browse([vals["invoice_id"] for vals in vals_list])
         open_lines = invoices._recon_open_receivable_lines()
         Line = self.env["account.move.line"]
-        for vals, invoice in zip(vals_list, invoices):
+        for vals, invoice in zip(vals_list, invoices, strict=False):
             vals.setdefault("company_id", invoice.company_id.id)
             vals["currency_id"] = invoice.currency_id.id
             vals["amount"] = sum(open_lines.get(invoice.id, Line).mapped("amount_residual_currency"))
@@ -214,7 +214,7 @@ class ReconWriteOff(models.Model):
         amounts = [sum(open_lines[w.invoice_id.id].mapped("amount_residual_currency")) for w in to_post]
         result = self.env["recon.ledger"]._book(
             [w._get_settlement(open_lines[w.invoice_id.id]) for w in to_post], isolate=isolate)
-        for write_off, amount, move, error in zip(to_post, amounts, result.moves, result.errors):
+        for write_off, amount, move, error in zip(to_post, amounts, result.moves, result.errors, strict=False):
             if move:
                 write_off._write_locked({"move_id": move.id, "amount": amount})
             else:

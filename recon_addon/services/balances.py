@@ -89,7 +89,7 @@ def line_item_balances(invoice_lines, invoice_residual, adjustments=(), reductio
     reductions = list(reductions)
     if all(code == PRO_RATA for code, __ in reductions):
         shares = distribute(invoice_residual, [invoiced[c] for c in codes], rounding)
-        balances = dict(zip(codes, shares))
+        balances = dict(zip(codes, shares, strict=False))
     else:
         balances = _replay(invoiced, invoice_residual, reductions, rounding)
     for code, open_amount in adjustments:
@@ -104,7 +104,7 @@ def _take_pro_rata(balances, amount, rounding):
     if not any(weights):
         weights = [1.0] * len(codes)
     parts = distribute(amount, weights, rounding)
-    for code, part in zip(codes, parts):
+    for code, part in zip(codes, parts, strict=False):
         balances[code] = _round(balances[code] - part, rounding)
 
 
@@ -117,7 +117,7 @@ def _replay(invoiced, invoice_residual, reductions, rounding):
     codes = list(invoiced)
     # what was open before the first reduction, shared as the invoice lines are
     opening = invoice_residual + sum(amount for __, amount in reductions)
-    balances = dict(zip(codes, distribute(opening, [invoiced[c] for c in codes], rounding)))
+    balances = dict(zip(codes, distribute(opening, [invoiced[c] for c in codes], rounding), strict=False))
     pending = 0.0
     for code, amount in reductions:
         if code == PRO_RATA:
@@ -175,4 +175,4 @@ def spread(amount, installments, rounding=ROUNDING):
     """
     open_ones = [(key, open_amount) for key, open_amount in installments if open_amount > 0]
     parts = distribute(amount, [open_amount for __, open_amount in open_ones], rounding)
-    return [(key, part) for (key, __), part in zip(open_ones, parts) if part]
+    return [(key, part) for (key, __), part in zip(open_ones, parts, strict=False) if part]

@@ -208,7 +208,7 @@ def bucket_selection(edges=BUCKET_EDGES):
     """
     bounds = (0, *edges)
     selection = []
-    for rank, (lower, upper) in enumerate(zip(bounds, (*edges, None))):
+    for rank, (lower, upper) in enumerate(zip(bounds, (*edges, None), strict=False)):
         key = f"{rank:02d}_{lower}"
         if upper is None:
             selection.append((key, f"{_edge_label(lower)} and more"))
@@ -249,7 +249,7 @@ def bucket_amounts(samples, today, edges=BUCKET_EDGES):
     bounds = (0, *edges)
     buckets = [
         Bucket(key=key, lower=lower, upper=upper)
-        for (key, _label), lower, upper in zip(bucket_selection(edges), bounds, (*edges, None))
+        for (key, _label), lower, upper in zip(bucket_selection(edges), bounds, (*edges, None), strict=False)
     ]
     start = window_start(today)
     sizes = [[] for _bucket in buckets]
@@ -257,7 +257,7 @@ def bucket_amounts(samples, today, edges=BUCKET_EDGES):
         if amount and start <= day <= today:
             size = abs(amount)
             sizes[bisect.bisect_right(edges, size)].append(size)
-    for bucket, bucket_sizes in zip(buckets, sizes):
+    for bucket, bucket_sizes in zip(buckets, sizes, strict=False):
         bucket.count = len(bucket_sizes)
         bucket.total = math.fsum(bucket_sizes)
     return buckets

@@ -212,7 +212,7 @@ class TestWorkedExamples(AdjustmentCommon):
         partners = self.env["res.partner"].create([{"name": f"Debtor {i}"} for i in range(5)])
         dates = ["2024-01-20", "2024-01-05", "2024-01-25", "2024-01-10", "2024-01-15"]
         invoices = self.env["account.move"]
-        for partner, day in zip(partners, dates):
+        for partner, day in zip(partners, dates, strict=False):
             invoices |= self._account(100.0, partner=partner, date=day)
         run = self._run(rule, "2024-03-01")
         self.assertEqual(self._adjustments(rule).invoice_id, invoices[1] + invoices[3])
@@ -652,7 +652,7 @@ class TestDebtorLimitAcrossBatches(AdjustmentCommon):
                                             "account_dest_id": old_income.id})],
         })
         debtors = self.env["res.partner"].create([{"name": f"D{i}"} for i in range(1, 9)])
-        d = dict(zip(range(1, 9), debtors))
+        d = dict(zip(range(1, 9), debtors, strict=False))
         with_interest = [(self.principal, 100.0), (self.interest, 50.0)]
         plan = [  # (debtor, lines, fiscal position)
             (1, with_interest, None),                      # batch 1: adjusted

@@ -105,7 +105,7 @@ class TestSpineAuditTrail(AuditTrailCase, ReconCommon):
             Settlement(items=self._receivable_line(invoice), amount=amount, account=self.bad_debt,
                        source=invoice, label=f"Write-off {invoice.name}",
                        date=fields.Date.from_string("2024-03-01"))
-            for invoice, amount in zip(invoices, amounts)
+            for invoice, amount in zip(invoices, amounts, strict=False)
         ])
 
     def test_with_the_audit_trail_each_entry_shows_its_creation_and_posting(self):

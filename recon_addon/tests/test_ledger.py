@@ -26,7 +26,7 @@ class TestLedgerSpine(ReconCommon):
                 source=invoice,
                 date=fields.Date.from_string(date),
             )
-            for invoice, amount in zip(invoices, amounts)
+            for invoice, amount in zip(invoices, amounts, strict=False)
         ], isolate=isolate)
 
     def test_batch_settles_each_invoice_with_its_own_reconciled_entry(self):
@@ -36,7 +36,7 @@ class TestLedgerSpine(ReconCommon):
         self.assertEqual(len([move for move in result.moves if move]), 3)
         self.assertEqual(len(set(m.id for m in result.moves)), 3, "one move per request")
         self.assertEqual(result.errors, [None, None, None])
-        for invoice, move in zip(invoices, result.moves):
+        for invoice, move in zip(invoices, result.moves, strict=False):
             self.assertRecordValues(move, [{
                 "state": "posted",
                 "journal_id": self.recon_journal.id,

@@ -56,7 +56,7 @@ def check_well_formed(test, filename, rows, errors):
         test.assertGreaterEqual(row.occurrences, 1)
     lines = [row.line for row in rows]
     test.assertEqual(lines, sorted(lines), "rows in file order")
-    for error, message in zip(errors, messages):
+    for error, message in zip(errors, messages, strict=False):
         test.assertTrue(error.line and message, "a note names its line")
 
 
@@ -341,8 +341,8 @@ class TestCsvExport(BaseCase):
         data = to_csv(["Account ID"], rows)
         read = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
         self.assertEqual(len(read), len(rows) + 1)
-        for written, cells in zip(rows, read[1:]):
-            for value, cell in zip(written, cells):
+        for written, cells in zip(rows, read[1:], strict=False):
+            for value, cell in zip(written, cells, strict=False):
                 if isinstance(value, str):  # numbers stay numbers, -1.5 included
                     self.assertFalse(cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell)
                     self.assertIn(cell, (value, "'" + value))

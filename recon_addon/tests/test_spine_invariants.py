@@ -149,7 +149,7 @@ class TestSpineNumbering(SpineInvariantCase):
     def test_entries_on_two_dates_of_a_month_are_numbered_in_date_order(self):
         invoices = [self._invoice(10.0 + i) for i in range(4)]
         dates = ["2024-03-20", "2024-03-10", "2024-03-20", "2024-03-10"]
-        result, _moves = self._book([self._settlement(inv, date) for inv, date in zip(invoices, dates)])
+        result, _moves = self._book([self._settlement(inv, date) for inv, date in zip(invoices, dates, strict=False)])
         prefix = f"{self.recon_journal.code}/2024/03/"
         early = result.moves[1] + result.moves[3]
         late = result.moves[0] + result.moves[2]
@@ -163,7 +163,7 @@ class TestSpineNumbering(SpineInvariantCase):
         self._hand_entry("2024-04-02")  # April already has an entry
         invoices = [self._invoice(10.0 + i) for i in range(4)]
         dates = ["2024-04-15", "2024-03-15", "2024-04-15", "2024-03-15"]
-        result, _moves = self._book([self._settlement(inv, date) for inv, date in zip(invoices, dates)])
+        result, _moves = self._book([self._settlement(inv, date) for inv, date in zip(invoices, dates, strict=False)])
         code = self.recon_journal.code
         march = result.moves[1] + result.moves[3]
         april = result.moves[0] + result.moves[2]
