@@ -178,7 +178,7 @@ def settle_the_batch_way(registry, company_id, pairs, journal_id, entry_date, ch
                 moves.action_post()
                 plan = []
                 for move, item in zip(moves, items, strict=False):
-                    settling = move.line_ids.filtered(lambda line: line.account_id == item.account_id)
+                    settling = move.line_ids.filtered(lambda line, item=item: line.account_id == item.account_id)
                     plan.append(settling + item)
                 env["account.move.line"]._reconcile_plan(plan)
     return timer.seconds

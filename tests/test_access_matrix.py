@@ -206,4 +206,4 @@ def test_another_company_sees_no_record_of_this_one(world):
     for model, record_id in (("recon.deduction", deduction_id), ("account.move", invoice_id),
                              ("recon.threshold.rule", world.rule_id)):
         assert client.call(model, "search", [("id", "=", record_id)]) == []
-        _refused(lambda: client.call(model, "read", [record_id], ["display_name"]))
+        _refused(lambda model=model, record_id=record_id: client.call(model, "read", [record_id], ["display_name"]))

@@ -323,7 +323,7 @@ class ReconAdjustment(models.Model):
         balances = decreases.invoice_id._recon_account_balance()
         zeroed = decreases.filtered(lambda a: a.invoice_id.currency_id.is_zero(balances[a.invoice_id]))
         for status, adjustments in zeroed.grouped(lambda a: a.rule_id.zero_balance_status_id).items():
-            changed = adjustments.filtered(lambda a: a.invoice_id.collection_status_id != status)
+            changed = adjustments.filtered(lambda a, status=status: a.invoice_id.collection_status_id != status)
             for previous, same in changed.grouped(lambda a: a.invoice_id.collection_status_id).items():
                 same._write_locked({"previous_status_id": previous.id, "zero_status_id": status.id})
             changed.invoice_id.write({"collection_status_id": status.id})

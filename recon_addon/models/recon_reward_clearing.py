@@ -291,7 +291,8 @@ class ReconRewardClearing(models.Model):
         skips = {}
         for clearing in items:
             rewards = clearing.forgiven_reward_ids or clearing.reward_ids
-            changed = rewards.filtered(lambda r: r.state != "confirmed" or r.recoverable or r.clearing_id != clearing)
+            changed = rewards.filtered(
+                lambda r, clearing=clearing: r.state != "confirmed" or r.recoverable or r.clearing_id != clearing)
             if changed:
                 skips[clearing] = self.env._(
                     "Reward %(reward)s changed since the clearing (it is %(state)s%(recoverable)s): record a new "
@@ -299,7 +300,7 @@ class ReconRewardClearing(models.Model):
                     recoverable=self.env._(", recoverable") if changed[0].recoverable else "")
                 continue
             items_lines = rewards.move_id.line_ids.filtered(
-                lambda line: line.account_id == clearing.company_id.recon_advance_account_id)
+                lambda line, clearing=clearing: line.account_id == clearing.company_id.recon_advance_account_id)
             partials = items_lines.matched_debit_ids | items_lines.matched_credit_ids
             own_moves = clearing.move_id | rewards.move_id | partials.exchange_move_id
             others = (partials.debit_move_id | partials.credit_move_id).move_id - own_moves

@@ -387,7 +387,7 @@ class ReconThresholdRun(models.Model):
             reasons = []
             for line in lines_by_move.get(move, self.env["recon.deduction.line"]):
                 deduction = line.deduction_id
-                later = deduction.line_ids.filtered(lambda other: other.id > line.id and not other.undone)
+                later = deduction.line_ids.filtered(lambda other, line=line: other.id > line.id and not other.undone)
                 if deduction.voided:
                     reasons.append(self.env._("Deduction %(name)s was voided since the run.",
                                               name=deduction.display_name))

@@ -57,7 +57,8 @@ class ReconThresholdRunLine(models.Model):
     @api.depends("amount", "currency_id", "move_id")
     def _compute_amount_company(self):
         for line in self:
-            counterpart = line.move_id.line_ids.filtered(lambda move_line: move_line.account_id == line.account_id)[:1]
+            counterpart = line.move_id.line_ids.filtered(
+                lambda move_line, line=line: move_line.account_id == line.account_id)[:1]
             if counterpart:
                 line.amount_company = counterpart.balance
             elif not line.currency_id or line.currency_id == line.company_currency_id:

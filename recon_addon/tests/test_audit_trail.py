@@ -57,7 +57,7 @@ class AuditTrailCase:
         self.assertTrue(moves)
         trail = self._audit_trail(moves)
         for move in moves:
-            mine = trail.filtered(lambda m: m.res_id == move.id)
+            mine = trail.filtered(lambda m, move=move: m.res_id == move.id)
             if move.reversed_entry_id:
                 # Odoo's own reversal notes what it reverses, as one made by hand
                 self.assertEqual(len(mine), 2, f"{move.name}: its origin, then its creation and posting")

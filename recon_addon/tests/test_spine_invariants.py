@@ -491,7 +491,7 @@ class TestSpineChatter(AuditTrailCase, SpineInvariantCase):
         self.assertIn("name", hand_fields)
         for move in moves:
             self.assertEqual(posting_fields(move), hand_fields, move.name)
-            number = self._tracked(trail.filtered(lambda m: m.res_id == move.id)[-1], "name")
+            number = self._tracked(trail.filtered(lambda m, move=move: m.res_id == move.id)[-1], "name")
             if number:
                 self.assertEqual(number[1], move.name)
         self.assertEqual(sorted(moves.mapped("sequence_number")), [3, 4])

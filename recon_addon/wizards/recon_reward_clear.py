@@ -91,7 +91,8 @@ class ReconRewardClearWizard(models.TransientModel):
                     other=self.reason_id.company_id.name, company=company.name))
             balances = lines.partner_id._recon_get_balances(company)
             changed = lines.filtered(
-                lambda line: company.currency_id.compare_amounts(balances.get(line.partner_id.id, 0.0), line.balance)
+                lambda line, company=company, balances=balances: company.currency_id.compare_amounts(
+                    balances.get(line.partner_id.id, 0.0), line.balance)
             )
             if changed:
                 raise UserError(self.env._(
