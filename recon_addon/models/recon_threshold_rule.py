@@ -129,7 +129,7 @@ class ReconThresholdRule(models.Model):
     @api.model
     def _format_share(self, share):
         """A share (0 to 1) as a percentage with one decimal: "3.5%"."""
-        return "%s%%" % formatLang(self.env, 100 * share, digits=1)
+        return f"{formatLang(self.env, 100 * share, digits=1)}%"
 
     @api.model
     def _describe_recommendation(self, rec, company):

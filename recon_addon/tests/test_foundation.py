@@ -1,7 +1,9 @@
 import re
 from pathlib import Path
 
-from odoo.exceptions import ValidationError
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import BaseCase, Form, tagged
 
 from .common import ReconCommon
@@ -49,7 +51,7 @@ class TestFoundation(ReconCommon):
         self.assertFalse(bill.collection_status_id)
 
     def test_status_code_is_unique(self):
-        with self.assertRaises(Exception), self.cr.savepoint():
+        with self.assertRaises(IntegrityError), self.cr.savepoint():
             self.env["recon.collection.status"].create({"name": "Again", "code": "active"})
 
     def test_account_manager_is_reconciliation_manager(self):
@@ -84,7 +86,7 @@ class TestFoundation(ReconCommon):
         })
         status = self.env.ref("recon_addon.recon_collection_status_legal")
         self.assertEqual(status.with_user(user).name, "Legal")
-        with self.assertRaises(Exception):
+        with self.assertRaises(AccessError):
             status.with_user(user).write({"name": "Court"})
 
 
