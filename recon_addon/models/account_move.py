@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import formatLang, mute_logger
 
-from odoo.addons.recon_addon.services import balances as balance_service
+from ..services import balances as balance_service
 
 
 class AccountMove(models.Model):

@@ -7,9 +7,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, formatLang
 
-from odoo.addons.recon_addon.models.recon_ledger import Part, Settlement, Transfer
-from odoo.addons.recon_addon.services import balances as balance_service
-from odoo.addons.recon_addon.services.schedules import ONCE_KEY
+from ..services import balances as balance_service
+from ..services.schedules import ONCE_KEY
+from .recon_ledger import Part, Settlement, Transfer
 
 _logger = logging.getLogger(__name__)
 

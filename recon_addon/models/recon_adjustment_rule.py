@@ -17,8 +17,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime as safe_datetime, safe_eval
 
-from odoo.addons.recon_addon.services import adjustments as adjustment_service
-from odoo.addons.recon_addon.services.schedules import Schedule, check_schedule, is_due, period_key
+from ..services import adjustments as adjustment_service
+from ..services.schedules import Schedule, check_schedule, is_due, period_key
 
 #: the largest "maximum number of debtors" a rule accepts
 MAX_DEBTORS_LIMIT = 10_000_000_000

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger
 
-from odoo.addons.recon_addon.services.debtor_limits import select_within_debtor_limits
+from ..services.debtor_limits import select_within_debtor_limits
 
 _logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.recon_addon.models.recon_ledger import Settlement
-from odoo.addons.recon_addon.services import thresholds
+from ..services import thresholds
+from .recon_ledger import Settlement
 
 
 class ReconDeduction(models.Model):

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.recon_addon.models.recon_ledger import Part, Transfer
+from .recon_ledger import Part, Transfer
 
 
 class ReconDeductionTransaction(models.Model):

@@ -32,7 +32,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import clean_context, float_compare, float_is_zero
 from odoo.tools.mail import generate_tracking_message_id
 
-from odoo.addons.recon_addon.services.owed_balances import allocate_fifo, split_forgiveness
+from ..services.owed_balances import allocate_fifo, split_forgiveness
 
 #: moves created, posted and reconciled per ORM round trip inside a call
 CHUNK_SIZE = 500

@@ -4,8 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
-from odoo.addons.recon_addon.models.recon_ledger import Reversal, Transfer
-from odoo.addons.recon_addon.services.owed_balances import allocate_fifo
+from ..services.owed_balances import allocate_fifo
+from .recon_ledger import Reversal, Transfer
 
 #: fields frozen once a reward is confirmed (its entry reflects them)
 LOCKED_FIELDS = {"partner_id", "date", "amount", "currency_id", "company_id", "recoverable"}

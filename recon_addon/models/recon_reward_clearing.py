@@ -4,9 +4,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import formatLang
 
-from odoo.addons.recon_addon.models import recon_undoable_mixin  # noqa: F401 (defined before its heirs)
-from odoo.addons.recon_addon.models.recon_ledger import Transfer
-from odoo.addons.recon_addon.services.owed_balances import owed_balance
+from ..services.owed_balances import owed_balance
+from . import recon_undoable_mixin  # noqa: F401 (defined before its heirs)
+from .recon_ledger import Transfer
 
 MANAGER_GROUP = "recon_addon.recon_addon_group_manager"
 

@@ -5,7 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, format_date, formatLang
 
-from odoo.addons.recon_addon.services import thresholds
+from ..services import thresholds
 
 
 class ReconThresholdRule(models.Model):

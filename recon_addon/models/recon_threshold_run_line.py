@@ -2,7 +2,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.recon_addon.models.recon_ledger import Settlement
+from .recon_ledger import Settlement
 
 
 class ReconThresholdRunLine(models.Model):

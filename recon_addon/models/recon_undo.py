@@ -5,8 +5,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.recon_addon.models.recon_ledger import Reversal
-from odoo.addons.recon_addon.services.upload import to_csv
+from ..services.upload import to_csv
+from .recon_ledger import Reversal
 
 
 class ReconUndo(models.Model):

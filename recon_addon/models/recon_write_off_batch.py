@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
-from odoo.addons.recon_addon.services.upload import to_csv
+from ..services.upload import to_csv
 
 
 class ReconWriteOffBatch(models.Model):

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.recon_addon.services.owed_balances import SEARCH_OPERATORS, balance_matches
+from ..services.owed_balances import SEARCH_OPERATORS, balance_matches
 
 
 class ResPartner(models.Model):

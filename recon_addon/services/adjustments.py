@@ -22,7 +22,7 @@ of three reasons:
 """
 from odoo.tools.float_utils import float_compare, float_is_zero
 
-from odoo.addons.recon_addon.services.balances import ROUNDING, compute_adjustment
+from .balances import ROUNDING, compute_adjustment
 
 #: a decrease of a line item code of which nothing is open
 NOTHING_OPEN = "nothing_open"

@@ -5,7 +5,7 @@ from psycopg2.errors import LockNotAvailable
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.recon_addon.services.upload import parse_upload
+from ..services.upload import parse_upload
 
 REASONS = [
     ("not_found", "Account ID doesn't exist"),

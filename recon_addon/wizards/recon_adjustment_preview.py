@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.osv import expression
 
-from odoo.addons.recon_addon.services.debtor_limits import select_within_debtor_limits
+from ..services.debtor_limits import select_within_debtor_limits
 
 #: qualifying accounts listed in a preview (the counts cover all of them)
 PREVIEW_LIMIT = 1000
