@@ -13,7 +13,6 @@ class AccountMove(models.Model):
 
     collection_status_id = fields.Many2one(
         "recon.collection.status",
-        string="Collection Status",
         index="btree_not_null",
         tracking=True,
         copy=False,

@@ -76,13 +76,13 @@ class ReconAdjustment(models.Model):
     move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False,
                               index="btree_not_null", check_company=True)
     reason_id = fields.Many2one(
-        "recon.write.off.reason", string="Reason", readonly=True, ondelete="restrict", index="btree_not_null",
+        "recon.write.off.reason", readonly=True, ondelete="restrict", index="btree_not_null",
         help="The rule's default reason when the adjustment was made; shown on the entry's label.")
     state = fields.Selection(
         [("posted", "Posted"), ("undone", "Undone")], default="posted", required=True, readonly=True,
         index=True, help="Undone: the entry was reversed by the undo of its run; the rule may adjust the "
         "account again in the same period.")
-    undo_id = fields.Many2one("recon.undo", string="Undo", readonly=True, copy=False, index="btree_not_null")
+    undo_id = fields.Many2one("recon.undo", readonly=True, copy=False, index="btree_not_null")
     invoice_residual = fields.Monetary(
         string="Account Open After", currency_field="currency_id", readonly=True,
         help="What was open on the invoice right after the adjustment: an increase is undone only while "

@@ -21,6 +21,6 @@ class ReconApprovalLevel(models.Model):
         string="Bulk Batch Limit", currency_field="currency_id",
         help="Largest bulk write-off batch (total of its accounts) posted without approval; zero: no limit.")
     clearing_limit = fields.Monetary(
-        string="Clearing Limit", currency_field="currency_id",
+        currency_field="currency_id",
         help="Largest owed balance cleared without approval; zero: no limit.")
     user_ids = fields.One2many("res.users", "recon_approval_level_id", string="Users")

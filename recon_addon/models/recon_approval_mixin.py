@@ -29,11 +29,11 @@ class ReconApprovalMixin(models.AbstractModel):
     #: which limit of the user applies: ``write_off``, ``batch`` or ``clearing``
     _approval_kind = None
 
-    requested_by_id = fields.Many2one("res.users", string="Requested By", readonly=True, copy=False,
+    requested_by_id = fields.Many2one("res.users", readonly=True, copy=False,
                                       help="Who asked for this; set when it waits for approval.")
-    approved_by_id = fields.Many2one("res.users", string="Approved By", readonly=True, copy=False)
+    approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     approval_date = fields.Datetime(string="Approved On", readonly=True, copy=False)
-    rejected_by_id = fields.Many2one("res.users", string="Rejected By", readonly=True, copy=False)
+    rejected_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     reject_reason = fields.Text(string="Rejection Reason", readonly=True, copy=False)
 
     # ------------------------------------------------------------------

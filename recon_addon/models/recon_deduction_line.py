@@ -37,7 +37,7 @@ class ReconDeductionLine(models.Model):
     rule_id = fields.Many2one("recon.threshold.rule", readonly=True, ondelete="restrict")
     run_id = fields.Many2one("recon.threshold.run", readonly=True, ondelete="set null", index="btree_not_null")
     date = fields.Date(default=fields.Date.context_today, required=True)
-    reason_id = fields.Many2one("recon.write.off.reason", string="Reason", ondelete="restrict", index="btree_not_null",
+    reason_id = fields.Many2one("recon.write.off.reason", ondelete="restrict", index="btree_not_null",
                                 help="Why it was resolved: shown on the entry's labels.")
     undone = fields.Boolean(readonly=True, copy=False,
                             help="The run that posted it was undone: its entry is reversed and the deduction "

@@ -29,7 +29,6 @@ class ReconPromotion(models.Model):
         default=lambda self: fields.Date.context_today(self).replace(day=1) + relativedelta(months=1, days=-1),
     )
     below_threshold = fields.Boolean(
-        string="Below Threshold",
         help="The below-threshold rule may clear small deductions to this promotion.",
     )
     account_id = fields.Many2one(

@@ -23,14 +23,14 @@ class ReconRewardBalance(models.Model):
     }
 
     partner_id = fields.Many2one("res.partner", string="Payee", readonly=True)
-    user_id = fields.Many2one("res.users", string="User", readonly=True)
+    user_id = fields.Many2one("res.users", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     balance = fields.Monetary(string="Owed Balance", currency_field="currency_id", readonly=True)
-    advanced = fields.Monetary(string="Advanced", currency_field="currency_id", readonly=True,
+    advanced = fields.Monetary(currency_field="currency_id", readonly=True,
                                help="All advances and draws, recoverable or not.")
-    repaid = fields.Monetary(string="Repaid", currency_field="currency_id", readonly=True)
-    forgiven = fields.Monetary(string="Forgiven", currency_field="currency_id", readonly=True,
+    repaid = fields.Monetary(currency_field="currency_id", readonly=True)
+    forgiven = fields.Monetary(currency_field="currency_id", readonly=True,
                                help="Net amount of the rewards that are no longer recoverable.")
     reward_count = fields.Integer(string="Rewards", readonly=True)
     last_date = fields.Date(string="Last Reward", readonly=True)

@@ -42,7 +42,7 @@ class ReconRewardClearing(models.Model):
         string="Rewards Forgiven", readonly=True, copy=False,
         help="Every reward this clearing made non-recoverable, kept after an undo.")
     move_id = fields.Many2one("account.move", string="Forgiveness Entry", readonly=True, check_company=True)
-    reason_id = fields.Many2one("recon.write.off.reason", string="Reason", readonly=True, index=True,
+    reason_id = fields.Many2one("recon.write.off.reason", readonly=True, index=True,
                                 check_company=True, ondelete="restrict")
     state = fields.Selection(
         [("to_approve", "To Approve"), ("done", "Cleared"), ("rejected", "Rejected"), ("undone", "Undone")],

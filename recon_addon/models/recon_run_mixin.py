@@ -55,7 +55,7 @@ class ReconRunMixin(models.AbstractModel):
     progress = fields.Float(compute="_compute_progress", store=True, aggregator=False,
                             digits=(5, 1), help="Percentage of the records processed.")
     engine = fields.Selection(
-        [("cron", "Odoo scheduler")], string="Engine", required=True, readonly=True, copy=False,
+        [("cron", "Odoo scheduler")], required=True, readonly=True, copy=False,
         default=lambda self: self._run_default_engine(),
         help="What processes the run in the background: Odoo's scheduled action, one chunk per call; or, "
              "with the Job Queue bridge installed, jobs that the job runner spreads over its workers.")

@@ -82,7 +82,7 @@ class ReconThresholdRule(models.Model):
         default="disabled", required=True, readonly=True, copy=False, tracking=True,
     )
     reason_id = fields.Many2one(
-        "recon.write.off.reason", string="Reason", check_company=True, tracking=True, ondelete="restrict",
+        "recon.write.off.reason", check_company=True, tracking=True, ondelete="restrict",
         default=lambda self: self._default_reason_id(),
         help="Shown on the labels of the entries the rule posts and stored on its runs and their lines.")
     run_ids = fields.One2many("recon.threshold.run", "rule_id", string="Runs")

@@ -37,7 +37,7 @@ class ReconThresholdRun(models.Model):
     origin = fields.Selection([("manual", "Manual"), ("cron", "Scheduled")], required=True, readonly=True,
                               default="manual")
     threshold = fields.Monetary(currency_field="currency_id", readonly=True)
-    reason_id = fields.Many2one("recon.write.off.reason", string="Reason", readonly=True, ondelete="restrict",
+    reason_id = fields.Many2one("recon.write.off.reason", readonly=True, ondelete="restrict",
                                 help="The rule's reason when the run started: on its entries' labels and lines.")
     cleared_count = fields.Integer(readonly=True)
     cleared_amount = fields.Monetary(currency_field="currency_id", readonly=True)

@@ -20,7 +20,7 @@ class ReconThresholdRunLine(models.Model):
     reason = fields.Char()
     transaction_id = fields.Many2one("recon.deduction.transaction", ondelete="cascade", index="btree_not_null")
     deduction_id = fields.Many2one("recon.deduction", ondelete="cascade")
-    invoice_id = fields.Many2one("account.move", string="Invoice", ondelete="cascade", index="btree_not_null")
+    invoice_id = fields.Many2one("account.move", ondelete="cascade", index="btree_not_null")
     partner_id = fields.Many2one("res.partner", string="Customer", compute="_compute_partner_id", store=True)
     currency_id = fields.Many2one("res.currency")
     amount = fields.Monetary(currency_field="currency_id")

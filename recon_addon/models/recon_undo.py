@@ -292,7 +292,7 @@ class ReconUndoSkip(models.Model):
     res_model = fields.Char(readonly=True)
     res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
     item_name = fields.Char(string="Item", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Partner", readonly=True)
+    partner_id = fields.Many2one("res.partner", readonly=True)
     reason = fields.Char(readonly=True)
 
     def _recon_is_posted(self):

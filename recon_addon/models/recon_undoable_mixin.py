@@ -22,7 +22,7 @@ class ReconUndoableMixin(models.AbstractModel):
     _name = "recon.undoable.mixin"
     _description = "Undoable Reconciliation Record"
 
-    undo_id = fields.Many2one("recon.undo", string="Undo", readonly=True, copy=False, index="btree_not_null")
+    undo_id = fields.Many2one("recon.undo", readonly=True, copy=False, index="btree_not_null")
     undone_by_id = fields.Many2one(related="undo_id.user_id", string="Undone By")
     undo_date = fields.Datetime(related="undo_id.date", string="Undone On")
     undo_reason = fields.Text(related="undo_id.reason", string="Undo Reason")

@@ -32,7 +32,6 @@ class ReconWriteOff(models.Model):
     )
     invoice_id = fields.Many2one(
         "account.move",
-        string="Invoice",
         required=True,
         readonly=True,
         check_company=True,
@@ -66,7 +65,7 @@ class ReconWriteOff(models.Model):
         index="btree_not_null",
     )
     reason_id = fields.Many2one(
-        "recon.write.off.reason", string="Reason", readonly=True, index=True,
+        "recon.write.off.reason", readonly=True, index=True,
         check_company=True, ondelete="restrict",
         help="Why the invoice was written off; shown on the entry's label and reference. Required on every new "
         "write-off; empty on those made before reasons existed.",
@@ -76,7 +75,7 @@ class ReconWriteOff(models.Model):
         required=True, readonly=True, default="single",
     )
     batch_id = fields.Many2one(
-        "recon.write.off.batch", string="Batch", readonly=True, ondelete="restrict",
+        "recon.write.off.batch", readonly=True, ondelete="restrict",
         check_company=True, index="btree_not_null",
     )
     user_id = fields.Many2one("res.users", string="Written Off By", readonly=True,

@@ -50,7 +50,7 @@ class ReconWriteOffBatch(models.Model):
                               ("rejected", "Rejected")], required=True, readonly=True,
                              default="queued", index=True)
     reason_id = fields.Many2one(
-        "recon.write.off.reason", string="Reason", readonly=True, index=True,
+        "recon.write.off.reason", readonly=True, index=True,
         check_company=True, ondelete="restrict",
         help="Reason of the batch's write-offs, unless a row of the file gave its own. Required on every new "
         "batch; empty on those made before reasons existed.",

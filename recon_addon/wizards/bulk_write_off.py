@@ -40,7 +40,7 @@ class ReconBulkWriteOffWizard(models.TransientModel):
         domain="[('account_type', 'in', ('expense', 'expense_direct_cost', 'expense_other'))]",
     )
     reason_id = fields.Many2one(
-        "recon.write.off.reason", string="Reason", required=True, check_company=True,
+        "recon.write.off.reason", required=True, check_company=True,
         help="Reason of every write-off of the batch; a \"Reason\" column in the file (a reason's code or "
         "name) gives a row its own.",
     )
@@ -256,7 +256,7 @@ class ReconBulkWriteOffWizardLine(models.TransientModel):
     sequence = fields.Integer()
     file_line = fields.Integer(string="Line", help="Line of the file where the account first appears.")
     account_ref = fields.Char(string="Account ID", required=True)
-    invoice_id = fields.Many2one("account.move", string="Invoice")
+    invoice_id = fields.Many2one("account.move")
     partner_id = fields.Many2one("res.partner", string="Customer")
     fulfilment_centre = fields.Char()
     days_since_default = fields.Integer(

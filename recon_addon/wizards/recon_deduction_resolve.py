@@ -20,7 +20,7 @@ class ReconDeductionResolveWizard(models.TransientModel):
                              help="How much of the open amount to resolve (its size; the sign follows the deduction).")
     promotion_id = fields.Many2one("recon.promotion", check_company=True)
     fund_type_id = fields.Many2one("recon.fund.type", check_company=True)
-    reason_id = fields.Many2one("recon.write.off.reason", string="Reason", required=True,
+    reason_id = fields.Many2one("recon.write.off.reason", required=True,
                                 domain="[('company_id', 'in', (company_id, False))]",
                                 help="Why it is resolved: shown on the entry's labels and on the resolution.")
     account_id = fields.Many2one(

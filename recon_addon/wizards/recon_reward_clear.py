@@ -17,7 +17,7 @@ class ReconRewardClearWizard(models.TransientModel):
                                            help="Selected payees without an owed balance; they are left alone.")
     summary = fields.Char(compute="_compute_summary")
     reason_id = fields.Many2one(
-        "recon.write.off.reason", string="Reason",
+        "recon.write.off.reason",
         domain="['|', ('company_id', '=', False), ('company_id', 'in', company_ids)]",
         help="Why the balances are forgiven: stored on each clearing and shown on its forgiveness entry.")
     company_ids = fields.Many2many("res.company", compute="_compute_company_ids")

@@ -17,7 +17,7 @@ class ReconWriteOffWizard(models.TransientModel):
         default=lambda self: self._default_invoice_ids(),
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
     )
-    reason_id = fields.Many2one("recon.write.off.reason", string="Reason", required=True, check_company=True,
+    reason_id = fields.Many2one("recon.write.off.reason", required=True, check_company=True,
                                 help="Shown on the entry's label and reference; its account, when set, is debited.")
     account_id = fields.Many2one(
         "account.account", string="Write-off Account", check_company=True,
