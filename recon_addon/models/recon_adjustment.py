@@ -106,7 +106,7 @@ class ReconAdjustment(models.Model):
         an undo the rule may adjust the same account (or debtor) again. The
         unique constraint of version 18.0.1.2.0 and the index without the
         state are replaced (idempotent)."""
-        super().init()
+        res = super().init()
         cr = self.env.cr
         cr.execute(SQL("ALTER TABLE recon_adjustment DROP CONSTRAINT IF EXISTS "
                        "recon_adjustment_rule_invoice_period_unique"))
@@ -118,6 +118,7 @@ class ReconAdjustment(models.Model):
                 cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
             cr.execute(SQL("CREATE UNIQUE INDEX IF NOT EXISTS %s ON recon_adjustment %s",
                            SQL.identifier(name), SQL(definition)))
+        return res
 
     @api.model
     def _migrate_period_keys(self):

@@ -80,11 +80,12 @@ class ReconAdjustmentRun(models.Model):
         """One run per rule and date, not counting the runs undone: after an
         undo, Run now starts a new run the same day. Replaces the unique
         constraint of version 18.0.1.2.0 (idempotent)."""
-        super().init()
+        res = super().init()
         self.env.cr.execute(SQL("ALTER TABLE recon_adjustment_run DROP CONSTRAINT IF EXISTS "
                                 "recon_adjustment_run_rule_date_unique"))
         self.env.cr.execute(SQL("CREATE UNIQUE INDEX IF NOT EXISTS recon_adjustment_run_rule_date_open_unique "
                                 "ON recon_adjustment_run (rule_id, date) WHERE undo_id IS NULL"))
+        return res
 
     @api.depends("rule_id", "date")
     def _compute_display_name(self):

@@ -327,9 +327,10 @@ class ReconRewardClearing(models.Model):
         items._recon_write({"state": "undone", "undo_id": undo.id})
 
     def _undo_done(self, undo):
-        super()._undo_done(undo)
+        res = super()._undo_done(undo)
         for clearing in self.filtered(lambda c: c.state == "undone"):
             clearing.partner_id._recon_log_note(self.env._(
                 "Clearing of the owed balance of %(amount)s undone by %(user)s: %(reason)s.",
                 amount=formatLang(self.env, clearing.amount, currency_obj=clearing.currency_id),
                 user=undo.user_id.name, reason=undo.reason))
+        return res

@@ -416,5 +416,6 @@ class ReconThresholdRun(models.Model):
         self.line_ids.filtered(lambda line: line.move_id in items and not line.undone)._recon_write({"undone": True})
 
     def _undo_done(self, undo):
-        super()._undo_done(undo)
+        res = super()._undo_done(undo)
         self.rule_id._message_log(body=undo._get_chatter_note())
+        return res

@@ -79,10 +79,11 @@ class ReconRunMixin(models.AbstractModel):
         return super()._cron_process_runs(limit=limit)
 
     def _run_dispatch(self):
-        super()._run_dispatch()
+        res = super()._run_dispatch()
         for run in self.filtered(lambda run: run.engine == "queue_job" and run._run_is_open()):
             run.with_delay(channel=CHANNEL, identity_key=run._queue_key("plan"),
                            description=self.env._("Plan %(run)s", run=run.display_name))._queue_plan()
+        return res
 
     def _queue_key(self, what):
         self.ensure_one()
