@@ -61,7 +61,7 @@ class ReconCommon(AccountTestInvoicingCommon):
         user = user or self.manager
         action = record.with_user(user).action_undo()
         self.assertEqual(action["res_model"], "recon.undo.wizard")
-        wizard = self.env["recon.undo.wizard"].with_user(user).with_context(action["context"]).create(
+        wizard = self.env["recon.undo.wizard"].with_user(user).with_context(**action["context"]).create(
             {"reason": reason or self.undo_reason})
         self.assertEqual(wizard.action_confirm()["tag"], "display_notification")
         return record.undo_id

@@ -29,7 +29,7 @@ class ApprovalCommon(WriteOffCommon):
 
     def _reject(self, record, user, reason="Customer is paying after all"):
         action = record.with_user(user).action_reject()
-        wizard = self.env["recon.reject.wizard"].with_user(user).with_context(action["context"]).create(
+        wizard = self.env["recon.reject.wizard"].with_user(user).with_context(**action["context"]).create(
             {"reason": reason})
         wizard.action_confirm()
 

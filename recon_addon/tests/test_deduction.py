@@ -106,7 +106,7 @@ class TestDeductionBreakout(DeductionCommon):
     def test_record_deductions_from_an_invoice(self):
         invoice = self._invoice(250.0)
         action = invoice.action_record_deductions()
-        transaction = self.env["recon.deduction.transaction"].with_context(action["context"]).create({})
+        transaction = self.env["recon.deduction.transaction"].with_context(**action["context"]).create({})
         self.assertRecordValues(transaction, [{
             "partner_id": self.customer.id, "original_amount": 250.0,
             "invoice_ids": invoice.ids, "state": "draft",
@@ -181,7 +181,7 @@ class TestDeductionResolution(DeductionCommon):
 
     def test_wizard_resolves_the_open_amount_by_default(self):
         action = self.deduction.action_open_resolve_wizard()
-        wizard = self.env[action["res_model"]].with_context(action["context"]).create({
+        wizard = self.env[action["res_model"]].with_context(**action["context"]).create({
             "kind": "write_off", "fund_type_id": self.fund_type.id, "reason_id": self.reason.id,
         })
         self.assertEqual(wizard.amount, 80.0)

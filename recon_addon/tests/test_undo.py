@@ -160,6 +160,6 @@ class TestUndoWriteOff(WriteOffCommon):
         invoice.action_write_off(reason=self.reason)
         write_off = invoice.recon_write_off_ids
         action = write_off.with_user(self.manager).action_undo()
-        form = Form(self.env["recon.undo.wizard"].with_user(self.manager).with_context(action["context"]))
+        form = Form(self.env["recon.undo.wizard"].with_user(self.manager).with_context(**action["context"]))
         self.assertEqual(form.record_name, write_off.display_name)
         self.assertEqual(form.item_count, 1)

@@ -258,7 +258,7 @@ class TestRewardClearingApproval(RewardClearingControlsCommon):
         moves_before = self.env["account.move"].search_count([])
         clearing = self._clear(user=self.requester)
         action = clearing.with_user(self.manager_high).action_reject()
-        self.env["recon.reject.wizard"].with_user(self.manager_high).with_context(action["context"]).create(
+        self.env["recon.reject.wizard"].with_user(self.manager_high).with_context(**action["context"]).create(
             {"reason": "Recover it from the next commission"}).action_confirm()
 
         self.assertRecordValues(clearing, [{"state": "rejected", "rejected_by_id": self.manager_high.id,

@@ -258,7 +258,7 @@ class TestDeductionReasons(UndoThresholdCommon):
     def test_reason_shows_on_the_entry_and_the_resolution(self):
         deduction = self._transaction([80.0], breakout=True).deduction_ids
         action = deduction.action_open_resolve_wizard()
-        wizard = self.env[action["res_model"]].with_context(action["context"]).create({
+        wizard = self.env[action["res_model"]].with_context(**action["context"]).create({
             "kind": "write_off", "fund_type_id": self.fund_type.id, "amount": 30.0, "reason_id": self.reason.id})
         wizard.action_confirm()
         line = deduction.line_ids
