@@ -1,3 +1,4 @@
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -10,6 +11,8 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common_committed import CommittedDataCase
+
+_logger = logging.getLogger(__name__)
 
 ACCOUNTS = 24
 BATCH = 4
@@ -73,7 +76,9 @@ class TestAdjustmentConcurrency(CommittedDataCase):
                     try:
                         with mute_logger("odoo.sql_db"):
                             walked = run._run_step(BATCH)
-                        cr.commit()
+                        # A worker's own cursor, committed per batch as the scheduler does:
+                        # the commit flushes the batch, where the database may refuse it.
+                        cr.commit()  # pylint: disable=invalid-commit
                     except (psycopg2.IntegrityError, psycopg2.errors.SerializationFailure):
                         cr.rollback()
                         retried.append(name)
@@ -101,9 +106,10 @@ class TestAdjustmentConcurrency(CommittedDataCase):
         return batches, retried
 
     def _assert_each_account_adjusted_once(self, batches, retried=()):
-        print(f"[two workers] {ACCOUNTS} accounts; batches walked by each worker: "
-              f"{[(name, sum(1 for n, __ in batches if n == name)) for name in ('first', 'second')]}; "
-              f"batches refused by the database and retried: {len(retried)}")
+        _logger.info("[two workers] %s accounts; batches walked by each worker: %s; "
+                     "batches refused by the database and retried: %s",
+                     ACCOUNTS, [(name, sum(1 for n, __ in batches if n == name)) for name in ("first", "second")],
+                     len(retried))
         with self.registry.cursor() as cr:
             env = self._env(cr)
             run = env["recon.adjustment.run"].browse(self.run_id)
