@@ -86,7 +86,9 @@ class SpineInvariantCase(ReconCommon):
 
         def refuse_one(lines, plan):
             if any(refused & group for group in plan):
-                raise UserError("Refused while reconciling.")
+                # A test double's refusal, never shown to a user: translated, its
+                # text would go into the addon's translation template.
+                raise UserError("Refused while reconciling.")  # pylint: disable=translation-required
             return reconcile_plan(lines, plan)
 
         def make_failing(invoice):
