@@ -13,7 +13,7 @@ demo:
 demo-reset:
 	@bash scripts/demo.sh reset
 
-## Fresh test database, all tests, database dropped afterwards
+## `make lint`, then a fresh test database, all tests, database dropped afterwards
 test:
 	@bash scripts/test.sh
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: a fresh database with the addon installed, pytest-odoo on the
-# addon's tests and on tests/, and the database dropped afterwards.
+# `make test`: `make lint`, then a fresh database with the addon installed,
+# pytest-odoo on the addon's tests and on tests/, and the database dropped
+# afterwards.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -8,6 +9,9 @@ PYTHON=${PYTHON:-python3}
 CONF=${RECON_CONF:-$here/.odoo.conf}
 DB=${RECON_TEST_DB:-recon_test_$$}
 bash scripts/prepare.sh
+
+# The linters first: a finding fails the run before any database is made.
+bash scripts/lint.sh
 
 source scripts/lib.sh
 # Browser tests (Odoo tours) need a headless Chromium.
