@@ -11,7 +11,6 @@ from hypothesis import given, strategies as st
 from odoo import SUPERUSER_ID
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
 
 from odoo.addons.recon_addon.services.upload import parse_upload
 
