@@ -153,7 +153,7 @@ def snapshot(env):
         records = model.search([], order="id")
         if name == "res.partner" or name.startswith(("account.", "res.")):
             # core records: only those the addon's fields say something about
-            records = records.filtered(lambda r: any(r[f] for f in fnames))
+            records = records.filtered(lambda r, fnames=fnames: any(r[f] for f in fnames))
         snap["models"][name] = {str(r.id): {f: norm(model._fields[f], r[f]) for f in fnames} for r in records}
         snap["computed"][name] = [f for f in fnames if model._fields[f].compute]
     lines = env["account.move.line"].search([], order="id")
@@ -184,10 +184,28 @@ def rewritten_fields(old_version, new_version):
 
 def compare(env, before):
     after = snapshot(env)
-    problems = []
     rewritten = rewritten_fields(before["version"], after["version"])
     for field, version in sorted(rewritten.items()):
         print(f"{field}: rewritten on purpose by the migration to {version}")
+    problems = changed_records(before, after, rewritten)
+    for kind in ("moves", "lines"):
+        for rid, values in before[kind].items():
+            if rid not in after[kind]:
+                problems.append(f"{kind} {rid}: gone")
+            elif after[kind][rid] != values:
+                diff = {f: (v, after[kind][rid][f]) for f, v in values.items() if after[kind][rid][f] != v}
+                problems.append(f"{kind} {rid}: {diff}")
+    for key, value in before["params"].items():
+        if after["params"].get(key) != value:
+            problems.append(f"setting {key}: {value!r} became {after['params'].get(key)!r}")
+    problems += stale_computed_fields(env)
+    return after, problems
+
+
+def changed_records(before, after, rewritten):
+    """What changed in the addon's records between the two snapshots, but
+    for computed fields and the fields the migrations rewrite on purpose."""
+    problems = []
     for name, records in before["models"].items():
         if name not in after["models"]:
             problems.append(f"{name}: the model is gone")
@@ -209,18 +227,7 @@ def compare(env, before):
                     continue
                 if now[rid][fname] != value:
                     problems.append(f"{name}({rid}).{fname}: {value!r} became {now[rid][fname]!r}")
-    for kind in ("moves", "lines"):
-        for rid, values in before[kind].items():
-            if rid not in after[kind]:
-                problems.append(f"{kind} {rid}: gone")
-            elif after[kind][rid] != values:
-                diff = {f: (v, after[kind][rid][f]) for f, v in values.items() if after[kind][rid][f] != v}
-                problems.append(f"{kind} {rid}: {diff}")
-    for key, value in before["params"].items():
-        if after["params"].get(key) != value:
-            problems.append(f"setting {key}: {value!r} became {after['params'].get(key)!r}")
-    problems += stale_computed_fields(env)
-    return after, problems
+    return problems
 
 
 def stale_computed_fields(env):
