@@ -46,7 +46,10 @@ def _residual(world, invoice_id):
 
 def run_below_threshold(world, client, expected):
     invoice_id = world.short_paid_invoice(12.0)
-    call = lambda: client.call("account.move", "action_run_below_threshold", [invoice_id])  # noqa: E731
+
+    def call():
+        return client.call("account.move", "action_run_below_threshold", [invoice_id])
+
     if expected == YES:
         action = call()
         assert action["res_model"] == "recon.threshold.run"
@@ -57,7 +60,9 @@ def run_below_threshold(world, client, expected):
 
 
 def run_adjustment_rule(world, client, expected):
-    call = lambda: client.call("recon.adjustment.rule", "action_run_now", [world.adjustment_rule_id])  # noqa: E731
+    def call():
+        return client.call("recon.adjustment.rule", "action_run_now", [world.adjustment_rule_id])
+
     world.admin.call("recon.adjustment.rule", "action_enable", [world.adjustment_rule_id])
     try:
         if expected == YES:
@@ -72,7 +77,9 @@ def run_adjustment_rule(world, client, expected):
 
 
 def set_threshold(world, client, expected):
-    call = lambda: client.call("recon.threshold.rule", "write", [world.rule_id], {"threshold": 90.0})  # noqa: E731
+    def call():
+        return client.call("recon.threshold.rule", "write", [world.rule_id], {"threshold": 90.0})
+
     if expected == YES:
         assert call() is True
         assert world.read("recon.threshold.rule", world.rule_id, ["threshold"])["threshold"] == 90.0
@@ -94,7 +101,10 @@ def enable_disable(world, client, expected):
 
 def void(world, client, expected):
     deduction_id = world.deduction()
-    call = lambda: client.call("recon.deduction", "action_void", [deduction_id])  # noqa: E731
+
+    def call():
+        return client.call("recon.deduction", "action_void", [deduction_id])
+
     if expected == YES:
         assert call() is True
         deduction = world.read("recon.deduction", deduction_id, ["state", "void_move_id", "open_amount"])
@@ -106,8 +116,11 @@ def void(world, client, expected):
 
 def resolve(world, client, expected):
     deduction_id = world.deduction()
-    call = lambda: client.call("recon.deduction", "resolve", [deduction_id], "write_off", 30.0,  # noqa: E731
-                               fund_type_id=world.fund_type_id, reason_id=world.reason_id)
+
+    def call():
+        return client.call("recon.deduction", "resolve", [deduction_id], "write_off", 30.0,
+                           fund_type_id=world.fund_type_id, reason_id=world.reason_id)
+
     if expected == YES:
         line_ids = call()
         deduction = world.read("recon.deduction", deduction_id, ["state", "line_ids", "open_amount"])
@@ -121,8 +134,11 @@ def resolve(world, client, expected):
 def bulk_write_off(world, client, expected):
     invoice_id = world.invoice(50.0, days_ago=200)
     name = world.read("account.move", invoice_id, ["name"])["name"]
-    create = lambda: client.call("recon.bulk.write.off.wizard", "create", {  # noqa: E731
-        "file": world.upload(name), "filename": "accounts.csv", "reason_id": world.reason_id})
+
+    def create():
+        return client.call("recon.bulk.write.off.wizard", "create", {
+            "file": world.upload(name), "filename": "accounts.csv", "reason_id": world.reason_id})
+
     if expected == NO:
         _refused(create)
     else:
@@ -146,7 +162,10 @@ def bulk_write_off(world, client, expected):
 
 def single_write_off(world, client, expected):
     invoice_id = world.invoice(50.0, days_ago=200)
-    call = lambda: client.call("account.move", "action_write_off", [invoice_id], reason="UNCOLL")  # noqa: E731
+
+    def call():
+        return client.call("account.move", "action_write_off", [invoice_id], reason="UNCOLL")
+
     if expected == YES:
         assert call() is True
         assert _residual(world, invoice_id) == 0.0
@@ -157,7 +176,10 @@ def single_write_off(world, client, expected):
 
 def clear_balance(world, client, expected):
     partner_id, reward_id = world.payee(40.0)
-    call = lambda: client.call("res.partner", "action_clear_recoverable_balance", [partner_id])  # noqa: E731
+
+    def call():
+        return client.call("res.partner", "action_clear_recoverable_balance", [partner_id])
+
     if expected == YES:
         action = call()
         assert action["res_model"] == "recon.reward.clear.wizard"

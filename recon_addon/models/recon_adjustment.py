@@ -351,6 +351,9 @@ class ReconAdjustment(models.Model):
             invoice_bodies[adjustment.invoice_id.id].append(body)
             partner_bodies[adjustment.partner_id.id].append(
                 Markup("%s: %s") % (adjustment.invoice_id.name, body))
-        join = lambda bodies: Markup("<br/>").join(bodies)  # noqa: E731
+
+        def join(bodies):
+            return Markup("<br/>").join(bodies)
+
         self.invoice_id._message_log_batch({k: join(v) for k, v in invoice_bodies.items()})
         self.partner_id._message_log_batch({k: join(v) for k, v in partner_bodies.items()})

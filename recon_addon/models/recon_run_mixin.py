@@ -183,7 +183,7 @@ class ReconRunMixin(models.AbstractModel):
                     self._run_process_chunk(item)
             except RETRIED_ERRORS:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - any error of one item is recorded as its failure
                 _logger.exception("%s could not process %s", self, item)
                 self._run_record_failure(item[0], self.env._(
                     "Unexpected error, see the server log: %(error)s", error=exc))
