@@ -13,7 +13,7 @@ path, and each baseline's per-item time / ours ("vs batch", "vs form": above
 
 Usage (``make bench`` does all of this on a fresh database)::
 
-    python3 bench/run.py -c .odoo.conf -d recon_bench [--only spine] [--quick]
+    python3 bench/run.py -c .odoo.conf -d recon_bench [--only spine,writeoff | --skip queue] [--quick]
 """
 import argparse
 import importlib
@@ -30,7 +30,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("-d", "--database", required=True)
-    parser.add_argument("--only", help="run only bench_<ONLY>.py")
+    parser.add_argument("--only", help="run only bench_<ONLY>.py (several: --only spine,writeoff)")
+    parser.add_argument("--skip", help="run all but bench_<SKIP>.py (several: --skip queue,spine)")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmarks run")
     args = parser.parse_args()
 
@@ -45,7 +46,11 @@ def main():
 
     names = sorted(p.stem for p in HERE.glob("bench_*.py"))
     if args.only:
-        names = [n for n in names if n == f"bench_{args.only}"]
+        names = [n for n in names if n.removeprefix("bench_") in args.only.split(",")]
+    if args.skip:
+        names = [n for n in names if n.removeprefix("bench_") not in args.skip.split(",")]
+    if not names:
+        sys.exit("no benchmark matches --only / --skip")
     rows = []
     print_header()
     for name in names:
