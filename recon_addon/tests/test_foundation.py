@@ -5,6 +5,7 @@ from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import BaseCase, Form, tagged
+from odoo.tools import mute_logger
 
 from .common import ReconCommon
 
@@ -51,7 +52,7 @@ class TestFoundation(ReconCommon):
         self.assertFalse(bill.collection_status_id)
 
     def test_status_code_is_unique(self):
-        with self.assertRaises(IntegrityError), self.cr.savepoint():
+        with self.assertRaises(IntegrityError), self.cr.savepoint(), mute_logger("odoo.sql_db"):
             self.env["recon.collection.status"].create({"name": "Again", "code": "active"})
 
     def test_account_manager_is_reconciliation_manager(self):
