@@ -44,6 +44,11 @@ class Base(models.AbstractModel):
         """The model's name as users read it: ``ir.model``'s, in their language."""
         return self.env["ir.model"]._get(self._name).name or self._description
 
+    def _recon_field_names(self, fnames):
+        """The labels of the fields ``fnames`` of this model, in the user's
+        language, sorted and joined for a message."""
+        return ", ".join(sorted(self._fields[f]._description_string(self.env) for f in fnames if f in self._fields))
+
     def _recon_write(self, vals):
         """Write what the addon's own actions decide: past the locks of a
         record that stands for a posted entry (``recon.posted.mixin``), a

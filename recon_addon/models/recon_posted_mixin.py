@@ -74,10 +74,6 @@ class ReconPostedMixin(models.AbstractModel):
                 ))
         return super().create(vals_list)
 
-    def _recon_field_names(self, fnames):
-        """The labels of ``fnames``, in the user's language."""
-        return ", ".join(sorted(self._fields[f]._description_string(self.env) for f in fnames if f in self._fields))
-
     def _recon_is_free(self, fname):
         return fname in self._recon_free_fields or fname.startswith(("message_", "activity_"))
 

@@ -150,7 +150,7 @@ class ReconReward(models.Model):
                 "%(reward)s: a reward's status, journal entries and clearing are set by Confirm, "
                 "Reverse and Clear Balance only (%(fields)s).",
                 reward=rewards[0].display_name if rewards else self.env._("New reward"),
-                fields=", ".join(sorted(self._fields[f]._description_string(self.env) for f in status)),
+                fields=self._recon_field_names(status),
             ))
 
     def _write_status(self, vals):
