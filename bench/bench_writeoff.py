@@ -109,8 +109,7 @@ def run(registry, args):
     batch_per_item = {}
     for n in sizes:
         with environment(registry) as env:
-            pairs = [(receivable_line(inv).id, bad_debt_id, f"Batch write-off {inv.name}")
-                     for inv in env["account.move"].browse(batch[n])]
+            pairs = _batch_pairs(env, batch[n], bad_debt_id, "Batch write-off")
         with PeakMemory() as memory:
             seconds = settle_the_batch_way(registry, company_id, pairs, journal_id, date.today())
         posted = check_batch_path(registry, company_id, journal_id, [label for _i, _a, label in pairs],
@@ -167,13 +166,19 @@ def run(registry, args):
     return rows
 
 
+def _batch_pairs(env, invoice_ids, bad_debt_id, label):
+    """What ``settle_the_batch_way`` takes to write the invoices off:
+    ``(receivable line id, bad debt account id, entry label)`` each."""
+    return [(receivable_line(inv).id, bad_debt_id, f"{label} {inv.name}")
+            for inv in env["account.move"].browse(invoice_ids)]
+
+
 def _warm_up(registry, company_id, journal_id, bad_debt_id, form_id, batch_ids, ours):
     """Each path once, untimed (see the module's docstring): ``ours`` maps
     each company to the names of its invoices to write off."""
     _write_off_like_the_ui(registry, company_id, form_id)
     with environment(registry) as env:
-        pairs = [(receivable_line(inv).id, bad_debt_id, f"Warm-up write-off {inv.name}")
-                 for inv in env["account.move"].browse(batch_ids)]
+        pairs = _batch_pairs(env, batch_ids, bad_debt_id, "Warm-up write-off")
     settle_the_batch_way(registry, company_id, pairs, journal_id, date.today())
     for some_company_id, names in ours.items():
         context = {"allowed_company_ids": [some_company_id]}
